@@ -1,0 +1,22 @@
+// Log field names, from one place so that logs of both programs can be queried alike.
+export const LOG = {
+  err: 'err',
+  component: 'component',
+  node: 'node',
+  namespace: 'namespace',
+  gameServerSet: 'gameServerSet',
+  gameServer: 'gameServer',
+  pod: 'pod',
+  podUid: 'podUid',
+  quality: 'quality',
+  container: 'container',
+  containerId: 'containerId',
+  state: 'state',
+  result: 'result',
+  errorKind: 'errorKind',
+  durationMs: 'durationMs',
+  generation: 'generation',
+  peer: 'peer',
+  attempt: 'attempt',
+  delayMs: 'delayMs',
+} as const;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the test bed need, when they are missing.
+# Needs root (CI and the dev machines run as root); otherwise names what is missing and fails.
+set -euo pipefail
+
+need=()
+command -v protoc >/dev/null || need+=(protobuf-compiler libprotobuf-dev)
+command -v containerd >/dev/null || need+=(containerd)
+command -v runc >/dev/null || need+=(runc)
+[ -x /bin/busybox ] || command -v busybox >/dev/null || need+=(busybox-static)
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+command -v ip >/dev/null || need+=(iproute2)
+command -v prometheus >/dev/null || need+=(prometheus)
+
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" != 0 ]; then
+  echo "install-prereqs: missing Debian packages: ${need[*]} (run as root, or apt-get install them)" >&2
+  exit 1
+fi
+echo "install-prereqs: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# --no-install-recommends keeps prometheus from pulling node-exporter and friends.
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
