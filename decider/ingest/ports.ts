@@ -1,0 +1,58 @@
+// The seam between the agent-facing ingest (gRPC service, agentless prober) and the rest of the
+// decider (planner, pipeline, metrics). Ingest only depends on these interfaces.
+import type { Outcome, ProbeKey } from '../../common/outcome.js';
+import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
+
+/** The pseudo-node whose plan the in-process prober takes: pods on nodes without an agent. */
+export const AGENTLESS_NODE = '<agentless>';
+
+export interface PlanDelta {
+  readonly upsert: ProbeTarget[];
+  readonly remove: ProbeKey[];
+}
+
+/** Implemented by the planner: which probes each node must run. */
+export interface PlanSource {
+  /** `initial` is the node's full plan at subscription time; the listener then gets every change. */
+  subscribe(node: string, listener: (delta: PlanDelta) => void): { initial: ProbeTarget[]; unsubscribe(): void };
+  isPlanned(node: string, key: ProbeKey): boolean;
+}
+
+/** Implemented by the pipeline: where published outcomes and run counters go. */
+export interface OutcomeSink {
+  accept(node: string, outcomes: readonly Outcome[]): void;
+  recordCounters(node: string, counters: readonly QualityCounters[]): void;
+  agentConnected(node: string): void;
+  agentDisconnected(node: string): void;
+}
+
+/** Who an agent is, proven by its pod-bound ServiceAccount token. */
+export interface AgentIdentity {
+  readonly node: string;
+  readonly podName: string;
+  readonly podUid: string;
+}
+
+export interface AgentAuthenticator {
+  /** Throws OkgSqError UNAUTHENTICATED (bad token) or PERMISSION_DENIED (wrong identity or node). */
+  authenticate(token: string, claimedNode: string): Promise<AgentIdentity>;
+}
+
+/** Why an outcome (or a whole message) from an agent was not taken. */
+export const REJECT_REASONS = [
+  'unplanned',
+  'invalid',
+  'rate_limited',
+  'not_probeable',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/**
+ * The metrics ingest writes. DeciderMetrics (decider/metrics.ts) implements it; tests use a fake.
+ * okgsq_outcomes_received_total, okgsq_outcomes_rejected_total{reason}, okgsq_agents_connected.
+ */
+export interface IngestMetrics {
+  outcomesReceived(count: number): void;
+  outcomeRejected(reason: RejectReason, count: number): void;
+  agentsConnected(count: number): void;
+}
