@@ -20,8 +20,13 @@ export interface PlanSource {
 
 /** Implemented by the pipeline: where published outcomes and run counters go. */
 export interface OutcomeSink {
+  /** Only outcomes planned on `node` (checked with PlanSource.isPlanned), already validated. */
   accept(node: string, outcomes: readonly Outcome[]): void;
   recordCounters(node: string, counters: readonly QualityCounters[]): void;
+  /**
+   * Called in pairs per node: agentConnected when a stream is authenticated, agentDisconnected when
+   * it ends. A newer stream replacing an older one gives agentDisconnected (old) then agentConnected.
+   */
   agentConnected(node: string): void;
   agentDisconnected(node: string): void;
 }
@@ -55,4 +60,6 @@ export interface IngestMetrics {
   outcomesReceived(count: number): void;
   outcomeRejected(reason: RejectReason, count: number): void;
   agentsConnected(count: number): void;
+  /** Outcomes that arrived faster than a stream's rate and slowed it down (not dropped). Optional. */
+  outcomesThrottled?(count: number): void;
 }

@@ -1,0 +1,202 @@
+// okgsq.v1 AgentService.Connect: authenticates each agent stream (bearer token + Hello), keeps one live
+// stream per node, and hands the stream to an AgentSession. Serves only while told to (the leader).
+import { Metadata, status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
+import { LOG } from '../../common/log-fields.js';
+import type { AgentMessage, AgentServiceServer, DeciderMessage } from '../../proto/gen/okgsq/v1/agent.js';
+import { AgentSession, type SessionLimits } from './agent-session.js';
+import type { AgentAuthenticator, IngestMetrics, OutcomeSink, PlanSource } from './ports.js';
+
+export interface IngestLimits extends SessionLimits {
+  /** How long a new stream may take to send its Hello. */
+  readonly helloTimeoutMs: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: IngestLimits = Object.freeze({
+  helloTimeoutMs: 10_000,
+  // P4 wants 150k outcomes/s per decider core in total; one agent's steady share is far lower, its
+  // resync after a reconnect (a whole node's plan) fits in the burst.
+  outcomesPerSecondPerStream: 20_000,
+  outcomeBurstPerStream: 50_000,
+  maxPendingPlanUpdates: 1_000,
+  resyncIntervalSeconds: 0,
+});
+
+export interface AgentServiceOptions {
+  readonly plans: PlanSource;
+  readonly sink: OutcomeSink;
+  readonly authenticator: AgentAuthenticator;
+  readonly metrics: IngestMetrics;
+  readonly logger: Logger;
+  readonly limits?: Partial<IngestLimits>;
+  /** Start accepting streams right away (default true); a non-leader passes false and calls start() later. */
+  readonly serving?: boolean;
+}
+
+type Call = ServerDuplexStream<AgentMessage, DeciderMessage>;
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+export function bearerToken(metadata: Metadata): string | undefined {
+  const value = metadata.get('authorization')[0];
+  if (typeof value !== 'string') return undefined;
+  return BEARER.exec(value)?.[1];
+}
+
+function fail(call: Call, code: GrpcStatus, details: string): void {
+  try {
+    call.emit('error', { code, details });
+  } catch {
+    // Already closed by the peer.
+  }
+}
+
+export class AgentService {
+  /** The handlers to register with `server.addService(AgentServiceService, service.implementation)`. */
+  readonly implementation: AgentServiceServer;
+  private serving: boolean;
+  private readonly limits: IngestLimits;
+  private readonly logger: Logger;
+  private readonly sessions = new Map<string, AgentSession>();
+  /** Streams still before or inside authentication: drain() must end them too. */
+  private readonly unauthenticated = new Set<Call>();
+
+  constructor(private readonly options: AgentServiceOptions) {
+    this.limits = Object.freeze({ ...DEFAULT_INGEST_LIMITS, ...options.limits });
+    this.logger = options.logger.child({ [LOG.component]: 'agent-service' });
+    this.serving = options.serving ?? true;
+    this.implementation = { connect: (call: Call) => this.connect(call) };
+  }
+
+  /** Accepts agent streams (on becoming leader). */
+  start(): void {
+    this.serving = true;
+  }
+
+  /** Stops accepting and ends every open stream with UNAVAILABLE, so agents reconnect to the new leader. */
+  async drain(): Promise<void> {
+    this.serving = false;
+    for (const call of [...this.unauthenticated]) fail(call, GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
+    this.unauthenticated.clear();
+    for (const session of [...this.sessions.values()]) session.end(GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
+  }
+
+  connectedNodes(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  private connect(call: Call): void {
+    const peer = call.getPeer();
+    if (!this.serving) {
+      fail(call, GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
+      return;
+    }
+    const token = bearerToken(call.metadata);
+    if (token === undefined) {
+      this.logger.warn({ [LOG.peer]: peer }, 'agent stream without bearer token refused');
+      fail(call, GrpcStatus.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
+      return;
+    }
+    this.unauthenticated.add(call);
+    let settled = false;
+    const refuse = (code: GrpcStatus, details: string): void => {
+      settled = true;
+      this.unauthenticated.delete(call);
+      clearTimeout(helloTimer);
+      fail(call, code, details);
+    };
+    const helloTimer = setTimeout(
+      () => refuse(GrpcStatus.DEADLINE_EXCEEDED, `no Hello within ${this.limits.helloTimeoutMs} ms`),
+      this.limits.helloTimeoutMs,
+    );
+    const gone = (): void => {
+      if (settled) return;
+      settled = true;
+      this.unauthenticated.delete(call);
+      clearTimeout(helloTimer);
+    };
+    call.once('cancelled', gone);
+    call.once('close', gone);
+    call.on('error', () => gone());
+
+    call.once('data', (first: AgentMessage) => {
+      if (settled) return;
+      clearTimeout(helloTimer);
+      // Hold everything after Hello until the session exists: its outcomes must not be lost or reordered.
+      call.pause();
+      if (first.body?.$case !== 'hello') return refuse(GrpcStatus.INVALID_ARGUMENT, 'the first message must be Hello');
+      const hello = first.body.value;
+      if (!hello.nodeName) return refuse(GrpcStatus.INVALID_ARGUMENT, 'Hello.node_name is empty');
+      this.options.authenticator.authenticate(token, hello.nodeName).then(
+        (identity) => {
+          if (settled) return;
+          if (!this.serving) return refuse(GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
+          settled = true;
+          this.unauthenticated.delete(call);
+          this.open(call, identity.node, {
+            agentPod: identity.podName,
+            agentVersion: hello.agentVersion,
+            runtime: `${hello.runtimeName}/${hello.runtimeVersion}`,
+            [LOG.peer]: peer,
+          });
+        },
+        (err: unknown) => {
+          if (settled) return;
+          const [code, details] = authFailureStatus(err);
+          this.logger.warn({ [LOG.node]: hello.nodeName, [LOG.peer]: peer, [LOG.err]: err }, 'agent stream refused');
+          refuse(code, details);
+        },
+      );
+    });
+  }
+
+  private open(call: Call, node: string, facts: Record<string, string>): void {
+    const previous = this.sessions.get(node);
+    if (previous) {
+      this.logger.info({ [LOG.node]: node }, 'agent stream replaced by a newer one');
+      previous.end(GrpcStatus.ABORTED, 'replaced by a newer stream for the same node');
+    }
+    const session = new AgentSession(
+      node,
+      call,
+      {
+        plans: this.options.plans,
+        sink: this.options.sink,
+        metrics: this.options.metrics,
+        logger: this.logger,
+        limits: this.limits,
+      },
+      (ended) => this.onSessionEnded(ended),
+    );
+    this.sessions.set(node, session);
+    this.options.metrics.agentsConnected(this.sessions.size);
+    this.options.sink.agentConnected(node);
+    this.logger.info({ [LOG.node]: node, ...facts }, 'agent connected');
+
+    call.on('data', (message: AgentMessage) => session.handle(message));
+    call.on('end', () => session.end(GrpcStatus.OK, 'OK'));
+    call.on('cancelled', () => session.end(GrpcStatus.CANCELLED, 'cancelled'));
+    call.on('close', () => session.end(GrpcStatus.CANCELLED, 'closed'));
+    call.on('error', () => session.end(GrpcStatus.CANCELLED, 'error'));
+    session.start();
+    call.resume();
+  }
+
+  private onSessionEnded(session: AgentSession): void {
+    if (this.sessions.get(session.node) !== session) return;
+    this.sessions.delete(session.node);
+    this.options.metrics.agentsConnected(this.sessions.size);
+    this.options.sink.agentDisconnected(session.node);
+    this.logger.info({ [LOG.node]: session.node }, 'agent disconnected');
+  }
+}
+
+/** Only typed statuses cross the wire, with no internals: the reason is in our log. */
+function authFailureStatus(err: unknown): [GrpcStatus, string] {
+  if (err instanceof OkgSqError) {
+    if (err.code === ERROR_CODES.UNAUTHENTICATED) return [GrpcStatus.UNAUTHENTICATED, 'token not accepted'];
+    if (err.code === ERROR_CODES.PERMISSION_DENIED) return [GrpcStatus.PERMISSION_DENIED, err.message];
+  }
+  return [GrpcStatus.UNAVAILABLE, 'cannot authenticate agents right now'];
+}

@@ -1,0 +1,60 @@
+// Outcomes and counters from an agent are untrusted input: checked field by field before they reach
+// the pipeline, so one bad entry is rejected alone and never breaks the stream.
+import { ERROR_KINDS, type ErrorKind, type Outcome } from '../../common/outcome.js';
+import { PROBE_DURATION_BUCKETS_SECONDS } from '../../common/probe-duration-buckets.js';
+import { normaliseResult } from '../../common/probe-result.js';
+import type { QualityCounters } from '../../common/probe/types.js';
+import type {
+  Outcome as WireOutcome,
+  QualityCounters as WireCounters,
+} from '../../proto/gen/okgsq/v1/agent.js';
+
+/** Kubernetes UIDs are 36 characters; anything much longer is not a pod UID. */
+const MAX_POD_UID_LENGTH = 128;
+/** OKG quality names end up in a condition type, whose name part is at most 63 characters. */
+const MAX_QUALITY_LENGTH = 253;
+const VALID_ERROR_KINDS: ReadonlySet<string> = new Set<string>(['', ...ERROR_KINDS]);
+const RUN_OUTCOMES: ReadonlySet<string> = new Set(['true', 'false', 'unknown']);
+const BUCKET_COUNT = PROBE_DURATION_BUCKETS_SECONDS.length + 1;
+
+/** The decoded outcome, or undefined when it is malformed. */
+export function outcomeFromWire(wire: WireOutcome): Outcome | undefined {
+  if (!wire.podUid || wire.podUid.length > MAX_POD_UID_LENGTH) return undefined;
+  if (!wire.quality || wire.quality.length > MAX_QUALITY_LENGTH) return undefined;
+  if (!VALID_ERROR_KINDS.has(wire.errorKind)) return undefined;
+  if (!Number.isSafeInteger(wire.observedUnixMs) || wire.observedUnixMs <= 0) return undefined;
+  return {
+    podUid: wire.podUid,
+    quality: wire.quality,
+    state: wire.state,
+    // The agent normalises already; doing it again is cheap and keeps a buggy agent from
+    // writing separators or oversized messages into pod conditions.
+    result: normaliseResult(wire.result),
+    exitCode: wire.exitCode,
+    errorKind: wire.errorKind as ErrorKind | '',
+    durationMs: wire.durationMs,
+    observedAtMs: wire.observedUnixMs,
+  };
+}
+
+/** The decoded counters, or undefined when their shape is wrong. Labels are checked by the caller. */
+export function countersFromWire(wire: WireCounters): QualityCounters | undefined {
+  if (!wire.namespace || !wire.gameServerSet || !wire.quality) return undefined;
+  if (wire.durationBucketCounts.length !== BUCKET_COUNT) return undefined;
+  if (!Number.isFinite(wire.durationSumSeconds) || wire.durationSumSeconds < 0) return undefined;
+  for (const run of wire.runs) {
+    if (!RUN_OUTCOMES.has(run.outcome) || !VALID_ERROR_KINDS.has(run.errorKind)) return undefined;
+  }
+  return {
+    namespace: wire.namespace,
+    gameServerSet: wire.gameServerSet,
+    quality: wire.quality,
+    runs: wire.runs.map((r) => ({
+      outcome: r.outcome as 'true' | 'false' | 'unknown',
+      errorKind: r.errorKind,
+      count: r.count,
+    })),
+    durationBucketCounts: [...wire.durationBucketCounts],
+    durationSumSeconds: wire.durationSumSeconds,
+  };
+}
