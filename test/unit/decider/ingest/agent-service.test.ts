@@ -1,0 +1,236 @@
+// The agents' gRPC service over a real grpc-js connection on loopback, with fake ports behind it.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { startAgentServer, type AgentServer } from '../../../../decider/ingest/agent-server.js';
+import { PROBE_DURATION_BUCKETS_SECONDS } from '../../../../common/probe-duration-buckets.js';
+import {
+  FakeAuthenticator,
+  FakeMetrics,
+  FakePlanSource,
+  FakeSink,
+  silentLogger,
+  target,
+  TestAgent,
+  waitFor,
+  wireOutcome,
+} from './ingest-kit.js';
+
+interface Bed {
+  server: AgentServer;
+  plans: FakePlanSource;
+  sink: FakeSink;
+  metrics: FakeMetrics;
+  address: string;
+  agents: TestAgent[];
+  agent(token: string | undefined): TestAgent;
+}
+
+async function bed(limits: Record<string, number> = {}): Promise<Bed> {
+  const plans = new FakePlanSource();
+  const sink = new FakeSink();
+  const metrics = new FakeMetrics();
+  const server = await startAgentServer({
+    port: 0,
+    host: '127.0.0.1',
+    tls: 'insecure',
+    plans,
+    sink,
+    authenticator: new FakeAuthenticator(),
+    metrics,
+    logger: silentLogger,
+    limits,
+  });
+  const address = `127.0.0.1:${server.port}`;
+  const agents: TestAgent[] = [];
+  return {
+    server, plans, sink, metrics, address, agents,
+    agent(token) {
+      const a = new TestAgent(address, token);
+      agents.push(a);
+      return a;
+    },
+  };
+}
+
+async function teardown(b: Bed): Promise<void> {
+  for (const a of b.agents) a.close();
+  await b.server.close();
+}
+
+describe('AgentService', () => {
+  let b: Bed;
+  before(async () => {
+    b = await bed({ helloTimeoutMs: 300 });
+  });
+  after(async () => teardown(b));
+
+  it('sends the full plan after Hello, then deltas with increasing generations', async () => {
+    b.plans.set('node-a', [target('node-a', 'p1'), target('node-a', 'p2', 'healthy', { handler: { kind: 'httpGet', path: '/idle', port: 8080, scheme: 'HTTP', headers: [{ name: 'X-A', value: '1' }] } })]);
+    b.plans.set('node-b', [target('node-b', 'other')]);
+    const agent = b.agent('token-node-a').hello('node-a');
+    await waitFor('the full plan', () => agent.plans().length === 1);
+    const full = agent.plans()[0]!;
+    assert.equal(full.full, true);
+    assert.equal(full.generation, 1);
+    assert.deepEqual(full.upsert.map((a) => a.podUid).sort(), ['p1', 'p2']);
+    const http = full.upsert.find((a) => a.podUid === 'p2')!;
+    assert.deepEqual(http.handler?.kind, { $case: 'httpGet', value: { path: '/idle', port: 8080, scheme: 'HTTP', headers: [{ name: 'X-A', value: '1' }] } });
+    assert.equal(http.timing?.failureThreshold, 3);
+    assert.deepEqual(b.sink.events, ['connected node-a']);
+
+    b.plans.set('node-a', [target('node-a', 'p3')]);
+    b.plans.remove('node-a', [{ podUid: 'p1', quality: 'healthy' }]);
+    await waitFor('a delta', () => agent.plans().length >= 2);
+    const delta = agent.plans()[1]!;
+    assert.equal(delta.full, false);
+    assert.equal(delta.generation, 2);
+    // Both planner events of one tick arrive coalesced in one message.
+    assert.deepEqual(delta.upsert.map((a) => a.podUid), ['p3']);
+    assert.deepEqual(delta.remove, [{ podUid: 'p1', quality: 'healthy' }]);
+    agent.close();
+    await waitFor('the disconnect', () => b.sink.events.includes('disconnected node-a'));
+    assert.equal(b.plans.subscriberCount('node-a'), 0, 'plan subscription released');
+  });
+
+  it('accepts planned outcomes and rejects (and counts) unplanned and malformed ones without ending the stream', async () => {
+    b.plans.set('node-c', [target('node-c', 'c1'), target('node-c', 'c2', 'idle')]);
+    b.plans.set('node-d', [target('node-d', 'd1')]);
+    const before = new Map(b.metrics.rejected);
+    const agent = b.agent('token-node-c').hello('node-c');
+    await waitFor('the full plan', () => agent.plans().length === 1);
+    agent.sendOutcomes([
+      wireOutcome('c1', 'healthy', false, 'gate|down\n'),
+      wireOutcome('d1'), // planned, but on another node
+      wireOutcome('c2', 'unknown-quality'),
+      { ...wireOutcome('c2', 'idle'), errorKind: 'made_up' },
+    ]);
+    agent.sendOutcomes([wireOutcome('c2', 'idle', true, 'WaitToBeDeleted')]);
+    await waitFor('the accepted outcomes', () => b.sink.accepted.filter((a) => a.node === 'node-c').length === 2);
+    const got = b.sink.accepted.filter((a) => a.node === 'node-c').map((a) => a.outcome);
+    assert.deepEqual(got.map((o) => [o.podUid, o.quality, o.state, o.result]), [
+      ['c1', 'healthy', false, 'gatedown'],
+      ['c2', 'idle', true, 'WaitToBeDeleted'],
+    ]);
+    assert.equal((b.metrics.rejected.get('unplanned') ?? 0) - (before.get('unplanned') ?? 0), 2);
+    assert.equal((b.metrics.rejected.get('invalid') ?? 0) - (before.get('invalid') ?? 0), 1);
+    assert.ok(!b.sink.accepted.some((a) => a.outcome.podUid === 'd1'), "another node's pod is never accepted");
+    assert.equal(agent.error, undefined, 'the stream stays open');
+    agent.close();
+  });
+
+  it('takes counters only for labels of its own plan', async () => {
+    b.plans.set('node-k', [target('node-k', 'k1')]);
+    const agent = b.agent('token-node-k').hello('node-k');
+    await waitFor('the full plan', () => agent.plans().length === 1);
+    const buckets = new Array(PROBE_DURATION_BUCKETS_SECONDS.length + 1).fill(0);
+    buckets[0] = 5;
+    agent.sendOutcomes([], [
+      { namespace: 'games', gameServerSet: 'minecraft', quality: 'healthy', runs: [{ outcome: 'true', errorKind: '', count: 5 }], durationBucketCounts: buckets, durationSumSeconds: 0.01 },
+      { namespace: 'games', gameServerSet: 'invented-set', quality: 'healthy', runs: [{ outcome: 'true', errorKind: '', count: 1 }], durationBucketCounts: buckets, durationSumSeconds: 0.01 },
+    ]);
+    await waitFor('counters', () => b.sink.counters.some((c) => c.node === 'node-k'));
+    agent.sendOutcomes([wireOutcome('k1')]);
+    await waitFor('an outcome after the counters', () => b.sink.accepted.some((a) => a.node === 'node-k'));
+    assert.deepEqual(b.sink.counters.filter((c) => c.node === 'node-k').map((c) => c.counters.gameServerSet), ['minecraft']);
+    agent.close();
+  });
+
+  it('a second stream for a node replaces the first', async () => {
+    b.plans.set('node-r', [target('node-r', 'r1')]);
+    const first = b.agent('token-node-r').hello('node-r');
+    await waitFor('the first plan', () => first.plans().length === 1);
+    const second = b.agent('token-node-r').hello('node-r');
+    await waitFor('the second plan', () => second.plans().length === 1);
+    const err = await first.waitForError();
+    assert.equal(err.code, status.ABORTED);
+    assert.deepEqual(b.sink.events.filter((e) => e.endsWith('node-r')), ['connected node-r', 'disconnected node-r', 'connected node-r']);
+    assert.deepEqual(b.server.service.connectedNodes().filter((n) => n === 'node-r'), ['node-r']);
+    second.sendOutcomes([wireOutcome('r1')]);
+    await waitFor('an outcome on the new stream', () => b.sink.accepted.some((a) => a.node === 'node-r'));
+    second.close();
+  });
+
+  it('refuses a stream without a token with UNAUTHENTICATED', async () => {
+    const agent = b.agent(undefined).hello('node-a');
+    assert.equal((await agent.waitForError()).code, status.UNAUTHENTICATED);
+  });
+
+  it('refuses a forged token with UNAUTHENTICATED', async () => {
+    const agent = b.agent('forged').hello('node-a');
+    assert.equal((await agent.waitForError()).code, status.UNAUTHENTICATED);
+  });
+
+  it("refuses a node's token claiming another node with PERMISSION_DENIED, and sends it no plan", async () => {
+    b.plans.set('node-victim', [target('node-victim', 'v1')]);
+    const agent = b.agent('token-node-a').hello('node-victim');
+    const err = await agent.waitForError();
+    assert.equal(err.code, status.PERMISSION_DENIED);
+    assert.equal(agent.plans().length, 0);
+  });
+
+  it('refuses a non-agent identity with PERMISSION_DENIED', async () => {
+    const agent = b.agent('user-node-a').hello('node-a');
+    assert.equal((await agent.waitForError()).code, status.PERMISSION_DENIED);
+  });
+
+  it('refuses a stream whose first message is not Hello with INVALID_ARGUMENT', async () => {
+    const agent = b.agent('token-node-a');
+    agent.sendOutcomes([wireOutcome('p1')]);
+    assert.equal((await agent.waitForError()).code, status.INVALID_ARGUMENT);
+  });
+
+  it('ends a stream that never says Hello', async () => {
+    const agent = b.agent('token-node-a');
+    assert.equal((await agent.waitForError()).code, status.DEADLINE_EXCEEDED);
+  });
+});
+
+describe('AgentService leadership', () => {
+  it('drain() ends open streams with UNAVAILABLE and refuses new ones until start()', async () => {
+    const b = await bed();
+    try {
+      b.plans.set('node-a', [target('node-a', 'p1')]);
+      const agent = b.agent('token-node-a').hello('node-a');
+      await waitFor('the plan', () => agent.plans().length === 1);
+      await b.server.drain();
+      assert.equal((await agent.waitForError()).code, status.UNAVAILABLE);
+      assert.equal(b.metrics.connected, 0);
+      assert.deepEqual(b.sink.events, ['connected node-a', 'disconnected node-a']);
+      const refused = b.agent('token-node-a').hello('node-a');
+      assert.equal((await refused.waitForError()).code, status.UNAVAILABLE);
+      b.server.start();
+      const again = b.agent('token-node-a').hello('node-a');
+      await waitFor('the plan after start()', () => again.plans().length === 1);
+    } finally {
+      await teardown(b);
+    }
+  });
+});
+
+describe('AgentService flow control', () => {
+  it('slows a flooding agent without dropping its outcomes or starving another agent', async () => {
+    const b = await bed({ outcomesPerSecondPerStream: 2_000, outcomeBurstPerStream: 2_000 });
+    try {
+      const floodTargets = Array.from({ length: 1_000 }, (_, i) => target('flood', `f${i}`));
+      b.plans.set('flood', floodTargets);
+      b.plans.set('calm', [target('calm', 'c1')]);
+      const flood = b.agent('token-flood').hello('flood');
+      const calm = b.agent('token-calm').hello('calm');
+      await waitFor('both plans', () => flood.plans().length >= 1 && calm.plans().length === 1);
+      // 8,000 outcomes against a 2,000/s budget: at least ~3 s of throttling.
+      const started = Date.now();
+      for (let round = 0; round < 8; round++) flood.sendOutcomes(floodTargets.map((t) => wireOutcome(t.key.podUid)));
+      await waitFor('throttling to start', () => b.metrics.throttled > 0);
+      calm.sendOutcomes([wireOutcome('c1')]);
+      await waitFor('the calm agent outcome', () => b.sink.accepted.some((a) => a.node === 'calm'), 1_000);
+      const floodAcceptedWhenCalmServed = b.sink.accepted.filter((a) => a.node === 'flood').length;
+      assert.ok(floodAcceptedWhenCalmServed < 8_000, `the flood was still being held back (${floodAcceptedWhenCalmServed})`);
+      await waitFor('every flood outcome', () => b.sink.accepted.filter((a) => a.node === 'flood').length === 8_000, 15_000);
+      assert.ok(Date.now() - started >= 2_500, 'the flood was slowed to about its rate');
+      assert.equal(b.metrics.rejected.get('rate_limited') ?? 0, 0, 'nothing dropped');
+    } finally {
+      await teardown(b);
+    }
+  });
+});
