@@ -1,0 +1,172 @@
+// `okg-sq local <gameserverset.yaml>`: a GameServerSet's serviceQualities on this machine, no cluster.
+// The same probe engine as the agent (with a process runtime) and the same evaluation core as the
+// decider (against an in-memory GameServer store); only the adapters differ.
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { OkgSqError, ERROR_CODES } from '../common/errors.js';
+import { LOG } from '../common/log-fields.js';
+import { ProbeEngine } from '../common/probe/probe-engine.js';
+import { gssName, parseServiceQualities } from '../decider/rules/schema.js';
+import { JsonRenderer } from './local/json-renderer.js';
+import { loadGameServerSet } from './local/load-game-server-set.js';
+import { localTargets, templateContainers } from './local/local-targets.js';
+import { LOCAL_USAGE, MAX_LOCAL_REPLICAS, parseLocalArgs, type LocalOptions } from './local/local-options.js';
+import { LocalPipeline } from './local/local-pipeline.js';
+import { LOCAL_NAMESPACE, MemoryStore, newGameServer } from './local/memory-store.js';
+import { ProcessRuntime } from './local/process-runtime.js';
+import type { LocalView, RenderOutput, Renderer } from './local/renderer.js';
+import { TableRenderer } from './local/table-renderer.js';
+
+export const LOCAL_EXIT = { ok: 0, invalidSet: 1, usage: 2 } as const;
+
+/** What runLocal touches outside itself; tests pass their own. */
+export interface LocalIo {
+  readonly stdout: RenderOutput;
+  readonly stderr: { write(text: string): unknown };
+  readonly env: NodeJS.ProcessEnv;
+  /** Emits SIGINT / SIGTERM. */
+  readonly signals: Pick<NodeJS.Process, 'once' | 'removeListener'>;
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function processIo(): LocalIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
+}
+
+interface Problem {
+  readonly severity: 'error' | 'warning';
+  readonly code: string;
+  readonly path: string;
+  readonly message: string;
+}
+
+function formatProblem(file: string, p: Problem): string {
+  return `${file}: ${p.severity}: ${p.path}: ${p.message} [${p.code}]\n`;
+}
+
+function replicasOf(gss: unknown, options: LocalOptions, io: LocalIo): number {
+  if (options.replicas !== undefined) return options.replicas;
+  const specReplicas = (gss as { spec?: { replicas?: unknown } }).spec?.replicas;
+  if (typeof specReplicas !== 'number' || !Number.isInteger(specReplicas) || specReplicas < 1) return 1;
+  if (specReplicas > MAX_LOCAL_REPLICAS) {
+    io.stderr.write(`okg-sq local: spec.replicas is ${specReplicas}; simulating ${MAX_LOCAL_REPLICAS} (use --replicas to choose)\n`);
+    return MAX_LOCAL_REPLICAS;
+  }
+  return specReplicas;
+}
+
+/** Resolves when the duration is over or a stop signal arrives; the cleanup removes both. */
+function waitForEnd(options: LocalOptions, io: LocalIo): { ended: Promise<string>; cleanup(): void } {
+  let finish: (why: string) => void = () => {};
+  const ended = new Promise<string>((res) => (finish = res));
+  const timer =
+    options.durationSeconds === undefined ? undefined : setTimeout(() => finish('duration'), options.durationSeconds * 1000);
+  const handlers = STOP_SIGNALS.map((signal) => {
+    const handler = (): void => finish(signal);
+    io.signals.once(signal, handler);
+    return [signal, handler] as const;
+  });
+  return {
+    ended,
+    cleanup: () => {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const [signal, handler] of handlers) io.signals.removeListener(signal, handler);
+    },
+  };
+}
+
+/** Runs `okg-sq local`; resolves with the exit status. `argv`: the arguments after `local`. */
+export async function runLocal(argv: string[], io: LocalIo = processIo()): Promise<number> {
+  const fail = (status: number, message: string): number => {
+    io.stderr.write(`okg-sq local: ${message}\n`);
+    if (status === LOCAL_EXIT.usage) io.stderr.write('Run `okg-sq local --help` for usage.\n');
+    return status;
+  };
+
+  let options: LocalOptions;
+  let gss: unknown;
+  let workdir: string;
+  try {
+    const command = parseLocalArgs(argv);
+    if (command.kind === 'help') {
+      io.stdout.write(`${LOCAL_USAGE}\n`);
+      return LOCAL_EXIT.ok;
+    }
+    options = command.options;
+    gss = await loadGameServerSet(options.file);
+    workdir = resolve(options.workdir ?? dirname(resolve(options.file)));
+    const isDir = await stat(workdir).then((s) => s.isDirectory(), () => false);
+    if (!isDir) return fail(LOCAL_EXIT.usage, `--workdir ${workdir}: not a directory`);
+  } catch (err) {
+    if (err instanceof OkgSqError) {
+      return fail(err.code === ERROR_CODES.INVALID_INPUT ? LOCAL_EXIT.invalidSet : LOCAL_EXIT.usage, err.message);
+    }
+    throw err;
+  }
+
+  const { qualities, problems } = parseServiceQualities(gss);
+  for (const problem of problems) io.stderr.write(formatProblem(options.file, problem));
+  if (problems.some((p) => p.severity === 'error')) {
+    return fail(LOCAL_EXIT.invalidSet, `${options.file}: the GameServerSet has errors (see above); \`okg-sq check\` reports the same`);
+  }
+  if (qualities.length === 0) return fail(LOCAL_EXIT.invalidSet, `${options.file}: spec.serviceQualities is empty: nothing to run`);
+
+  const setName = gssName(gss);
+  const replicas = replicasOf(gss, options, io);
+  const logger: Logger = pino(
+    { name: 'okg-sq-local', level: io.env.OKGSQ_LOG_LEVEL ?? 'warn', base: { [LOG.component]: 'local' } },
+    pino.destination({ fd: 2, sync: true }),
+  );
+
+  const store = new MemoryStore();
+  const view: LocalView = { get gameServers() { return store.list(); }, pod: (name) => store.pod(name) };
+  const renderer: Renderer =
+    options.output === 'json'
+      ? new JsonRenderer(io.stdout)
+      : new TableRenderer({ out: io.stdout, qualities: qualities.map((q) => q.name) });
+  store.onChange((gameServer) => renderer.changed(gameServer, view));
+
+  const pods = Array.from({ length: replicas }, (_, ordinal) => {
+    const uid = randomUUID();
+    store.create(newGameServer(setName, ordinal, randomUUID()), { uid });
+    return { name: `${setName}-${ordinal}`, namespace: LOCAL_NAMESPACE, uid };
+  });
+
+  let targets;
+  try {
+    targets = localTargets({ gameServerSet: setName, qualities, containers: templateContainers(gss), pods, startedAtMs: Date.now() });
+  } catch (err) {
+    return fail(LOCAL_EXIT.invalidSet, `${options.file}: ${(err as Error).message}`);
+  }
+
+  const pipeline = new LocalPipeline({ store, qualities });
+  const runtime = new ProcessRuntime({ cwd: workdir, env: io.env });
+  const engine = new ProbeEngine({
+    exec: runtime,
+    logger,
+    onOutcome: (outcome) => {
+      // One bad evaluation must not end the run: log it and keep probing.
+      try {
+        pipeline.accept(outcome);
+      } catch (err) {
+        logger.error({ [LOG.err]: err, [LOG.podUid]: outcome.podUid, [LOG.quality]: outcome.quality }, 'evaluation failed');
+      }
+    },
+  });
+  const end = waitForEnd(options, io);
+  engine.replaceAll(targets);
+  engine.start();
+  try {
+    const why = await end.ended;
+    logger.info({ reason: why }, 'stopping');
+  } finally {
+    end.cleanup();
+    await engine.stop();
+    runtime.close();
+    renderer.final(view);
+  }
+  return LOCAL_EXIT.ok;
+}

@@ -1,0 +1,24 @@
+// `--output json`: one line per GameServer change and one final line, for scripts and tests.
+// Each GameServer in Kubernetes shape, exactly as the store holds it.
+import type { LocalView, RenderOutput, Renderer } from './renderer.js';
+import type { LocalGameServer } from './memory-store.js';
+
+export class JsonRenderer implements Renderer {
+  readonly #out: RenderOutput;
+  #done = false;
+
+  constructor(out: RenderOutput) {
+    this.#out = out;
+  }
+
+  changed(gameServer: LocalGameServer): void {
+    if (this.#done) return;
+    this.#out.write(`${JSON.stringify({ event: 'update', gameServer })}\n`);
+  }
+
+  final(view: LocalView): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#out.write(`${JSON.stringify({ event: 'final', gameServers: view.gameServers })}\n`);
+  }
+}

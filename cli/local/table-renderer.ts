@@ -1,0 +1,75 @@
+// `--output table`: on a terminal the table is redrawn in place; otherwise (a pipe, a file, CI logs)
+// each change prints a timestamped table and no escape codes at all.
+import { formatTable } from './format-table.js';
+import type { LocalView, RenderOutput, Renderer } from './renderer.js';
+
+/** ANSI: move the cursor to the start of the line `n` lines up, then clear to the end of the screen. */
+const redrawFrom = (lines: number): string => `\u001b[${lines}F\u001b[0J`;
+
+export interface TableRendererOptions {
+  readonly out: RenderOutput;
+  readonly qualities: readonly string[];
+  /** The timestamp of each printed table when not on a terminal; default: the wall clock. */
+  readonly now?: () => Date;
+  /** Defers a redraw so a burst of changes prints one table; default setImmediate. */
+  readonly defer?: (fn: () => void) => { cancel(): void };
+}
+
+const deferImmediate = (fn: () => void): { cancel(): void } => {
+  const handle = setImmediate(fn);
+  return { cancel: () => clearImmediate(handle) };
+};
+
+export class TableRenderer implements Renderer {
+  readonly #out: RenderOutput;
+  readonly #qualities: readonly string[];
+  readonly #now: () => Date;
+  readonly #defer: (fn: () => void) => { cancel(): void };
+  #pending: { view: LocalView; handle: { cancel(): void } } | undefined;
+  #drawnLines = 0;
+  #done = false;
+
+  constructor(options: TableRendererOptions) {
+    this.#out = options.out;
+    this.#qualities = options.qualities;
+    this.#now = options.now ?? (() => new Date());
+    this.#defer = options.defer ?? deferImmediate;
+  }
+
+  changed(_gameServer: unknown, view: LocalView): void {
+    if (this.#done) return;
+    if (this.#pending !== undefined) {
+      this.#pending.view = view;
+      return;
+    }
+    const pending = { view, handle: { cancel: () => {} } };
+    this.#pending = pending;
+    pending.handle = this.#defer(() => {
+      this.#pending = undefined;
+      this.#draw(pending.view);
+    });
+  }
+
+  final(view: LocalView): void {
+    if (this.#done) return;
+    this.#pending?.handle.cancel();
+    this.#pending = undefined;
+    this.#draw(view);
+    this.#done = true;
+  }
+
+  #draw(view: LocalView): void {
+    const lines = formatTable(view.gameServers, (name) => view.pod(name), this.#qualities);
+    if (this.#out.isTTY === true) {
+      const width = this.#out.columns ?? 0;
+      // Lines cut to the terminal's width, so the next redraw moves up exactly as many lines.
+      const fitted = width > 0 ? lines.map((l) => ([...l].length > width ? [...l].slice(0, width).join('') : l)) : lines;
+      const prefix = this.#drawnLines > 0 ? redrawFrom(this.#drawnLines) : '';
+      this.#out.write(`${prefix}${fitted.join('\n')}\n`);
+      this.#drawnLines = fitted.length;
+      return;
+    }
+    const stamp = this.#now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.#out.write(`--- ${stamp}\n${lines.join('\n')}\n\n`);
+  }
+}

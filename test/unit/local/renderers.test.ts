@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatTable, MAX_QUALITY_CELL_CHARS, qualityCell } from '../../../cli/local/format-table.js';
+import { JsonRenderer } from '../../../cli/local/json-renderer.js';
+import { MemoryStore, newGameServer, type LocalGameServer } from '../../../cli/local/memory-store.js';
+import type { LocalView } from '../../../cli/local/renderer.js';
+import { TableRenderer } from '../../../cli/local/table-renderer.js';
+
+function fixture(): { store: MemoryStore; view: LocalView } {
+  const store = new MemoryStore();
+  for (let i = 0; i < 3; i++) store.create(newGameServer('minecraft', i, `gs-${i}`), { uid: `pod-${i}` });
+  const gs = store.get('minecraft-0')!;
+  store.update({
+    ...gs,
+    spec: { ...gs.spec, opsState: 'GateMaintaining', deletionPriority: 5 },
+    status: { ...gs.status, serviceQualitiesConditions: [{ name: 'healthy', status: 'True', result: 'gate' }] },
+  });
+  const gs1 = store.get('minecraft-1')!;
+  store.update({ ...gs1, status: { ...gs1.status, serviceQualitiesConditions: [{ name: 'healthy', status: 'False', result: '' }] } });
+  store.setPodConditions('minecraft-1', [], { healthy: 'timeout' });
+  return { store, view: { get gameServers() { return store.list(); }, pod: (n) => store.pod(n) } };
+}
+
+class Sink {
+  text = '';
+  constructor(readonly isTTY = false, readonly columns?: number) {}
+  write(s: string): boolean {
+    this.text += s;
+    return true;
+  }
+}
+
+test('the table has kubectl get gs columns plus one state/result column per quality', () => {
+  const { view } = fixture();
+  const lines = formatTable(view.gameServers, view.pod, ['healthy']);
+  assert.deepEqual(lines, [
+    'NAME          STATE   OPSSTATE          DP   UP   NET-DISABLED   HEALTHY',
+    'minecraft-0   Ready   GateMaintaining   5    0    false          true/gate',
+    'minecraft-1   Ready   None              0    0    false          false(timeout)',
+    'minecraft-2   Ready   None              0    0    false          -',
+  ]);
+});
+
+test('long or hostile results are cut and never reach the terminal as control codes', () => {
+  const gs = {
+    ...newGameServer('s', 0, 'u'),
+    status: { serviceQualitiesConditions: [{ name: 'q', status: 'True', result: `\u001b[2J${'x'.repeat(100)}` }] },
+  } as LocalGameServer;
+  const cell = qualityCell(gs, undefined, 'q');
+  assert.equal([...cell].length, MAX_QUALITY_CELL_CHARS);
+  assert.ok(!cell.includes('\u001b'), cell);
+  assert.ok(cell.endsWith('…'));
+});
+
+test('json: one line per change, then one final line, each GameServer in Kubernetes shape', () => {
+  const { store, view } = fixture();
+  const out = new Sink();
+  const renderer = new JsonRenderer(out);
+  renderer.changed(store.get('minecraft-0')!);
+  renderer.final(view);
+  renderer.changed(store.get('minecraft-1')!);
+  const lines = out.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2, 'nothing after final');
+  assert.equal(lines[0].event, 'update');
+  assert.equal(lines[0].gameServer.kind, 'GameServer');
+  assert.equal(lines[0].gameServer.spec.opsState, 'GateMaintaining');
+  assert.deepEqual(lines[0].gameServer.status.serviceQualitiesConditions, [{ name: 'healthy', status: 'True', result: 'gate' }]);
+  assert.equal(lines[1].event, 'final');
+  assert.deepEqual(lines[1].gameServers.map((g: LocalGameServer) => g.metadata.name), ['minecraft-0', 'minecraft-1', 'minecraft-2']);
+});
+
+test('table, not a terminal: a burst of changes prints one timestamped table, without escape codes', () => {
+  const { store, view } = fixture();
+  const out = new Sink(false);
+  const deferred: (() => void)[] = [];
+  const renderer = new TableRenderer({
+    out,
+    qualities: ['healthy'],
+    now: () => new Date('2026-11-25T20:00:00.123Z'),
+    defer: (fn) => (deferred.push(fn), { cancel: () => deferred.splice(deferred.indexOf(fn), 1) }),
+  });
+  renderer.changed(store.get('minecraft-0')!, view);
+  renderer.changed(store.get('minecraft-1')!, view);
+  assert.equal(deferred.length, 1, 'coalesced');
+  assert.equal(out.text, '');
+  deferred.shift()!();
+  assert.match(out.text, /^--- 2026-11-25T20:00:00Z\nNAME {2,}STATE/);
+  assert.equal(out.text.split('\n').filter((l) => l.startsWith('minecraft-')).length, 3);
+  assert.ok(!out.text.includes('\u001b'));
+  renderer.final(view);
+  assert.equal(out.text.split('--- ').length - 1, 2, 'final prints the end state once more');
+});
+
+test('table on a terminal: redraws in place, lines cut to the terminal width', () => {
+  const { store, view } = fixture();
+  const out = new Sink(true, 40);
+  const renderer = new TableRenderer({ out, qualities: ['healthy'], defer: (fn) => (fn(), { cancel() {} }) });
+  renderer.changed(store.get('minecraft-0')!, view);
+  assert.ok(!out.text.includes('\u001b'), 'first draw: nothing to erase');
+  const first = out.text;
+  assert.ok(first.split('\n').every((l) => [...l].length <= 40));
+  renderer.changed(store.get('minecraft-1')!, view);
+  assert.ok(out.text.slice(first.length).startsWith('\u001b[4F\u001b[0J'), 'moves up over the 4 lines drawn before');
+});
