@@ -1,0 +1,202 @@
+// One (pod, quality) key: one probe step per probeOnce() call, with the initial delay, the exec
+// admission, a watchdog that reports a hanging probe as a timeout, the thresholds and publish-on-change.
+// The timed loop lives in ProbeEngine, so tests can step a worker without timers.
+import type { Clock } from '../clock.js';
+import { COULD_NOT_RUN, type ErrorKind, type Outcome } from '../outcome.js';
+import { initialDelayPassed, Thresholds } from '../thresholds.js';
+import { runProbe } from '../runners/run-probe.js';
+import { failedRun, type RunnerResult } from '../runners/runner-result.js';
+import type { ExecSlots } from './exec-slots.js';
+import type { ProbeCounters, RunOutcome } from './probe-counters.js';
+import { execTargetOf, type ExecRuntime, type ProbeTarget } from './types.js';
+
+/** A probe whose runner ignores its timeout is reported failed this long after the timeout. */
+export const HANG_GRACE_MS = 500;
+
+export interface WorkerDeps {
+  readonly clock: Clock;
+  readonly exec: ExecRuntime | undefined;
+  readonly slots: ExecSlots;
+  readonly counters: ProbeCounters;
+  /** Every run (after the delay), for the program's own metrics. */
+  readonly onRun?: (run: CompletedRun, target: ProbeTarget) => void;
+}
+
+export interface CompletedRun extends RunnerResult {
+  readonly outcome: RunOutcome;
+  readonly durationMs: number;
+  readonly observedAtMs: number;
+}
+
+/** What one step did. */
+export type StepResult =
+  | { readonly kind: 'delayed' }
+  | { readonly kind: 'stale' } // removed or replaced while running: nothing counted or published
+  | { readonly kind: 'ran'; readonly run: CompletedRun; readonly published: Outcome | undefined };
+
+function timingChanged(a: ProbeTarget, b: ProbeTarget): boolean {
+  const x = a.timing;
+  const y = b.timing;
+  return (
+    x.successThreshold !== y.successThreshold ||
+    x.failureThreshold !== y.failureThreshold ||
+    x.initialDelaySeconds !== y.initialDelaySeconds
+  );
+}
+
+export class ProbeWorker {
+  #target: ProbeTarget;
+  #thresholds: Thresholds;
+  #lastPublished: Outcome | undefined;
+  #delayPassed = false;
+  #generation = 0;
+  #inFlight: AbortController | undefined;
+  readonly #addedAtMs: number;
+  readonly #deps: WorkerDeps;
+
+  constructor(target: ProbeTarget, deps: WorkerDeps) {
+    this.#target = target;
+    this.#deps = deps;
+    this.#thresholds = new Thresholds(target.timing);
+    this.#addedAtMs = deps.clock.now();
+  }
+
+  get target(): ProbeTarget {
+    return this.#target;
+  }
+
+  get running(): boolean {
+    return this.#inFlight !== undefined;
+  }
+
+  get lastPublished(): Outcome | undefined {
+    return this.#lastPublished;
+  }
+
+  /**
+   * Takes a new version of the target. Threshold counting restarts when the thresholds or the delay
+   * change, and the delay is re-checked when the container's start changed (a restart); the last
+   * published outcome is kept, so publish-on-change still compares against what the decider has.
+   */
+  update(target: ProbeTarget): void {
+    const old = this.#target;
+    this.#target = target;
+    if (timingChanged(old, target) || JSON.stringify(old.handler) !== JSON.stringify(target.handler)) {
+      this.#thresholds = new Thresholds(target.timing);
+      this.#generation++;
+    }
+    if (old.containerStartedAtMs !== target.containerStartedAtMs || old.timing.initialDelaySeconds !== target.timing.initialDelaySeconds) {
+      this.#delayPassed = false;
+    }
+  }
+
+  /** Aborts a run in flight; its result is dropped. */
+  cancel(): void {
+    this.#generation++;
+    this.#inFlight?.abort();
+  }
+
+  /** One probe step. Never throws for a probe's own failure. */
+  async probeOnce(): Promise<StepResult> {
+    const target = this.#target;
+    const generation = this.#generation;
+    if (!this.#delayPassed) {
+      const startedAt = await this.#containerStartedAtMs(target);
+      if (!initialDelayPassed(startedAt, this.#deps.clock.now(), target.timing.initialDelaySeconds)) return { kind: 'delayed' };
+      this.#delayPassed = true;
+    }
+    const controller = new AbortController();
+    this.#inFlight = controller;
+    let result: RunnerResult;
+    let startedAtMs: number;
+    try {
+      ({ result, startedAtMs } = await this.#run(target, controller));
+    } finally {
+      if (this.#inFlight === controller) this.#inFlight = undefined;
+    }
+    if (generation !== this.#generation) return { kind: 'stale' };
+
+    const observedAtMs = this.#deps.clock.now();
+    const couldNotRun = result.errorKind !== '' && COULD_NOT_RUN.has(result.errorKind as ErrorKind);
+    const outcome: RunOutcome = couldNotRun ? 'unknown' : result.state ? 'true' : 'false';
+    const run: CompletedRun = { ...result, outcome, durationMs: Math.max(0, observedAtMs - startedAtMs), observedAtMs };
+    this.#deps.counters.record(
+      { namespace: target.namespace, gameServerSet: target.gameServerSet, quality: target.key.quality },
+      outcome,
+      result.errorKind,
+      run.durationMs,
+    );
+    this.#deps.onRun?.(run, target);
+    // A probe that could not run is not a failed probe: the published state stands.
+    if (couldNotRun || !this.#thresholds.observe(run)) return { kind: 'ran', run, published: undefined };
+    const last = this.#lastPublished;
+    if (last && last.state === run.state && last.result === run.result) return { kind: 'ran', run, published: undefined };
+    const published: Outcome = {
+      podUid: target.key.podUid,
+      quality: target.key.quality,
+      state: run.state,
+      result: run.result,
+      exitCode: run.exitCode,
+      errorKind: run.errorKind,
+      durationMs: run.durationMs,
+      observedAtMs,
+    };
+    this.#lastPublished = published;
+    return { kind: 'ran', run, published };
+  }
+
+  async #containerStartedAtMs(target: ProbeTarget): Promise<number> {
+    let fromRuntime: number | undefined;
+    try {
+      fromRuntime = await this.#deps.exec?.containerStartedAtMs?.(execTargetOf(target));
+    } catch {
+      fromRuntime = undefined; // the runtime does not know: fall back to the plan, then to when we saw it
+    }
+    if (fromRuntime && fromRuntime > 0) return fromRuntime;
+    if (target.containerStartedAtMs > 0) return target.containerStartedAtMs;
+    return this.#addedAtMs;
+  }
+
+  async #run(target: ProbeTarget, controller: AbortController): Promise<{ result: RunnerResult; startedAtMs: number }> {
+    const { clock, slots, exec } = this.#deps;
+    const timeoutMs = Math.max(1, target.timing.timeoutSeconds) * 1000;
+    let release: (() => void) | undefined;
+    if (target.handler.kind === 'exec') {
+      const container = `${target.key.podUid}/${target.containerName}`;
+      release = await slots.acquire(container, timeoutMs, controller.signal);
+      if (!release) {
+        // Other probes held every exec slot (or this container's) for a whole timeout: this run could
+        // not happen, which is not this container's failure.
+        const why = controller.signal.aborted ? 'probe cancelled' : 'no exec slot within the probe timeout';
+        return { result: failedRun('runtime_unavailable', why), startedAtMs: clock.now() };
+      }
+    }
+    const startedAtMs = clock.now();
+    try {
+      const result = await new Promise<RunnerResult>((resolve) => {
+        // The watchdog: a runner or runtime that ignores its timeout cannot hold this key (or the
+        // engine's schedule) longer than timeout + HANG_GRACE_MS.
+        const watchdog = clock.setTimeout(() => {
+          controller.abort();
+          resolve(failedRun('timeout', `no result within ${timeoutMs} ms`));
+        }, timeoutMs + HANG_GRACE_MS);
+        const onAbort = (): void => resolve(failedRun('timeout', 'probe cancelled'));
+        controller.signal.addEventListener('abort', onAbort, { once: true });
+        runProbe(target, exec, { timeoutMs, signal: controller.signal }).then(
+          (r) => {
+            watchdog.cancel();
+            controller.signal.removeEventListener('abort', onAbort);
+            resolve(r);
+          },
+          (err: unknown) => {
+            watchdog.cancel();
+            resolve(failedRun('exec_failed', `runner error: ${err instanceof Error ? err.message : String(err)}`));
+          },
+        );
+      });
+      return { result, startedAtMs };
+    } finally {
+      release?.();
+    }
+  }
+}

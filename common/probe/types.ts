@@ -1,0 +1,68 @@
+// The probe engine's ports and data: what to probe (ProbeTarget), how to exec (ExecRuntime, implemented
+// by the agent's CRI adapter, the decider's Kubernetes exec adapter and the local process runtime) and
+// the per-quality run counters sent to the decider.
+import type { ProbeKey } from '../outcome.js';
+import type { ProbeHandler, ProbeTiming } from '../service-quality.js';
+
+export type { ProbeKey } from '../outcome.js';
+
+/** One service quality of one pod: everything needed to probe it. */
+export interface ProbeTarget {
+  readonly key: ProbeKey;
+  readonly namespace: string;
+  readonly podName: string;
+  readonly gameServerSet: string;
+  readonly containerName: string;
+  /** Where http/tcp/grpc probes go (local mode passes 127.0.0.1). */
+  readonly podIp: string;
+  readonly handler: ProbeHandler;
+  readonly timing: ProbeTiming;
+  /** The container's start from the pod status, Unix ms; 0 = unknown. */
+  readonly containerStartedAtMs: number;
+}
+
+/** The container an exec runs in. */
+export interface ExecTarget {
+  readonly namespace: string;
+  readonly podName: string;
+  readonly podUid: string;
+  readonly containerName: string;
+}
+
+export interface ExecOutput {
+  /** The process's exit code: 0 = success, anything else = a failed probe that answered. */
+  readonly exitCode: number;
+  readonly stdout: Uint8Array;
+  readonly stderr: Uint8Array;
+}
+
+/**
+ * Runs a command in a container and waits for it. An adapter throws ProbeRunError (and nothing else)
+ * when the command could not run or did not finish: timeout, container_not_found,
+ * container_not_running, exec_failed, runtime_unavailable.
+ */
+export interface ExecRuntime {
+  execSync(target: ExecTarget, argv: readonly string[], opts: { timeoutMs: number; signal: AbortSignal }): Promise<ExecOutput>;
+  /** When the container started, Unix ms, if the runtime knows (used for initialDelaySeconds). */
+  containerStartedAtMs?(target: ExecTarget): Promise<number | undefined>;
+}
+
+/** Every run of one quality since the previous report (same shape as okgsq.v1 QualityCounters). */
+export interface QualityCounters {
+  namespace: string;
+  gameServerSet: string;
+  quality: string;
+  runs: { outcome: 'true' | 'false' | 'unknown'; errorKind: string; count: number }[];
+  /** Per PROBE_DURATION_BUCKETS_SECONDS plus a last +Inf entry, non-cumulative. */
+  durationBucketCounts: number[];
+  durationSumSeconds: number;
+}
+
+export function execTargetOf(target: ProbeTarget): ExecTarget {
+  return {
+    namespace: target.namespace,
+    podName: target.podName,
+    podUid: target.key.podUid,
+    containerName: target.containerName,
+  };
+}

@@ -1,0 +1,26 @@
+// One probe run of any handler kind. Never throws: every failure is a RunnerResult.
+import type { ExecRuntime, ProbeTarget } from '../probe/types.js';
+import { execTargetOf } from '../probe/types.js';
+import { execRunner } from './exec-runner.js';
+import { grpcRunner } from './grpc-runner.js';
+import { httpRunner } from './http-runner.js';
+import type { RunnerResult } from './runner-result.js';
+import { tcpRunner } from './tcp-runner.js';
+
+export function runProbe(
+  target: ProbeTarget,
+  exec: ExecRuntime | undefined,
+  opts: { timeoutMs: number; signal: AbortSignal },
+): Promise<RunnerResult> {
+  const h = target.handler;
+  switch (h.kind) {
+    case 'exec':
+      return execRunner(exec, execTargetOf(target), h.command, opts);
+    case 'httpGet':
+      return httpRunner(target.podIp, h, opts);
+    case 'tcpSocket':
+      return tcpRunner(target.podIp, h.port, opts);
+    case 'grpc':
+      return grpcRunner(target.podIp, h.port, h.service, opts);
+  }
+}
