@@ -1,12 +1,14 @@
 // AgentlessProber over a fake planner and a recording engine: which targets it probes, what it
 // reports, and that its outcomes reach the sink under AGENTLESS_NODE.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Outcome, ProbeKey } from '../../../../common/outcome.js';
 import type { ProbeTarget, QualityCounters } from '../../../../common/probe/types.js';
 import { AgentlessProber, type AgentlessEngine } from '../../../../decider/ingest/agentless-prober.js';
 import { AGENTLESS_NODE } from '../../../../decider/ingest/ports.js';
-import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target } from './ingest-kit.js';
+import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, waitFor } from './ingest-kit.js';
 
 class RecordingEngine implements AgentlessEngine {
   readonly probed = new Map<string, ProbeTarget>();
@@ -95,5 +97,35 @@ describe('AgentlessProber', () => {
     await prober.stop();
     assert.equal(sink.counters.length, 1, 'counters flushed on stop');
     assert.equal(plans.subscriberCount(AGENTLESS_NODE), 0);
+  });
+});
+
+describe('AgentlessProber with the shared ProbeEngine', () => {
+  it('probes an http quality of an agentless pod and hands its flips to the sink', async () => {
+    let healthy = true;
+    const server = createServer((_req, res) => {
+      res.statusCode = healthy ? 200 : 503;
+      res.end(healthy ? 'None' : 'Maintaining');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const plans = new FakePlanSource();
+    const sink = new FakeSink();
+    const prober = new AgentlessProber({ plans, sink, metrics: new FakeMetrics(), logger: silentLogger });
+    try {
+      plans.set(AGENTLESS_NODE, [target(AGENTLESS_NODE, 'vk-0', 'http', {
+        podIp: '127.0.0.1',
+        handler: { kind: 'httpGet', path: '/', port, scheme: 'HTTP', headers: [] },
+        timing: { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 },
+      })]);
+      prober.start();
+      await waitFor('a true outcome', () => sink.accepted.some((a) => a.outcome.state), 5_000);
+      healthy = false;
+      await waitFor('a false outcome', () => sink.accepted.some((a) => !a.outcome.state), 5_000);
+      assert.ok(sink.accepted.every((a) => a.node === AGENTLESS_NODE && a.outcome.podUid === 'vk-0'));
+    } finally {
+      await prober.stop();
+      server.close();
+    }
   });
 });
