@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Outcome } from '../../../common/outcome.js';
+import { ProbeEngine } from '../../../common/probe/probe-engine.js';
+import type { ProbeTarget } from '../../../common/probe/types.js';
+import type { ProbeTiming } from '../../../common/service-quality.js';
+import { FakeClock } from './fake-clock.js';
+import { FakeExecRuntime } from './fake-exec-runtime.js';
+
+const TIMING: ProbeTiming = { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 };
+
+function target(pod: string, quality = 'healthy', over: Omit<Partial<ProbeTarget>, 'timing'> & { timing?: Partial<ProbeTiming> } = {}): ProbeTarget {
+  return {
+    key: { podUid: pod, quality },
+    namespace: 'ns',
+    podName: `pod-${pod}`,
+    gameServerSet: 'gss',
+    containerName: 'main',
+    podIp: '127.0.0.1',
+    handler: { kind: 'exec', command: ['/probe.sh'] },
+    containerStartedAtMs: 0,
+    ...over,
+    timing: { ...TIMING, ...over.timing },
+  };
+}
+
+function harness(opts: { maxConcurrentExecs?: number } = {}) {
+  const clock = new FakeClock();
+  const exec = new FakeExecRuntime();
+  const outcomes: Outcome[] = [];
+  const engine = new ProbeEngine({ exec, clock, onOutcome: (o) => outcomes.push(o), random: () => 0, ...opts });
+  return { clock, exec, outcomes, engine };
+}
+
+describe('ProbeEngine', () => {
+  it('publishes a state only after failureThreshold consecutive failures, once', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    exec.answer('p1/main', { exitCode: 1, stdout: 'down\n' });
+    engine.upsert([target('p1', 'healthy', { timing: { failureThreshold: 3 } })]);
+    engine.start();
+    await clock.advance(2_100); // runs at 0, 1 s, 2 s
+    assert.equal(exec.calls.length, 3);
+    assert.equal(outcomes.length, 1);
+    assert.deepEqual([outcomes[0]!.state, outcomes[0]!.result, outcomes[0]!.exitCode], [false, 'down', 1]);
+    await clock.advance(3_000);
+    assert.equal(outcomes.length, 1, 'an unchanged state is not published again');
+    await engine.stop();
+  });
+
+  it('publishes nothing before the first crossing and needs successThreshold trues to flip back', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    exec.answer('p1/main', { exitCode: 1 });
+    engine.upsert([target('p1', 'q', { timing: { failureThreshold: 2, successThreshold: 2 } })]);
+    engine.start();
+    await clock.advance(100);
+    assert.equal(outcomes.length, 0, 'one failure is below the threshold');
+    await clock.advance(1_000);
+    assert.equal(outcomes.at(-1)?.state, false);
+    exec.answer('p1/main', { exitCode: 0, stdout: 'ok' });
+    await clock.advance(1_000);
+    assert.equal(outcomes.length, 1);
+    await clock.advance(1_000);
+    assert.deepEqual(outcomes.map((o) => o.state), [false, true]);
+    await engine.stop();
+  });
+
+  it('publishes on a result change with the same state', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    exec.answer('p1/main', { exitCode: 0, stdout: 'gate' });
+    engine.upsert([target('p1')]);
+    engine.start();
+    await clock.advance(2_500);
+    exec.answer('p1/main', { exitCode: 0, stdout: 'data|\n' });
+    await clock.advance(1_000);
+    assert.deepEqual(outcomes.map((o) => o.result), ['gate', 'data']);
+    assert.deepEqual(engine.published().map((o) => o.result), ['data']);
+    await engine.stop();
+  });
+
+  it('waits for the initial delay counted from the container start the runtime reports', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    exec.startedAt.set('p1/main', clock.now() - 4_000); // started 4 s ago, delay 10 s → 6 s more
+    engine.upsert([target('p1', 'q', { timing: { initialDelaySeconds: 10 } })]);
+    engine.start();
+    await clock.advance(5_500);
+    assert.equal(exec.calls.length, 0);
+    await clock.advance(1_000);
+    assert.equal(exec.calls.length, 1);
+    assert.equal(outcomes.length, 1);
+    await engine.stop();
+  });
+
+  it('falls back to the plan, then to when the key was added, for the initial delay', async () => {
+    const { clock, exec, engine } = harness();
+    engine.upsert([
+      target('planned', 'q', { containerStartedAtMs: clock.now() - 9_000, timing: { initialDelaySeconds: 10 } }),
+      target('unknown', 'q', { timing: { initialDelaySeconds: 10 } }),
+    ]);
+    engine.start();
+    await clock.advance(1_100);
+    assert.deepEqual(exec.calls.map((c) => c.container), ['planned/main']);
+    await clock.advance(9_000);
+    assert.ok(exec.calls.some((c) => c.container === 'unknown/main'));
+    await engine.stop();
+  });
+
+  it('keeps the published state when the probe could not run, and counts the run as unknown', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    exec.answer('p1/main', { exitCode: 0, stdout: 'ok' });
+    engine.upsert([target('p1')]);
+    engine.start();
+    await clock.advance(500);
+    engine.takeCounters();
+    exec.answer('p1/main', { error: 'runtime_unavailable' });
+    await clock.advance(3_000);
+    assert.deepEqual(outcomes.map((o) => o.state), [true]);
+    assert.equal(engine.published()[0]?.state, true);
+    const counters = engine.takeCounters();
+    assert.deepEqual(counters[0]?.runs, [{ outcome: 'unknown', errorKind: 'runtime_unavailable', count: 3 }]);
+    // A stopped container is a real failure.
+    exec.answer('p1/main', { error: 'container_not_running' });
+    await clock.advance(1_000);
+    assert.deepEqual(outcomes.map((o) => [o.state, o.errorKind]), [[true, ''], [false, 'container_not_running']]);
+    await engine.stop();
+  });
+
+  it('counts runs per quality with duration buckets that add up', async () => {
+    const { clock, exec, engine } = harness();
+    exec.answer('p2/main', { exitCode: 1 });
+    engine.upsert([target('p1', 'a'), target('p2', 'a'), target('p1', 'b')]);
+    engine.start();
+    await clock.advance(1_500); // two rounds
+    const counters = engine.takeCounters().sort((x, y) => x.quality.localeCompare(y.quality));
+    assert.deepEqual(counters.map((c) => c.quality), ['a', 'b']);
+    const a = counters[0]!;
+    assert.deepEqual(new Set(a.runs.map((r) => `${r.outcome}:${r.count}`)), new Set(['true:2', 'false:2']));
+    assert.equal(a.durationBucketCounts.reduce((x, y) => x + y, 0), 4);
+    assert.deepEqual(engine.takeCounters(), [], 'taken counters reset');
+    await engine.stop();
+  });
+
+  it('caps concurrent execs globally and runs one exec per container at a time', async () => {
+    const { clock, exec, engine } = harness({ maxConcurrentExecs: 2 });
+    for (const pod of ['a', 'b', 'c', 'd']) exec.answer(`${pod}/main`, { hang: true });
+    // Two qualities on the same container of pod a.
+    engine.upsert([target('a', 'q1'), target('a', 'q2'), target('b'), target('c'), target('d')]);
+    engine.start();
+    await clock.advance(200);
+    assert.equal(exec.maxActive, 2);
+    for (let i = 0; i < 6; i++) {
+      exec.releaseAll();
+      await clock.advance(50);
+    }
+    assert.equal(exec.maxActive, 2);
+    assert.equal(exec.maxPerContainer, 1);
+    assert.ok(new Set(exec.calls.map((c) => c.container)).size === 4, 'every container got its turn');
+    await engine.stop();
+  });
+
+  it('reports a hanging probe as a timeout within timeout + 1 s while others keep their schedule', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    exec.answer('hang/main', { hang: true, ignoreAbort: true });
+    exec.answer('ok/main', { exitCode: 0, stdout: 'fine' });
+    engine.upsert([target('hang', 'q', { timing: { timeoutSeconds: 2, periodSeconds: 10 } }), target('ok')]);
+    engine.start();
+    const t0 = clock.now();
+    await clock.advance(3_000);
+    const hang = outcomes.find((o) => o.podUid === 'hang');
+    assert.ok(hang, 'the hanging probe was reported');
+    assert.equal(hang.errorKind, 'timeout');
+    assert.equal(hang.state, false);
+    assert.ok(hang.observedAtMs - t0 <= 3_000, `reported at +${hang.observedAtMs - t0} ms`);
+    const okRuns = exec.calls.filter((c) => c.container === 'ok/main').length;
+    assert.ok(okRuns >= 3, `the other probe ran ${okRuns} times in 3 s`);
+    await engine.stop();
+  });
+
+  it('remove and replaceAll stop probing the dropped keys; upsert keeps state', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    engine.upsert([target('a'), target('b'), target('c')]);
+    engine.start();
+    await clock.advance(500);
+    assert.equal(engine.published().length, 3);
+    engine.remove([{ podUid: 'a', quality: 'healthy' }]);
+    engine.replaceAll([target('b'), target('d')]);
+    assert.equal(engine.size, 2);
+    const before = exec.calls.length;
+    await clock.advance(2_000);
+    const after = exec.calls.slice(before).map((c) => c.container);
+    assert.ok(!after.includes('a/main') && !after.includes('c/main'));
+    assert.ok(after.includes('b/main') && after.includes('d/main'));
+    assert.deepEqual(engine.published().map((o) => o.podUid).sort(), ['b', 'd']);
+    assert.equal(outcomes.filter((o) => o.podUid === 'b').length, 1, 'b was kept, not restarted');
+    await engine.stop();
+  });
+
+  it('stop() is idempotent, aborts in-flight probes and publishes nothing after', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    exec.answer('a/main', { hang: true });
+    engine.upsert([target('a')]);
+    engine.start();
+    await clock.advance(100);
+    assert.equal(exec.active, 1);
+    const first = engine.stop();
+    assert.equal(engine.stop(), first);
+    await first;
+    await clock.advance(5_000);
+    assert.equal(exec.active, 0);
+    assert.equal(outcomes.length, 0);
+    assert.equal(exec.calls.length, 1);
+  });
+
+  it('reports exec targets as exec_failed when the engine has no exec runtime', async () => {
+    const clock = new FakeClock();
+    const outcomes: Outcome[] = [];
+    const engine = new ProbeEngine({ clock, onOutcome: (o) => outcomes.push(o), random: () => 0 });
+    engine.upsert([target('a')]);
+    engine.start();
+    await clock.advance(100);
+    assert.deepEqual(outcomes.map((o) => [o.state, o.errorKind]), [[false, 'exec_failed']]);
+    await engine.stop();
+  });
+
+  it('groups keys into slots: one timer wake-up for many probes', async () => {
+    const { clock, exec, engine } = harness();
+    engine.upsert(Array.from({ length: 200 }, (_, i) => target(`p${i}`)));
+    engine.start();
+    assert.equal(clock.pendingTimers, 1);
+    await clock.advance(150);
+    assert.equal(exec.calls.length, 200);
+    await engine.stop();
+  });
+});
