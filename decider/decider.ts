@@ -1,0 +1,241 @@
+// The decider's object graph: caches → planner → (agents) → pipeline → batcher → API server, gated by
+// the leader lease. main.ts builds it with real dependencies; integration tests build the same graph.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../common/clock.js';
+import { LOG } from '../common/log-fields.js';
+import { OWNER_GSS_LABEL } from '../common/okg-defaults.js';
+import { startAgentServer, type AgentServer } from './ingest/agent-server.js';
+import { AgentlessProber } from './ingest/agentless-prober.js';
+import { KubeExecRuntime } from './ingest/kube-exec-runtime.js';
+import type { AgentAuthenticator } from './ingest/ports.js';
+import { kubeTokenReviewClient, TokenAuthenticator } from './ingest/token-authenticator.js';
+import { ClusterCache } from './kube/cluster-cache.js';
+import { EventRecorder } from './kube/event-recorder.js';
+import { KubeClient, type KubeApi } from './kube/kube-client.js';
+import { KubeWriter } from './kube/kube-writer.js';
+import { LeaderElector } from './kube/leader-elector.js';
+import { KubeLeaseStore } from './kube/lease-store.js';
+import { RateLimiter } from './kube/rate-limiter.js';
+import { WriteBatcher } from './kube/write-batcher.js';
+import { startDeciderHttpServer, type DeciderHttpServer } from './http-server.js';
+import { DeciderMetrics } from './metrics.js';
+import type { DeciderOptions } from './options.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { StaleTracker } from './pipeline/stale-tracker.js';
+import { labelSelector } from './planner/label-selector.js';
+import { Planner } from './planner/planner.js';
+
+/** How often stale agents are looked for. */
+const STALE_CHECK_INTERVAL_MS = 5_000;
+/** How long SIGTERM waits for queued writes before giving up on them. */
+const SHUTDOWN_FLUSH_TIMEOUT_MS = 10_000;
+
+export interface DeciderDeps {
+  readonly kubeConfig: KubeConfig;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Tests bind to 127.0.0.1. */
+  readonly host?: string;
+  /** Default: TokenReview against the API server. */
+  readonly authenticator?: AgentAuthenticator;
+  /** Default: a KubeClient on kubeConfig (tests may count requests through a wrapper). */
+  readonly api?: KubeApi;
+}
+
+export interface Decider {
+  readonly metrics: DeciderMetrics;
+  readonly cache: ClusterCache;
+  readonly planner: Planner;
+  readonly pipeline: Pipeline;
+  readonly batcher: WriteBatcher;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  isLeader(): boolean;
+  ready(): boolean;
+  /** SIGTERM: not ready → agent streams end UNAVAILABLE → queued writes flushed → lease released. */
+  stop(): Promise<void>;
+}
+
+export async function startDecider(options: DeciderOptions, deps: DeciderDeps): Promise<Decider> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger;
+  const log = logger.child({ [LOG.component]: 'decider' });
+  const ownApi = deps.api ? undefined : new KubeClient(deps.kubeConfig);
+  const api: KubeApi = deps.api ?? ownApi!;
+  const metrics = new DeciderMetrics();
+  const limiter = new RateLimiter(options.kubeQps, options.kubeBurst, clock);
+  const events = new EventRecorder({ api, limiter, clock, metrics, logger, instance: options.podName || 'okg-sq-decider' });
+
+  let activate = (): void => {};
+  const cache = new ClusterCache({
+    api,
+    clock,
+    logger,
+    namespaces: options.namespaces,
+    onSynced: (resource, synced) => {
+      metrics.synced(resource, synced);
+      if (cache.synced) activate();
+    },
+  });
+  const planner = new Planner({
+    gameServerSets: cache.gameServerSets,
+    pods: cache.pods,
+    nodes: cache.nodes,
+    agentless: labelSelector(options.agentlessNodeSelector, 'OKGSQ_AGENTLESS_NODE_SELECTOR'),
+    events,
+    metrics,
+    logger,
+  });
+  const stale = new StaleTracker({ plans: planner, staleAfterMs: options.agentStaleSeconds * 1000, clock, events, metrics, logger });
+  const queue = { enqueue: (key: string): void => batcher.enqueue(key) };
+  const pipeline = new Pipeline({
+    plans: planner,
+    gameServers: cache.gameServers,
+    pods: cache.pods,
+    queue,
+    events,
+    metrics,
+    clock,
+    logger,
+    heard: (node) => stale.heard(node),
+  });
+  pipeline.onConnection(stale);
+  const writer = new KubeWriter(api, {
+    observe: (resource, obj) => (resource === 'pods/status' ? cache.pods.observe(obj) : cache.gameServers.observe(obj)),
+  });
+  const batcher: WriteBatcher = new WriteBatcher({
+    compute: (key) => pipeline.compute(key),
+    writer,
+    limiter,
+    clock,
+    flushWindowMs: options.flushWindowMs,
+    concurrency: options.writeConcurrency,
+    metrics,
+    logger,
+  });
+  metrics.setGameServerSource(function* () {
+    for (const gs of cache.gameServers.list()) {
+      yield {
+        namespace: gs.metadata.namespace,
+        gameServerSet: gs.metadata.labels?.[OWNER_GSS_LABEL] ?? '',
+        opsState: gs.spec?.opsState || 'None',
+      };
+    }
+  });
+
+  const authenticator =
+    deps.authenticator ??
+    new TokenAuthenticator({
+      client: kubeTokenReviewClient(deps.kubeConfig),
+      audience: options.tokenAudience,
+      agentNamespace: options.agentNamespace,
+      agentServiceAccount: options.agentServiceAccount,
+      logger,
+    });
+  const agentServer: AgentServer = await startAgentServer({
+    port: options.grpcPort,
+    ...(deps.host ? { host: deps.host } : {}),
+    tls: options.tls,
+    plans: planner,
+    sink: pipeline,
+    authenticator,
+    metrics,
+    logger,
+    serving: false,
+  });
+  const agentless = new AgentlessProber({
+    plans: planner,
+    sink: pipeline,
+    metrics,
+    logger,
+    ...(options.remoteExec ? { remoteExec: new KubeExecRuntime(deps.kubeConfig) } : {}),
+  });
+
+  let leading = !options.leaderElection;
+  let active = false;
+  let stopping = false;
+  activate = (): void => {
+    if (active || stopping || !leading || !cache.synced) return;
+    active = true;
+    log.info({ gameServers: cache.gameServers.size, pods: cache.pods.size }, 'active: serving agents and writing');
+    events.setEnabled(true);
+    planner.reportAgain();
+    batcher.resume();
+    agentServer.start();
+    agentless.start();
+    // Level-based: repair whatever a crash between writes left behind. A converged cluster yields no writes.
+    for (const gs of cache.gameServers.list()) batcher.enqueue(`${gs.metadata.namespace}/${gs.metadata.name}`);
+  };
+  const deactivate = (): void => {
+    if (!active) return;
+    active = false;
+    log.warn({}, 'inactive: writes stopped, agent streams ended');
+    batcher.pause();
+    events.setEnabled(false);
+    void agentless.stop();
+    void agentServer.drain();
+  };
+
+  const elector = options.leaderElection
+    ? new LeaderElector({
+        store: new KubeLeaseStore(api, options.podNamespace, options.leaseName, (verb, code) => metrics.write('leases', verb, String(code))),
+        identity: options.podName,
+        leaseDurationMs: options.leaseDurationSeconds * 1000,
+        clock,
+        logger,
+        onStartedLeading: () => {
+          leading = true;
+          metrics.leader(true);
+          activate();
+        },
+        onStoppedLeading: () => {
+          leading = false;
+          metrics.leader(false);
+          deactivate();
+        },
+      })
+    : undefined;
+  if (!elector) metrics.leader(true);
+
+  const ready = (): boolean => !stopping && leading && cache.synced;
+  const http: DeciderHttpServer = await startDeciderHttpServer({
+    port: options.httpPort,
+    ...(deps.host ? { host: deps.host } : {}),
+    registry: metrics.registry,
+    ready,
+  });
+  cache.start();
+  elector?.start();
+  const staleTimer = setInterval(() => stale.check(), STALE_CHECK_INTERVAL_MS);
+  staleTimer.unref();
+  log.info({ grpcPort: agentServer.port, httpPort: http.port, namespaces: options.namespaces }, 'decider started');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    metrics,
+    cache,
+    planner,
+    pipeline,
+    batcher,
+    grpcPort: agentServer.port,
+    httpPort: http.port,
+    isLeader: () => leading,
+    ready,
+    stop: () =>
+      (stopped ??= (async () => {
+        stopping = true;
+        clearInterval(staleTimer);
+        await agentless.stop();
+        await agentServer.close();
+        await Promise.race([batcher.drain(), new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_TIMEOUT_MS).unref())]);
+        batcher.pause();
+        events.setEnabled(false);
+        await elector?.stop();
+        await cache.stop();
+        await http.close();
+        ownApi?.close();
+        log.info({}, 'decider stopped');
+      })()),
+  };
+}

@@ -1,0 +1,163 @@
+// The decider's view of the cluster: GameServerSets, GameServers, the sets' Pods and the Nodes'
+// labels, each trimmed to the fields the decider reads. Ready once every first list has synced.
+import type { Logger } from 'pino';
+import type { Clock } from '../../common/clock.js';
+import { GAME_KRUISE_GROUP, GAME_KRUISE_VERSION, OWNER_GSS_LABEL } from '../../common/okg-defaults.js';
+import type { GameServerView } from '../rules/types.js';
+import type { PodView } from '../rules/plan.js';
+import type { KubeApi } from './kube-client.js';
+import { Reflector } from './reflector.js';
+
+export interface GameServerSetView {
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly uid: string;
+    readonly resourceVersion?: string;
+    readonly generation?: number;
+  };
+  /** Only serviceQualities and the template's containers (names and ports) are kept. */
+  readonly spec: {
+    readonly serviceQualities?: unknown;
+    readonly gameServerTemplate?: { readonly spec?: { readonly containers?: unknown } };
+  };
+}
+
+export interface CachedGameServer extends GameServerView {
+  readonly metadata: GameServerView['metadata'] & { readonly namespace: string; readonly uid: string; readonly resourceVersion?: string };
+}
+
+export interface NodeView {
+  readonly metadata: { readonly name: string; readonly uid?: string; readonly resourceVersion?: string; readonly labels?: Readonly<Record<string, string>> };
+}
+
+export type ResourceName = 'gameserversets' | 'gameservers' | 'pods' | 'nodes';
+
+export const GAME_API_PREFIX = `/apis/${GAME_KRUISE_GROUP}/${GAME_KRUISE_VERSION}`;
+
+function pick<T extends object>(obj: T | undefined, keys: readonly (keyof T)[]): Partial<T> | undefined {
+  if (!obj) return undefined;
+  const out: Partial<T> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
+
+export function trimGameServerSet(raw: any): GameServerSetView {
+  const containers = raw.spec?.gameServerTemplate?.spec?.containers;
+  return {
+    metadata: pick(raw.metadata, ['name', 'namespace', 'uid', 'resourceVersion', 'generation']) as GameServerSetView['metadata'],
+    spec: {
+      serviceQualities: raw.spec?.serviceQualities,
+      gameServerTemplate: {
+        spec: {
+          containers: Array.isArray(containers)
+            ? containers.map((c: any) => ({ name: c?.name, ...(c?.ports ? { ports: c.ports } : {}) }))
+            : undefined,
+        },
+      },
+    },
+  };
+}
+
+export function trimGameServer(raw: any): CachedGameServer {
+  return {
+    metadata: pick(raw.metadata, ['name', 'namespace', 'uid', 'resourceVersion', 'labels', 'annotations']) as CachedGameServer['metadata'],
+    spec: pick(raw.spec ?? {}, ['opsState', 'updatePriority', 'deletionPriority', 'networkDisabled', 'containers']),
+    status: { serviceQualitiesConditions: raw.status?.serviceQualitiesConditions ?? undefined },
+  };
+}
+
+export function trimPod(raw: any): PodView {
+  return {
+    metadata: pick(raw.metadata, ['name', 'namespace', 'uid', 'resourceVersion', 'labels', 'deletionTimestamp']) as PodView['metadata'],
+    spec: {
+      nodeName: raw.spec?.nodeName,
+      containers: (raw.spec?.containers ?? []).map((c: any) => ({
+        name: c.name,
+        ...(c.ports ? { ports: c.ports.map((p: any) => ({ name: p.name, containerPort: p.containerPort })) } : {}),
+      })),
+    },
+    status: {
+      phase: raw.status?.phase,
+      podIP: raw.status?.podIP,
+      conditions: raw.status?.conditions,
+      containerStatuses: (raw.status?.containerStatuses ?? []).map((s: any) => ({
+        name: s.name,
+        containerID: s.containerID,
+        state: s.state?.running ? { running: { startedAt: s.state.running.startedAt } } : {},
+      })),
+    },
+  };
+}
+
+export function trimNode(raw: any): NodeView {
+  return { metadata: pick(raw.metadata, ['name', 'uid', 'resourceVersion', 'labels']) as NodeView['metadata'] };
+}
+
+export interface ClusterCacheOptions {
+  readonly api: KubeApi;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Empty: all namespaces. */
+  readonly namespaces: readonly string[];
+  readonly onSynced?: (resource: ResourceName, synced: boolean) => void;
+}
+
+export class ClusterCache {
+  readonly gameServerSets: Reflector<GameServerSetView>;
+  readonly gameServers: Reflector<CachedGameServer>;
+  readonly pods: Reflector<PodView>;
+  readonly nodes: Reflector<NodeView>;
+
+  constructor(opts: ClusterCacheOptions) {
+    const paths = (group: string, plural: string): string[] =>
+      opts.namespaces.length === 0
+        ? [`${group}/${plural}`]
+        : opts.namespaces.map((ns) => `${group}/namespaces/${encodeURIComponent(ns)}/${plural}`);
+    const common = { api: opts.api, clock: opts.clock, logger: opts.logger };
+    this.gameServerSets = new Reflector({
+      ...common,
+      resource: 'gameserversets',
+      paths: paths(GAME_API_PREFIX, 'gameserversets'),
+      trim: trimGameServerSet,
+      onSynced: (s) => opts.onSynced?.('gameserversets', s),
+    });
+    this.gameServers = new Reflector({
+      ...common,
+      resource: 'gameservers',
+      paths: paths(GAME_API_PREFIX, 'gameservers'),
+      trim: trimGameServer,
+      onSynced: (s) => opts.onSynced?.('gameservers', s),
+    });
+    this.pods = new Reflector({
+      ...common,
+      resource: 'pods',
+      paths: paths('/api/v1', 'pods'),
+      labelSelector: OWNER_GSS_LABEL,
+      trim: trimPod,
+      onSynced: (s) => opts.onSynced?.('pods', s),
+    });
+    this.nodes = new Reflector({
+      ...common,
+      resource: 'nodes',
+      paths: ['/api/v1/nodes'],
+      trim: trimNode,
+      onSynced: (s) => opts.onSynced?.('nodes', s),
+    });
+  }
+
+  get synced(): boolean {
+    return this.gameServerSets.synced && this.gameServers.synced && this.pods.synced && this.nodes.synced;
+  }
+
+  start(): void {
+    this.gameServerSets.start();
+    this.gameServers.start();
+    this.pods.start();
+    this.nodes.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.gameServerSets.stop(), this.gameServers.stop(), this.pods.stop(), this.nodes.stop()]);
+  }
+}

@@ -1,0 +1,198 @@
+// Every metric the decider exports, in one registry. Labels are namespace / gameserverset / quality,
+// never pod names or UIDs. Created once in main.ts and handed to each component as its narrow port.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PROBE_DURATION_BUCKETS_SECONDS } from '../common/probe-duration-buckets.js';
+import type { QualityCounters } from '../common/probe/types.js';
+import type { IngestMetrics, RejectReason } from './ingest/ports.js';
+import type { PlannerMetrics } from './planner/planner.js';
+import type { PipelineMetrics } from './pipeline/pipeline.js';
+import type { StaleMetrics } from './pipeline/stale-tracker.js';
+import type { BatcherMetrics, WriteResource } from './kube/write-batcher.js';
+import type { EventMetrics } from './kube/event-recorder.js';
+
+const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
+const WAIT_BUCKETS_SECONDS = [0, 0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30];
+
+type SetLabels = 'namespace' | 'gameserverset';
+type QualityLabels = SetLabels | 'quality';
+
+/**
+ * okgsq_probe_duration_seconds, fed from the agents' per-bucket counts (no per-run observation
+ * reaches the decider), exposed as a Prometheus histogram.
+ */
+class ReportedHistogram {
+  readonly name = 'okgsq_probe_duration_seconds';
+  readonly help = 'Probe run durations as reported by the agents and the in-process prober.';
+  private readonly series = new Map<string, { labels: Record<QualityLabels, string>; buckets: number[]; sum: number; count: number }>();
+
+  add(c: QualityCounters): void {
+    const key = `${c.namespace}\u0000${c.gameServerSet}\u0000${c.quality}`;
+    let s = this.series.get(key);
+    if (!s) {
+      s = { labels: { namespace: c.namespace, gameserverset: c.gameServerSet, quality: c.quality }, buckets: new Array(PROBE_DURATION_BUCKETS_SECONDS.length + 1).fill(0), sum: 0, count: 0 };
+      this.series.set(key, s);
+    }
+    for (let i = 0; i < s.buckets.length; i++) {
+      const n = c.durationBucketCounts[i] ?? 0;
+      s.buckets[i]! += n;
+      s.count += n;
+    }
+    s.sum += c.durationSumSeconds;
+  }
+
+  async get(): Promise<any> {
+    const values: { value: number; labels: Record<string, string | number>; metricName: string }[] = [];
+    for (const s of this.series.values()) {
+      let cumulative = 0;
+      PROBE_DURATION_BUCKETS_SECONDS.forEach((le, i) => {
+        cumulative += s.buckets[i]!;
+        values.push({ metricName: `${this.name}_bucket`, labels: { ...s.labels, le }, value: cumulative });
+      });
+      values.push({ metricName: `${this.name}_bucket`, labels: { ...s.labels, le: '+Inf' }, value: s.count });
+      values.push({ metricName: `${this.name}_sum`, labels: s.labels, value: s.sum });
+      values.push({ metricName: `${this.name}_count`, labels: s.labels, value: s.count });
+    }
+    return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values };
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+}
+
+export interface GameServerCount {
+  readonly namespace: string;
+  readonly gameServerSet: string;
+  readonly opsState: string;
+}
+
+export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMetrics, StaleMetrics, BatcherMetrics, EventMetrics {
+  readonly registry = new Registry();
+  private readonly probeRuns: Counter<QualityLabels | 'outcome' | 'error_kind'>;
+  private readonly probeDuration = new ReportedHistogram();
+  private readonly actions: Counter<QualityLabels | 'ops_state'>;
+  private readonly flipToPatchHist: Histogram<string>;
+  private readonly kubeWrites: Counter<'resource' | 'verb' | 'code'>;
+  private readonly batchSizeHist: Histogram<string>;
+  private readonly queueDepthGauge: Gauge<string>;
+  private readonly limiterWait: Histogram<string>;
+  private readonly agentsConnectedGauge: Gauge<string>;
+  private readonly staleGauge: Gauge<SetLabels>;
+  private readonly informerSynced: Gauge<'resource'>;
+  private readonly leaderGauge: Gauge<string>;
+  private readonly received: Counter<string>;
+  private readonly rejected: Counter<'reason'>;
+  private readonly invalid: Gauge<SetLabels>;
+  private readonly foreign: Counter<QualityLabels>;
+  private gameServerSource: () => Iterable<GameServerCount> = () => [];
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    const source = (): Iterable<GameServerCount> => this.gameServerSource();
+    this.probeRuns = new Counter({ name: 'okgsq_probe_runs_total', help: 'Probe runs by outcome and error kind, from the agents\' counters.', labelNames: ['namespace', 'gameserverset', 'quality', 'outcome', 'error_kind'], registers });
+    this.registry.registerMetric(this.probeDuration as never);
+    this.actions = new Counter({ name: 'okgsq_actions_applied_total', help: 'Service quality actions applied to GameServers.', labelNames: ['namespace', 'gameserverset', 'quality', 'ops_state'], registers });
+    this.flipToPatchHist = new Histogram({ name: 'okgsq_flip_to_patch_seconds', help: 'From an outcome change reaching the decider to its GameServer writes done.', buckets: LATENCY_BUCKETS_SECONDS, registers });
+    this.kubeWrites = new Counter({ name: 'okgsq_kube_writes_total', help: 'Writes to the API server by resource, verb and HTTP code.', labelNames: ['resource', 'verb', 'code'], registers });
+    this.batchSizeHist = new Histogram({ name: 'okgsq_batch_size', help: 'GameServers per flush of the write batcher.', buckets: BATCH_SIZE_BUCKETS, registers });
+    this.queueDepthGauge = new Gauge({ name: 'okgsq_write_queue_depth', help: 'GameServers waiting to be written.', registers });
+    this.limiterWait = new Histogram({ name: 'okgsq_ratelimiter_wait_seconds', help: 'Time writes waited for the client-side rate limiter.', buckets: WAIT_BUCKETS_SECONDS, registers });
+    this.agentsConnectedGauge = new Gauge({ name: 'okgsq_agents_connected', help: 'Agents with an open stream.', registers });
+    this.staleGauge = new Gauge({ name: 'okgsq_probes_stale', help: 'Planned probes whose node agent is missing, disconnected or silent.', labelNames: ['namespace', 'gameserverset'], registers });
+    new Gauge({
+      name: 'okgsq_gameservers',
+      help: 'GameServers by opsState.',
+      labelNames: ['namespace', 'gameserverset', 'ops_state'],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, { labels: Record<string, string>; n: number }>();
+        for (const g of source()) {
+          const k = `${g.namespace}\u0000${g.gameServerSet}\u0000${g.opsState}`;
+          const c = counts.get(k) ?? { labels: { namespace: g.namespace, gameserverset: g.gameServerSet, ops_state: g.opsState }, n: 0 };
+          c.n++;
+          counts.set(k, c);
+        }
+        for (const c of counts.values()) this.set(c.labels, c.n);
+      },
+    });
+    this.informerSynced = new Gauge({ name: 'okgsq_informer_synced', help: '1 once the resource\'s first list has synced.', labelNames: ['resource'], registers });
+    this.leaderGauge = new Gauge({ name: 'okgsq_leader', help: '1 while this replica holds the lease.', registers });
+    this.received = new Counter({ name: 'okgsq_outcomes_received_total', help: 'Outcomes received from agents and the in-process prober.', registers });
+    this.rejected = new Counter({ name: 'okgsq_outcomes_rejected_total', help: 'Outcomes not taken, by reason.', labelNames: ['reason'], registers });
+    this.invalid = new Gauge({ name: 'okgsq_invalid_qualities', help: 'serviceQualities entries skipped as invalid.', labelNames: ['namespace', 'gameserverset'], registers });
+    this.foreign = new Counter({ name: 'okgsq_foreign_condition_writes_total', help: 'okg-sq pod conditions changed by another writer (e.g. kruise-daemon).', labelNames: ['namespace', 'gameserverset', 'quality'], registers });
+    this.leaderGauge.set(0);
+    this.agentsConnectedGauge.set(0);
+    this.queueDepthGauge.set(0);
+    for (const resource of ['gameserversets', 'gameservers', 'pods', 'nodes']) this.informerSynced.set({ resource }, 0);
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where okgsq_gameservers counts from (the GameServer cache), read at scrape time. */
+  setGameServerSource(source: () => Iterable<GameServerCount>): void {
+    this.gameServerSource = source;
+  }
+
+  // ingest
+  outcomesReceived(count: number): void {
+    this.received.inc(count);
+  }
+  outcomeRejected(reason: RejectReason, count: number): void {
+    this.rejected.inc({ reason }, count);
+  }
+  agentsConnected(count: number): void {
+    this.agentsConnectedGauge.set(count);
+  }
+
+  // planner
+  invalidQualities(namespace: string, gameServerSet: string, count: number): void {
+    if (count === 0) this.invalid.remove({ namespace, gameserverset: gameServerSet });
+    else this.invalid.set({ namespace, gameserverset: gameServerSet }, count);
+  }
+
+  // pipeline
+  probeCounters(counters: readonly QualityCounters[]): void {
+    for (const c of counters) {
+      const labels = { namespace: c.namespace, gameserverset: c.gameServerSet, quality: c.quality };
+      for (const r of c.runs) if (r.count > 0) this.probeRuns.inc({ ...labels, outcome: r.outcome, error_kind: r.errorKind }, r.count);
+      this.probeDuration.add(c);
+    }
+  }
+  actionApplied(namespace: string, gameServerSet: string, quality: string, opsState: string): void {
+    this.actions.inc({ namespace, gameserverset: gameServerSet, quality, ops_state: opsState });
+  }
+  foreignConditionWrite(namespace: string, gameServerSet: string, quality: string): void {
+    this.foreign.inc({ namespace, gameserverset: gameServerSet, quality });
+  }
+  probesStale(counts: ReadonlyMap<string, { namespace: string; gameServerSet: string; count: number }>): void {
+    this.staleGauge.reset();
+    for (const c of counts.values()) this.staleGauge.set({ namespace: c.namespace, gameserverset: c.gameServerSet }, c.count);
+  }
+
+  // writes
+  write(resource: WriteResource | 'events' | 'leases', verb: string, code: string): void {
+    this.kubeWrites.inc({ resource, verb, code });
+  }
+  batchSize(size: number): void {
+    this.batchSizeHist.observe(size);
+  }
+  queueDepth(depth: number): void {
+    this.queueDepthGauge.set(depth);
+  }
+  rateLimiterWait(seconds: number): void {
+    this.limiterWait.observe(seconds);
+  }
+  flipToPatch(seconds: number): void {
+    this.flipToPatchHist.observe(seconds);
+  }
+
+  // lifecycle
+  synced(resource: string, synced: boolean): void {
+    this.informerSynced.set({ resource }, synced ? 1 : 0);
+  }
+  leader(leading: boolean): void {
+    this.leaderGauge.set(leading ? 1 : 0);
+  }
+}

@@ -1,0 +1,220 @@
+// Where outcomes land (OutcomeSink): keeps the latest outcome per ProbeKey, and computes, with the pure
+// core and against the informer cache, what a GameServer needs written. An unchanged outcome enqueues
+// nothing; a computation that matches the cache yields no steps, so a restart writes nothing.
+import type { Logger } from 'pino';
+import type { Clock } from '../../common/clock.js';
+import { LOG } from '../../common/log-fields.js';
+import { CONDITION_TYPE_PREFIX, OKGSQ_CONDITION_REASON, OWNER_GSS_LABEL } from '../../common/okg-defaults.js';
+import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcome.js';
+import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
+import type { ServiceQuality } from '../../common/service-quality.js';
+import type { OutcomeSink, PlanDelta } from '../ingest/ports.js';
+import { decide, type Decision } from '../rules/evaluate.js';
+import { conditionType, mergePodConditions, podConditionFor } from '../rules/pod-conditions.js';
+import type { PodCondition } from '../rules/types.js';
+import type { PodView } from '../rules/plan.js';
+import type { CachedGameServer } from '../kube/cluster-cache.js';
+import type { CacheView } from '../kube/reflector.js';
+import { gameServerRef, type EventSink } from '../kube/object-ref.js';
+import type { WriteJob, WriteStep } from '../kube/write-batcher.js';
+
+export interface PipelineMetrics {
+  probeCounters(counters: readonly QualityCounters[]): void;
+  actionApplied(namespace: string, gameServerSet: string, quality: string, opsState: string): void;
+  foreignConditionWrite(namespace: string, gameServerSet: string, quality: string): void;
+}
+
+/** What the pipeline needs from the planner. */
+export interface PlanLookup {
+  targetFor(key: ProbeKey): ProbeTarget | undefined;
+  qualitiesOf(namespace: string, gameServerSet: string): readonly ServiceQuality[];
+  onChange(listener: (node: string, delta: PlanDelta) => void): void;
+}
+
+export interface WriteQueue {
+  enqueue(key: string): void;
+}
+
+export interface PipelineOptions {
+  readonly plans: PlanLookup;
+  readonly gameServers: CacheView<CachedGameServer>;
+  readonly pods: CacheView<PodView>;
+  readonly queue: WriteQueue;
+  readonly events: EventSink;
+  readonly metrics: PipelineMetrics;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Called for every accepted outcome and every report: the stale tracker's heartbeat. */
+  readonly heard?: (node: string) => void;
+}
+
+interface Latest {
+  readonly state: boolean;
+  readonly result: string;
+  readonly observedAtMs: number;
+}
+
+export class Pipeline implements OutcomeSink {
+  private readonly latest = new Map<string, Latest>();
+  private readonly connectionListeners: { connected(node: string): void; disconnected(node: string): void }[] = [];
+  private readonly log: Logger;
+
+  constructor(private readonly opts: PipelineOptions) {
+    this.log = opts.logger.child({ [LOG.component]: 'pipeline' });
+    opts.plans.onChange((_node, delta) => {
+      for (const key of delta.remove) this.latest.delete(probeKeyString(key));
+      const pods = new Set(delta.upsert.map((t) => `${t.namespace}/${t.podName}`));
+      for (const p of pods) opts.queue.enqueue(p);
+    });
+    opts.gameServers.addHandlers({
+      // A GameServer created after its pod's outcome arrived still gets its conditions.
+      onUpsert: (gs, old) => {
+        if (!old) opts.queue.enqueue(`${gs.metadata.namespace}/${gs.metadata.name}`);
+      },
+    });
+    opts.pods.addHandlers({ onUpsert: (pod, old) => this.checkForeignWriters(pod, old) });
+  }
+
+  /** Connection changes, for the stale tracker. */
+  onConnection(listener: { connected(node: string): void; disconnected(node: string): void }): void {
+    this.connectionListeners.push(listener);
+  }
+
+  // ---- OutcomeSink ----
+
+  accept(node: string, outcomes: readonly Outcome[]): void {
+    this.opts.heard?.(node);
+    for (const o of outcomes) {
+      const target = this.opts.plans.targetFor(o);
+      if (!target) continue;
+      const k = probeKeyString(o);
+      const prev = this.latest.get(k);
+      this.latest.set(k, { state: o.state, result: o.result, observedAtMs: o.observedAtMs });
+      if (prev && prev.state === o.state && prev.result === o.result) continue;
+      this.opts.queue.enqueue(`${target.namespace}/${target.podName}`);
+    }
+  }
+
+  recordCounters(node: string, counters: readonly QualityCounters[]): void {
+    this.opts.heard?.(node);
+    this.opts.metrics.probeCounters(counters);
+  }
+
+  agentConnected(node: string): void {
+    for (const l of this.connectionListeners) l.connected(node);
+  }
+
+  agentDisconnected(node: string): void {
+    for (const l of this.connectionListeners) l.disconnected(node);
+  }
+
+  // ---- for the batcher ----
+
+  latestOutcome(key: ProbeKey): Latest | undefined {
+    return this.latest.get(probeKeyString(key));
+  }
+
+  /** The writes GameServer `key` (namespace/name) needs now, from the cache and the latest outcomes. */
+  compute(key: string): WriteJob | null {
+    const slash = key.indexOf('/');
+    const namespace = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const gs = this.opts.gameServers.get(namespace, name);
+    const pod = this.opts.pods.get(namespace, name);
+    if (!gs || !pod || pod.metadata.deletionTimestamp) return null;
+    const setName = pod.metadata.labels?.[OWNER_GSS_LABEL] ?? gs.metadata.labels?.[OWNER_GSS_LABEL];
+    if (!setName) return null;
+    const qualities = this.opts.plans.qualitiesOf(namespace, setName);
+    if (qualities.length === 0) return null;
+
+    const current = pod.status?.conditions ?? [];
+    const updates: PodCondition[] = [];
+    for (const q of qualities) {
+      const latest = this.latest.get(probeKeyString({ podUid: pod.metadata.uid, quality: q.name }));
+      if (!latest) continue; // no outcome since we started: the written condition stands
+      const type = conditionType(q.name);
+      const existing = current.find((c) => c.type === type);
+      const next = podConditionFor(q.name, latest, existing);
+      if (next !== existing) updates.push(next);
+    }
+    const conditions = updates.length > 0 ? mergePodConditions(current, updates) : current;
+    let decision: Decision;
+    try {
+      decision = decide({ qualities, podConditions: conditions, gameServer: gs, now: new Date(this.opts.clock.now()) });
+    } catch (err) {
+      this.log.error({ [LOG.err]: err, [LOG.namespace]: namespace, [LOG.gameServer]: name }, 'evaluation failed');
+      return null;
+    }
+
+    const steps: WriteStep[] = [];
+    if (updates.length > 0) {
+      // Strategic merge on `conditions` merges by type: other writers' conditions are left alone.
+      steps.push({ resource: 'pods/status', namespace, name, contentType: 'application/strategic-merge-patch+json', body: { status: { conditions: updates } } });
+    }
+    if (decision.gameServerPatch) {
+      steps.push({ resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: decision.gameServerPatch });
+    }
+    if (decision.statusChanged) {
+      // A merge patch replaces lists: the whole list is sent.
+      steps.push({
+        resource: 'gameservers/status',
+        namespace,
+        name,
+        contentType: 'application/merge-patch+json',
+        body: { status: { serviceQualitiesConditions: decision.serviceQualitiesConditions } },
+      });
+    }
+    if (steps.length === 0) return null;
+    return { steps, done: () => this.reportDecision(gs, setName, decision) };
+  }
+
+  private reportDecision(gs: CachedGameServer, setName: string, decision: Decision): void {
+    const { namespace, name, uid } = gs.metadata;
+    const ref = gameServerRef(namespace, name, uid);
+    for (const a of decision.applied) {
+      this.opts.metrics.actionApplied(namespace, setName, a.quality, a.opsState ?? '');
+      const what = a.opsState ? `opsState ${a.opsState}` : 'its fields';
+      this.opts.events.record(
+        ref,
+        'Normal',
+        'ServiceQualityActionApplied',
+        `service quality ${a.quality} (state ${a.state}, result ${JSON.stringify(a.result)}) applied action ${a.actionIndex}: ${what}`,
+        a.quality,
+      );
+    }
+    for (const w of decision.warnings) {
+      this.opts.events.record(ref, 'Warning', w.reason, `service quality ${w.quality} action ${w.actionIndex}: ${w.message}`, `${w.quality}/${w.actionIndex}`);
+    }
+    if (decision.applied.length > 0) {
+      this.log.info({ [LOG.namespace]: namespace, [LOG.gameServer]: name, applied: decision.applied }, 'actions applied');
+    }
+  }
+
+  /** Another writer (kruise-daemon) changing one of our qualities' pod conditions is reported. */
+  private checkForeignWriters(pod: PodView, old: PodView | undefined): void {
+    const setName = pod.metadata.labels?.[OWNER_GSS_LABEL];
+    if (!setName) return;
+    const qualities = this.opts.plans.qualitiesOf(pod.metadata.namespace, setName);
+    if (qualities.length === 0) return;
+    const names = new Set(qualities.map((q) => q.name));
+    for (const c of pod.status?.conditions ?? []) {
+      if (!c.type.startsWith(CONDITION_TYPE_PREFIX) || c.reason === OKGSQ_CONDITION_REASON) continue;
+      const quality = c.type.slice(CONDITION_TYPE_PREFIX.length);
+      if (!names.has(quality)) continue;
+      const before = old?.status?.conditions?.find((o) => o.type === c.type);
+      if (before && sameCondition(before, c)) continue;
+      this.opts.metrics.foreignConditionWrite(pod.metadata.namespace, setName, quality);
+      this.opts.events.record(
+        gameServerRef(pod.metadata.namespace, pod.metadata.name),
+        'Warning',
+        'ForeignConditionWriter',
+        `pod condition ${c.type} was written by another component (reason ${JSON.stringify(c.reason ?? '')}); keep kruise-daemon's probing off nodes that run the okg-sq agent`,
+        quality,
+      );
+    }
+  }
+}
+
+function sameCondition(a: PodCondition, b: PodCondition): boolean {
+  return a.status === b.status && a.reason === b.reason && a.message === b.message && a.lastProbeTime === b.lastProbeTime;
+}

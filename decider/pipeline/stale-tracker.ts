@@ -1,0 +1,106 @@
+// A node whose agent is disconnected, missing or silent makes its probes stale. Stale is never False:
+// nothing is written, the last written state stands; it is counted (okgsq_probes_stale) and reported
+// with a Warning Event on each affected GameServerSet.
+import type { Logger } from 'pino';
+import type { Clock } from '../../common/clock.js';
+import { LOG } from '../../common/log-fields.js';
+import type { ProbeTarget } from '../../common/probe/types.js';
+import { AGENTLESS_NODE } from '../ingest/ports.js';
+import { gameServerSetRef, type EventSink } from '../kube/object-ref.js';
+
+export interface StaleMetrics {
+  /** Replaces the whole okgsq_probes_stale gauge: (namespace, set) → stale probes. */
+  probesStale(counts: ReadonlyMap<string, { namespace: string; gameServerSet: string; count: number }>): void;
+}
+
+export interface StaleTrackerOptions {
+  readonly plans: { nodes(): string[]; planOf(node: string): ProbeTarget[] };
+  readonly staleAfterMs: number;
+  readonly clock: Clock;
+  readonly events: EventSink;
+  readonly metrics: StaleMetrics;
+  readonly logger: Logger;
+}
+
+interface NodeState {
+  connected: boolean;
+  lastHeardMs: number;
+}
+
+export type StaleReason = 'disconnected' | 'silent' | 'no_agent';
+
+export class StaleTracker {
+  private readonly nodes = new Map<string, NodeState>();
+  private readonly stale = new Map<string, StaleReason>();
+  private readonly startedMs: number;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: StaleTrackerOptions) {
+    this.startedMs = opts.clock.now();
+    this.log = opts.logger.child({ [LOG.component]: 'stale-tracker' });
+  }
+
+  connected(node: string): void {
+    this.nodes.set(node, { connected: true, lastHeardMs: this.opts.clock.now() });
+  }
+
+  disconnected(node: string): void {
+    const s = this.nodes.get(node);
+    if (s) s.connected = false;
+  }
+
+  heard(node: string): void {
+    const s = this.nodes.get(node);
+    if (s) s.lastHeardMs = this.opts.clock.now();
+    else this.nodes.set(node, { connected: true, lastHeardMs: this.opts.clock.now() });
+  }
+
+  /** Why `node`'s outcomes are stale right now, or undefined. */
+  staleReason(node: string): StaleReason | undefined {
+    if (node === AGENTLESS_NODE) return undefined;
+    const now = this.opts.clock.now();
+    const s = this.nodes.get(node);
+    if (!s) return now - this.startedMs > this.opts.staleAfterMs ? 'no_agent' : undefined;
+    if (!s.connected) return 'disconnected';
+    return now - s.lastHeardMs > this.opts.staleAfterMs ? 'silent' : undefined;
+  }
+
+  /** Re-evaluates every planned node; call on a short interval. */
+  check(): void {
+    const counts = new Map<string, { namespace: string; gameServerSet: string; count: number }>();
+    const nowStale = new Map<string, StaleReason>();
+    for (const node of this.opts.plans.nodes()) {
+      const reason = this.staleReason(node);
+      if (!reason) continue;
+      nowStale.set(node, reason);
+      const perSet = new Map<string, { namespace: string; gameServerSet: string; count: number }>();
+      for (const t of this.opts.plans.planOf(node)) {
+        const k = `${t.namespace}/${t.gameServerSet}`;
+        const c = counts.get(k) ?? { namespace: t.namespace, gameServerSet: t.gameServerSet, count: 0 };
+        c.count++;
+        counts.set(k, c);
+        const s = perSet.get(k) ?? { namespace: t.namespace, gameServerSet: t.gameServerSet, count: 0 };
+        s.count++;
+        perSet.set(k, s);
+      }
+      if (this.stale.get(node) !== reason) {
+        this.log.warn({ [LOG.node]: node, reason }, 'probes stale');
+        for (const s of perSet.values()) {
+          this.opts.events.record(
+            gameServerSetRef(s.namespace, s.gameServerSet),
+            'Warning',
+            'ProbesStale',
+            `${s.count} probes on node ${node} are stale (${reason}); the last written states stand`,
+            node,
+          );
+        }
+      }
+    }
+    for (const node of this.stale.keys()) {
+      if (!nowStale.has(node)) this.log.info({ [LOG.node]: node }, 'probes fresh again');
+    }
+    this.stale.clear();
+    for (const [n, r] of nowStale) this.stale.set(n, r);
+    this.opts.metrics.probesStale(counts);
+  }
+}
