@@ -6,15 +6,21 @@ import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
 import { LOG } from '../../common/log-fields.js';
 import type { AgentMessage, AgentServiceServer, DeciderMessage } from '../../proto/gen/okgsq/v1/agent.js';
 import { AgentSession, type SessionLimits } from './agent-session.js';
-import type { AgentAuthenticator, IngestMetrics, OutcomeSink, PlanSource } from './ports.js';
+import type { AgentAuthenticator, AgentIdentity, IngestMetrics, OutcomeSink, PlanSource } from './ports.js';
 
 export interface IngestLimits extends SessionLimits {
   /** How long a new stream may take to send its Hello. */
   readonly helloTimeoutMs: number;
+  /** TokenReviews in flight at once; a reconnect storm after a failover queues behind them. */
+  readonly maxConcurrentAuthentications: number;
+  /** An authentication (TokenReview) slower than this ends the stream with UNAVAILABLE; the agent retries. */
+  readonly authenticationTimeoutMs: number;
 }
 
 export const DEFAULT_INGEST_LIMITS: IngestLimits = Object.freeze({
   helloTimeoutMs: 10_000,
+  maxConcurrentAuthentications: 16,
+  authenticationTimeoutMs: 15_000,
   // P4 wants 150k outcomes/s per decider core in total; one agent's steady share is far lower, its
   // resync after a reconnect (a whole node's plan) fits in the burst.
   outcomesPerSecondPerStream: 20_000,
@@ -61,6 +67,8 @@ export class AgentService {
   private readonly sessions = new Map<string, AgentSession>();
   /** Streams still before or inside authentication: drain() must end them too. */
   private readonly unauthenticated = new Set<Call>();
+  private authenticating = 0;
+  private readonly authQueue: (() => void)[] = [];
 
   constructor(private readonly options: AgentServiceOptions) {
     this.limits = Object.freeze({ ...DEFAULT_INGEST_LIMITS, ...options.limits });
@@ -128,7 +136,7 @@ export class AgentService {
       if (first.body?.$case !== 'hello') return refuse(GrpcStatus.INVALID_ARGUMENT, 'the first message must be Hello');
       const hello = first.body.value;
       if (!hello.nodeName) return refuse(GrpcStatus.INVALID_ARGUMENT, 'Hello.node_name is empty');
-      this.options.authenticator.authenticate(token, hello.nodeName).then(
+      this.authenticateBounded(token, hello.nodeName, () => !settled).then(
         (identity) => {
           if (settled) return;
           if (!this.serving) return refuse(GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
@@ -149,6 +157,30 @@ export class AgentService {
         },
       );
     });
+  }
+
+  /** The authenticator behind a concurrency limit and a deadline; skipped for streams already gone. */
+  private async authenticateBounded(token: string, node: string, wanted: () => boolean): Promise<AgentIdentity> {
+    if (this.authenticating < this.limits.maxConcurrentAuthentications) this.authenticating++;
+    else await new Promise<void>((resolve) => this.authQueue.push(resolve)); // the slot is handed over
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (!wanted()) throw new OkgSqError(ERROR_CODES.STOPPED, 'stream ended before authentication');
+      return await Promise.race([
+        this.options.authenticator.authenticate(token, node),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new OkgSqError(ERROR_CODES.KUBE_API, `authentication took over ${this.limits.authenticationTimeoutMs} ms`)),
+            this.limits.authenticationTimeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      const next = this.authQueue.shift();
+      if (next) next();
+      else this.authenticating--;
+    }
   }
 
   private open(call: Call, node: string, facts: Record<string, string>): void {

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { startAgentServer, type AgentServer } from '../../../../decider/ingest/agent-server.js';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../../../../common/probe-duration-buckets.js';
+import type { AgentAuthenticator, AgentIdentity } from '../../../../decider/ingest/ports.js';
 import {
   FakeAuthenticator,
   FakeMetrics,
@@ -26,7 +27,7 @@ interface Bed {
   agent(token: string | undefined): TestAgent;
 }
 
-async function bed(limits: Record<string, number> = {}): Promise<Bed> {
+async function bed(limits: Record<string, number> = {}, authenticator: AgentAuthenticator = new FakeAuthenticator()): Promise<Bed> {
   const plans = new FakePlanSource();
   const sink = new FakeSink();
   const metrics = new FakeMetrics();
@@ -36,7 +37,7 @@ async function bed(limits: Record<string, number> = {}): Promise<Bed> {
     tls: 'insecure',
     plans,
     sink,
-    authenticator: new FakeAuthenticator(),
+    authenticator,
     metrics,
     logger: silentLogger,
     limits,
@@ -229,6 +230,64 @@ describe('AgentService flow control', () => {
       await waitFor('every flood outcome', () => b.sink.accepted.filter((a) => a.node === 'flood').length === 8_000, 15_000);
       assert.ok(Date.now() - started >= 2_500, 'the flood was slowed to about its rate');
       assert.equal(b.metrics.rejected.get('rate_limited') ?? 0, 0, 'nothing dropped');
+    } finally {
+      await teardown(b);
+    }
+  });
+});
+
+describe('AgentService authentication limits', () => {
+  it('queues authentications beyond the concurrency limit instead of refusing them', async () => {
+    const real = new FakeAuthenticator();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const gates: (() => void)[] = [];
+    const slow: AgentAuthenticator = {
+      async authenticate(token: string, node: string): Promise<AgentIdentity> {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise<void>((r) => gates.push(r));
+        inFlight--;
+        return real.authenticate(token, node);
+      },
+    };
+    const b = await bed({ maxConcurrentAuthentications: 2 }, slow);
+    try {
+      const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'];
+      for (const n of nodes) b.plans.set(n, [target(n, `${n}-pod`)]);
+      const agents = nodes.map((n) => b.agent(`token-${n}`).hello(n));
+      await waitFor('two authentications in flight', () => gates.length === 2);
+      while (agents.some((a) => a.plans().length === 0)) {
+        gates.shift()?.();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.equal(maxInFlight, 2);
+      assert.ok(agents.every((a) => a.error === undefined));
+    } finally {
+      await teardown(b);
+    }
+  });
+
+  it('ends a stream whose authentication hangs with UNAVAILABLE', async () => {
+    const hanging: AgentAuthenticator = { authenticate: () => new Promise<AgentIdentity>(() => undefined) };
+    const b = await bed({ authenticationTimeoutMs: 100 }, hanging);
+    try {
+      assert.equal((await b.agent('token-node-a').hello('node-a').waitForError()).code, status.UNAVAILABLE);
+    } finally {
+      await teardown(b);
+    }
+  });
+
+  it('refuses an oversized message with RESOURCE_EXHAUSTED', async () => {
+    const b = await bed();
+    try {
+      b.plans.set('node-a', [target('node-a', 'p1')]);
+      const agent = b.agent('token-node-a').hello('node-a');
+      await waitFor('the plan', () => agent.plans().length === 1);
+      // ~5 MiB in one batch, over MAX_AGENT_MESSAGE_BYTES.
+      agent.sendOutcomes(Array.from({ length: 5_000 }, () => wireOutcome('p1', 'healthy', true, 'x'.repeat(1_024))));
+      assert.equal((await agent.waitForError()).code, status.RESOURCE_EXHAUSTED);
+      assert.equal(b.sink.accepted.length, 0);
     } finally {
       await teardown(b);
     }
