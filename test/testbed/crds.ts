@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, CustomObjectsApi, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { httpGet } from './https-get.js';
 import { parse } from 'yaml';
 import { repoRoot } from './repo-root.js';
 import { waitFor } from './wait-for.js';
@@ -19,7 +20,15 @@ export async function applyCrds(kc: KubeConfig, dir: string = crdFixtureDir()): 
   const names: string[] = [];
   for (const file of files) {
     const crd = parse(readFileSync(join(dir, file), 'utf8')) as V1CustomResourceDefinition;
-    await api.createCustomResourceDefinition({ body: crd });
+    // Posted as raw JSON: client-node's model would drop the x-kubernetes-* schema keys.
+    const cluster = kc.getCurrentCluster()!;
+    const res = await httpGet(`${cluster.server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
+      method: 'POST',
+      body: JSON.stringify(crd),
+      ca: cluster.caData ? Buffer.from(cluster.caData, 'base64') : undefined,
+      token: kc.getCurrentUser()?.token,
+    });
+    if (res.status !== 201) throw new Error(`creating CRD ${crd.metadata!.name}: HTTP ${res.status}: ${res.body.slice(0, 1000)}`);
     names.push(crd.metadata!.name!);
     await waitFor(async () => {
       const current = await api.readCustomResourceDefinition({ name: crd.metadata!.name! });

@@ -1,0 +1,134 @@
+// The test bed's command line.
+//   up                 start a bed, print its env (export lines), run until Ctrl-C or `down`
+//   down               stop the bed started by `up` (and clean up beds whose runner died)
+//   run -- <cmd…>      ensure prerequisites, start a bed, run cmd with OKGSQ_TB_* set, tear down, exit with cmd's code
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { testbedEnvVars } from './env.js';
+import { pidAlive } from './managed-process.js';
+import { ensurePrerequisites } from './prerequisites.js';
+import { listSlots, releaseSlot, stateDir } from './slots.js';
+import { cleanupStaleSlot, startTestbed, type RunningTestbed } from './testbed.js';
+import { waitFor } from './wait-for.js';
+
+const DOWN_TIMEOUT_MS = 120_000;
+const EXIT_CODE_FOR_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+function upPidFile(): string {
+  return join(stateDir(), 'up.pid');
+}
+
+/** Stops the bed once on SIGINT/SIGTERM or a crash of this runner, then exits. */
+function stopOnExitSignals(bed: RunningTestbed, beforeStop: (signal?: NodeJS.Signals) => void = () => {}): void {
+  let stopping = false;
+  const shutdown = (code: number, signal?: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    beforeStop(signal);
+    bed.stop().then(
+      () => process.exit(code),
+      (err) => {
+        log(`testbed: teardown failed: ${(err as Error).message}`);
+        process.exit(code || 1);
+      },
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => shutdown(EXIT_CODE_FOR_SIGNAL[signal], signal));
+  process.on('uncaughtException', (err) => {
+    log(`testbed: runner crashed: ${err.stack ?? err.message}`);
+    shutdown(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    log(`testbed: runner crashed: ${(err as Error)?.stack ?? String(err)}`);
+    shutdown(1);
+  });
+}
+
+async function up(): Promise<void> {
+  const binaries = ensurePrerequisites(log);
+  const bed = await startTestbed({ binaries, log });
+  mkdirSync(stateDir(), { recursive: true });
+  writeFileSync(upPidFile(), String(process.pid));
+  stopOnExitSignals(bed, () => rmSync(upPidFile(), { force: true }));
+  const vars = testbedEnvVars(bed.env);
+  process.stdout.write(`kubeconfig: ${bed.env.kubeconfig}\ncontainerd socket: ${bed.env.containerdSocket}\n`);
+  for (const [name, value] of Object.entries(vars)) process.stdout.write(`export ${name}='${value}'\n`);
+  log('testbed: running; Ctrl-C or `node dist/test/testbed/cli.js down` stops it');
+  // Keep the event loop alive until a signal arrives.
+  setInterval(() => {}, 1 << 30);
+}
+
+async function down(): Promise<void> {
+  let pid: number | undefined;
+  try {
+    pid = Number(readFileSync(upPidFile(), 'utf8').trim());
+  } catch {
+    pid = undefined;
+  }
+  if (pid && pidAlive(pid)) {
+    log(`testbed: stopping bed runner ${pid}`);
+    process.kill(pid, 'SIGTERM');
+    await waitFor(() => !pidAlive(pid!), { timeoutMs: DOWN_TIMEOUT_MS, what: `bed runner ${pid} to exit` });
+  } else {
+    log('testbed: no running bed started by `up`');
+  }
+  rmSync(upPidFile(), { force: true });
+  for (const slot of listSlots()) {
+    if (pidAlive(slot.ownerPid)) continue;
+    log(`testbed: cleaning up slot ${slot.slot} left by dead runner ${slot.ownerPid}`);
+    await cleanupStaleSlot(slot, log);
+    releaseSlot(slot);
+  }
+}
+
+async function run(command: string[]): Promise<void> {
+  if (command.length === 0) throw new Error('usage: cli.js run -- <command…>');
+  const binaries = ensurePrerequisites(log);
+  const bed = await startTestbed({ binaries, log, keepWorkDir: process.env.OKGSQ_TB_KEEP === '1' });
+  let child: ReturnType<typeof spawn> | undefined;
+  stopOnExitSignals(bed, (signal) => {
+    if (signal && child && child.exitCode === null) child.kill(signal);
+  });
+  child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...testbedEnvVars(bed.env) } });
+  const code = await new Promise<number>((resolve) => {
+    child!.once('error', (err) => {
+      log(`testbed: could not run ${command[0]}: ${err.message}`);
+      resolve(127);
+    });
+    child!.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 + 15 : 1)));
+  });
+  const stopStarted = Date.now();
+  try {
+    await bed.stop();
+    log(`testbed: torn down in ${Date.now() - stopStarted} ms`);
+  } catch (err) {
+    log(`testbed: teardown failed: ${(err as Error).message}`);
+    process.exit(code || 1);
+  }
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  switch (verb) {
+    case 'up':
+      return up();
+    case 'down':
+      return down();
+    case 'run':
+      return run(rest[0] === '--' ? rest.slice(1) : rest);
+    default:
+      log('usage: cli.js up | down | run -- <command…>');
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  log(`testbed: ${err.message}`);
+  process.exit(1);
+});
