@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Server, ServerCredentials, status, type ServiceDefinition, type UntypedHandleCall } from '@grpc/grpc-js';
+import { MAX_RESULT_BYTES } from '../../../common/probe-result.js';
+import { decodeHealthCheckResponse, encodeHealthCheckRequest, grpcRunner } from '../../../common/runners/grpc-runner.js';
+import { httpRunner, type HttpProbeSpec } from '../../../common/runners/http-runner.js';
+import { tcpRunner } from '../../../common/runners/tcp-runner.js';
+
+const opts = (timeoutMs = 2_000) => ({ timeoutMs, signal: new AbortController().signal });
+const get = (path: string, headers: HttpProbeSpec['headers'] = []): HttpProbeSpec => ({ path, port: httpPort, scheme: 'HTTP', headers });
+
+let http: HttpServer;
+let httpPort = 0;
+let hits: string[] = [];
+
+before(async () => {
+  http = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    const url = new URL(req.url ?? '/', 'http://x');
+    switch (url.pathname) {
+      case '/ok':
+        res.end('WaitToBeDeleted\n');
+        return;
+      case '/status':
+        res.writeHead(Number(url.searchParams.get('code'))).end('body-of-error');
+        return;
+      case '/header':
+        res.end(String(req.headers['x-game']));
+        return;
+      case '/same-host':
+        res.writeHead(302, { location: '/final' }).end('moved');
+        return;
+      case '/final':
+        res.end('final-body');
+        return;
+      case '/other-host':
+        res.writeHead(302, { location: `http://localhost:${httpPort}/final` }).end('going-away');
+        return;
+      case '/loop':
+        res.writeHead(302, { location: '/loop' }).end();
+        return;
+      case '/large':
+        res.writeHead(200);
+        // 8 MiB, far over the read bound: the runner must stop reading.
+        for (let i = 0; i < 128; i++) res.write(Buffer.alloc(64 * 1024, 0x61));
+        res.end();
+        return;
+      case '/binary':
+        res.end(Buffer.from([0xff, 0xfe, 0x00, 0x7c, 0x0a, 0x41]));
+        return;
+      case '/hang':
+        return; // never answers
+      default:
+        res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  httpPort = (http.address() as AddressInfo).port;
+});
+
+after(async () => {
+  http.closeAllConnections();
+  await new Promise((resolve) => http.close(resolve));
+});
+
+describe('httpRunner', () => {
+  it('200 → true with the body as the result, normalised', async () => {
+    const r = await httpRunner('127.0.0.1', get('/ok'), opts());
+    assert.deepEqual([r.state, r.result, r.errorKind], [true, 'WaitToBeDeleted', '']);
+  });
+
+  it('2xx–3xx are true, 4xx/5xx false, and the body is the result either way', async () => {
+    for (const [code, state] of [[204, true], [399, true], [400, false], [500, false]] as const) {
+      const r = await httpRunner('127.0.0.1', get(`/status?code=${code}`), opts());
+      assert.equal(r.state, state, `HTTP ${code}`);
+      if (code !== 204) assert.equal(r.result, 'body-of-error');
+    }
+  });
+
+  it('sends the configured headers', async () => {
+    const r = await httpRunner('127.0.0.1', get('/header', [{ name: 'X-Game', value: 'minecraft' }]), opts());
+    assert.equal(r.result, 'minecraft');
+  });
+
+  it('follows a redirect on the same host', async () => {
+    const r = await httpRunner('127.0.0.1', get('/same-host'), opts());
+    assert.deepEqual([r.state, r.result], [true, 'final-body']);
+  });
+
+  it('does not follow a redirect off the pod host, and counts it as success', async () => {
+    hits = [];
+    const r = await httpRunner('127.0.0.1', get('/other-host'), opts());
+    assert.deepEqual([r.state, r.result], [true, 'going-away']);
+    assert.deepEqual(hits, ['/other-host']);
+  });
+
+  it('fails after 10 redirects', async () => {
+    const r = await httpRunner('127.0.0.1', get('/loop'), opts());
+    assert.deepEqual([r.state, r.errorKind], [false, 'http_error']);
+  });
+
+  it('times out a server that never answers', async () => {
+    const t0 = Date.now();
+    const r = await httpRunner('127.0.0.1', get('/hang'), opts(300));
+    assert.deepEqual([r.state, r.errorKind], [false, 'timeout']);
+    assert.ok(Date.now() - t0 < 2_000);
+  });
+
+  it('reads a huge body with a bound and caps the result', async () => {
+    const r = await httpRunner('127.0.0.1', get('/large'), opts());
+    assert.equal(r.state, true);
+    assert.equal(Buffer.byteLength(r.result), MAX_RESULT_BYTES);
+  });
+
+  it('takes binary bodies without crashing', async () => {
+    const r = await httpRunner('127.0.0.1', get('/binary'), opts());
+    assert.equal(r.state, true);
+    assert.ok(!r.result.includes('|') && !r.result.includes('\n'));
+    assert.ok(r.result.endsWith('A'));
+  });
+
+  it('connection refused is its own error kind', async () => {
+    const port = await closedPort();
+    const r = await httpRunner('127.0.0.1', { path: '/', port, scheme: 'HTTP', headers: [] }, opts());
+    assert.deepEqual([r.state, r.errorKind], [false, 'connection_refused']);
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const s = createTcpServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+describe('tcpRunner', () => {
+  it('open port → true, closed port → connection_refused', async () => {
+    const ok = await tcpRunner('127.0.0.1', httpPort, opts());
+    assert.equal(ok.state, true);
+    const refused = await tcpRunner('127.0.0.1', await closedPort(), opts());
+    assert.deepEqual([refused.state, refused.errorKind], [false, 'connection_refused']);
+  });
+});
+
+describe('grpcRunner', () => {
+  it('encodes and decodes the health messages', () => {
+    assert.deepEqual([...encodeHealthCheckRequest('ab')], [0x0a, 2, 0x61, 0x62]);
+    assert.equal(decodeHealthCheckResponse(Buffer.from([0x08, 0x02])), 2);
+    assert.equal(decodeHealthCheckResponse(Buffer.alloc(0)), 0);
+  });
+
+  it('asks a real grpc-js health service: SERVING → true, NOT_SERVING → false, unknown service → grpc_error', async () => {
+    const statuses: Record<string, number> = { '': 1, game: 2 };
+    const definition: ServiceDefinition = {
+      Check: {
+        path: '/grpc.health.v1.Health/Check',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (v: { service: string }) => encodeHealthCheckRequest(v.service),
+        // An object, as a protobuf decoder gives (grpc-js treats a falsy request as none).
+        requestDeserialize: (b: Buffer) => ({ service: b.length === 0 ? '' : b.subarray(2).toString('utf8') }),
+        responseSerialize: (v: number) => Buffer.from([0x08, v]),
+        responseDeserialize: (b: Buffer) => decodeHealthCheckResponse(b),
+      },
+    };
+    const server = new Server();
+    server.addService(definition, {
+      Check: ((call: { request: { service: string } }, callback: (err: unknown, value?: number) => void) => {
+        const s = statuses[call.request.service];
+        if (s === undefined) callback({ code: status.NOT_FOUND, details: 'unknown service' });
+        else callback(null, s);
+      }) as unknown as UntypedHandleCall,
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    try {
+      const serving = await grpcRunner('127.0.0.1', port, '', opts());
+      assert.deepEqual([serving.state, serving.result], [true, 'SERVING'], serving.detail);
+      const notServing = await grpcRunner('127.0.0.1', port, 'game', opts());
+      assert.deepEqual([notServing.state, notServing.result], [false, 'NOT_SERVING']);
+      const unknown = await grpcRunner('127.0.0.1', port, 'nope', opts());
+      assert.deepEqual([unknown.state, unknown.errorKind], [false, 'grpc_error']);
+    } finally {
+      server.forceShutdown();
+    }
+    const refused = await grpcRunner('127.0.0.1', await closedPort(), '', opts(1_000));
+    assert.equal(refused.state, false);
+    assert.ok(['connection_refused', 'connection_failed', 'timeout'].includes(refused.errorKind), refused.errorKind);
+  });
+});
