@@ -1,0 +1,310 @@
+// PURE: OKG's syncServiceQualities (kruise-game pkg/controllers/gameserver/gameserver_manager.go) and the
+// minimal GameServer patch built after it. Given the set's qualities, the pod's conditions, the GameServer
+// and `now`, it returns the new status.serviceQualitiesConditions and the spec/labels/annotations patch.
+// One deliberate difference: OKG accepts an action's `containers` but ignores it; okg-sq applies them,
+// merged by container name.
+import { stripOkgSeparators } from '../../common/probe-result.js';
+import type { GameServerContainer, IntOrString, ServiceQuality, ServiceQualityAction } from '../../common/service-quality.js';
+import { kubeTime, kubeTimeMs } from './kube-time.js';
+import { conditionType } from './pod-conditions.js';
+import { isTemplate, parsePriorityTemplate, renderTemplate } from './template.js';
+import type { GameServerPatch, GameServerView, KubeTime, PodCondition, ServiceQualityCondition } from './types.js';
+
+export interface DecideInput {
+  readonly qualities: readonly ServiceQuality[];
+  readonly podConditions: readonly PodCondition[];
+  readonly gameServer: GameServerView;
+  readonly now: Date;
+}
+
+export interface AppliedAction {
+  readonly quality: string;
+  readonly actionIndex: number;
+  readonly state: boolean;
+  readonly result: string;
+  /** The opsState this action set (rendered), if it set one. */
+  readonly opsState?: string;
+}
+
+export interface DecisionWarning {
+  readonly quality: string;
+  readonly actionIndex: number;
+  readonly reason: 'InvalidUpdatePriority' | 'InvalidDeletionPriority';
+  readonly message: string;
+}
+
+export interface QualityTrace {
+  readonly quality: string;
+  readonly status?: string;
+  readonly result?: string;
+  readonly previous?: ServiceQualityCondition;
+  readonly fired: boolean;
+  readonly why: string;
+  readonly actions: { index: number; matched: boolean; why: string }[];
+}
+
+export interface Decision {
+  readonly serviceQualitiesConditions: ServiceQualityCondition[];
+  /** Whether serviceQualitiesConditions differ from the GameServer's current status. */
+  readonly statusChanged: boolean;
+  /** JSON merge patch for spec + labels + annotations; null when nothing changes. */
+  readonly gameServerPatch: GameServerPatch | null;
+  readonly applied: AppliedAction[];
+  readonly warnings: DecisionWarning[];
+  readonly trace: QualityTrace[];
+}
+
+/** Go's strconv.ParseBool: anything else (e.g. "Unknown") is an error, which matches no action. */
+export function parseGoBool(text: string): boolean | undefined {
+  switch (text) {
+    case '1': case 't': case 'T': case 'TRUE': case 'true': case 'True':
+      return true;
+    case '0': case 'f': case 'F': case 'FALSE': case 'false': case 'False':
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+/** The mutable copy of the GameServer fields actions may set. */
+interface WorkingSpec {
+  opsState: string;
+  updatePriority: IntOrString | undefined;
+  deletionPriority: IntOrString | undefined;
+  networkDisabled: boolean | undefined;
+  containers: GameServerContainer[] | undefined;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+function workingSpecOf(gs: GameServerView): WorkingSpec {
+  return {
+    opsState: gs.spec?.opsState ?? '',
+    updatePriority: gs.spec?.updatePriority ?? undefined,
+    deletionPriority: gs.spec?.deletionPriority ?? undefined,
+    networkDisabled: gs.spec?.networkDisabled ?? undefined,
+    containers: gs.spec?.containers ? gs.spec.containers.map((c) => ({ ...c })) : undefined,
+    labels: { ...(gs.metadata.labels ?? {}) },
+    annotations: { ...(gs.metadata.annotations ?? {}) },
+  };
+}
+
+function mergeContainers(current: GameServerContainer[] | undefined, updates: readonly GameServerContainer[]): GameServerContainer[] {
+  const merged = (current ?? []).map((c) => ({ ...c }));
+  for (const u of updates) {
+    const i = merged.findIndex((c) => c.name === u.name);
+    if (i < 0) merged.push({ ...u });
+    else merged[i] = { ...merged[i]!, ...Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined && v !== '')) } as GameServerContainer;
+  }
+  return merged;
+}
+
+function applyPriority(
+  value: IntOrString,
+  result: string,
+  reason: DecisionWarning['reason'],
+  where: { quality: string; actionIndex: number },
+  warnings: DecisionWarning[],
+): IntOrString | undefined {
+  if (typeof value === 'number' || !isTemplate(value)) return value;
+  const parsed = parsePriorityTemplate(value, result);
+  if (parsed.ok) return parsed.value;
+  const field = reason === 'InvalidDeletionPriority' ? 'DeletionPriority' : 'UpdatePriority';
+  warnings.push({ ...where, reason, message: `Failed to parse ${field} template '${value}' with result '${result}': ${parsed.message}` });
+  return undefined; // the field is left alone
+}
+
+function renderMap(map: Readonly<Record<string, string>>, result: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(map)) out[k] = renderTemplate(v, result);
+  return out;
+}
+
+/** Applies one matching action to the working copy, exactly in OKG's field order. */
+function applyAction(action: ServiceQualityAction, result: string, spec: WorkingSpec, where: { quality: string; actionIndex: number }, warnings: DecisionWarning[]): string | undefined {
+  if (action.deletionPriority !== undefined && action.deletionPriority !== null) {
+    const v = applyPriority(action.deletionPriority, result, 'InvalidDeletionPriority', where, warnings);
+    if (v !== undefined) spec.deletionPriority = v;
+  }
+  if (action.updatePriority !== undefined && action.updatePriority !== null) {
+    const v = applyPriority(action.updatePriority, result, 'InvalidUpdatePriority', where, warnings);
+    if (v !== undefined) spec.updatePriority = v;
+  }
+  let opsState: string | undefined;
+  if (action.opsState) {
+    opsState = renderTemplate(action.opsState, result);
+    spec.opsState = opsState;
+  }
+  if (action.networkDisabled !== undefined && action.networkDisabled !== null) spec.networkDisabled = action.networkDisabled;
+  if (action.containers && action.containers.length > 0) spec.containers = mergeContainers(spec.containers, action.containers);
+  if (action.labels && Object.keys(action.labels).length > 0) Object.assign(spec.labels, renderMap(action.labels, result));
+  if (action.annotations && Object.keys(action.annotations).length > 0) Object.assign(spec.annotations, renderMap(action.annotations, result));
+  return opsState;
+}
+
+const isSet = (t: KubeTime | null | undefined): t is KubeTime => kubeTimeMs(t) !== undefined;
+
+/** A condition in canonical form: empty strings and zero times left out, so equal meanings compare equal. */
+export function canonicalCondition(c: ServiceQualityCondition): ServiceQualityCondition {
+  const out: { -readonly [K in keyof ServiceQualityCondition]: ServiceQualityCondition[K] } = { name: c.name };
+  if (c.status) out.status = c.status;
+  if (c.result) out.result = c.result;
+  if (isSet(c.lastProbeTime)) out.lastProbeTime = c.lastProbeTime;
+  if (isSet(c.lastTransitionTime)) out.lastTransitionTime = c.lastTransitionTime;
+  if (isSet(c.lastActionTransitionTime)) out.lastActionTransitionTime = c.lastActionTransitionTime;
+  return out;
+}
+
+function sameTime(a: KubeTime | null | undefined, b: KubeTime | null | undefined): boolean {
+  return kubeTimeMs(a) === kubeTimeMs(b);
+}
+
+export function conditionsEqual(a: readonly ServiceQualityCondition[], b: readonly ServiceQualityCondition[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i]!;
+    return (
+      x.name === y.name &&
+      (x.status ?? '') === (y.status ?? '') &&
+      (x.result ?? '') === (y.result ?? '') &&
+      sameTime(x.lastProbeTime, y.lastProbeTime) &&
+      sameTime(x.lastTransitionTime, y.lastTransitionTime) &&
+      sameTime(x.lastActionTransitionTime, y.lastActionTransitionTime)
+    );
+  });
+}
+
+function actionWhy(action: ServiceQualityAction, state: boolean | undefined, result: string): { matched: boolean; why: string } {
+  if (state === undefined) return { matched: false, why: 'status is not a boolean' };
+  if (state !== action.state) return { matched: false, why: `state ${action.state} ≠ ${state}` };
+  if (action.result && action.result !== result) return { matched: false, why: `result ${JSON.stringify(action.result)} ≠ ${JSON.stringify(result)}` };
+  return { matched: true, why: action.result ? `state ${state} and result ${JSON.stringify(result)}` : `state ${state}, any result` };
+}
+
+function decideQuality(
+  sq: ServiceQuality,
+  podConditions: readonly PodCondition[],
+  prev: ServiceQualityCondition | undefined,
+  spec: WorkingSpec,
+  now: { ms: number; kube: KubeTime },
+  out: { applied: AppliedAction[]; warnings: DecisionWarning[] },
+): { condition: ServiceQualityCondition; trace: QualityTrace } {
+  const type = conditionType(sq.name);
+  const pc = podConditions.find((c) => c.type === type);
+  const previous = prev ? canonicalCondition(prev) : undefined;
+  if (pc === undefined) {
+    return {
+      condition: { name: sq.name },
+      trace: { quality: sq.name, ...(previous ? { previous } : {}), fired: false, why: `no pod condition ${type} yet`, actions: [] },
+    };
+  }
+  const status = pc.status ?? '';
+  const result = stripOkgSeparators(pc.message ?? '');
+  const changed = prev !== undefined && ((prev.status ?? '') !== status || (prev.result ?? '') !== result);
+  const prevActed = prev !== undefined && isSet(prev.lastActionTransitionTime);
+  const fire = prev === undefined || (changed && (!prevActed || !sq.permanent));
+  const why =
+    prev === undefined ? 'no previous condition'
+    : !changed ? 'status and result unchanged (edge trigger)'
+    : fire ? (prevActed ? 'changed; not permanent' : 'changed; no action applied since the last change')
+    : 'changed, but permanent and an action already applied';
+
+  const actions: QualityTrace['actions'] = [];
+  let lastAction: KubeTime | undefined;
+  if (fire) {
+    const state = parseGoBool(status);
+    sq.actions.forEach((action, actionIndex) => {
+      const verdict = actionWhy(action, state, result);
+      actions.push({ index: actionIndex, ...verdict });
+      if (!verdict.matched) return;
+      const opsState = applyAction(action, result, spec, { quality: sq.name, actionIndex }, out.warnings);
+      out.applied.push({ quality: sq.name, actionIndex, state: action.state, result, ...(opsState !== undefined ? { opsState } : {}) });
+      lastAction = now.kube;
+    });
+  } else if (prev && isSet(prev.lastActionTransitionTime)) {
+    lastAction = prev.lastActionTransitionTime;
+  }
+
+  // OKG: whichever of lastActionTransitionTime / lastProbeTime is closer to now; ties (and zero) → lastProbeTime.
+  const lastProbe = isSet(pc.lastProbeTime) ? pc.lastProbeTime : undefined;
+  const distance = (t: KubeTime | undefined, fresh: boolean): number => (t === undefined ? Infinity : fresh ? 0 : now.ms - kubeTimeMs(t)!);
+  const actionFresh = fire && lastAction !== undefined; // OKG compares its in-memory now, not the truncated string
+  const lastTransition = distance(lastAction, actionFresh) < distance(lastProbe, false) ? lastAction : lastProbe;
+
+  const condition = canonicalCondition({
+    name: sq.name,
+    status,
+    result,
+    lastProbeTime: lastProbe,
+    lastTransitionTime: lastTransition,
+    lastActionTransitionTime: lastAction,
+  });
+  return {
+    condition,
+    trace: { quality: sq.name, status, result, ...(previous ? { previous } : {}), fired: fire, why, actions },
+  };
+}
+
+function priorityEqual(a: IntOrString | undefined, b: IntOrString | undefined): boolean {
+  return a === b;
+}
+
+function buildPatch(gs: GameServerView, spec: WorkingSpec): GameServerPatch | null {
+  const patch: GameServerPatch = {};
+  const specPatch: NonNullable<GameServerPatch['spec']> = {};
+  if ((gs.spec?.opsState ?? '') !== spec.opsState) specPatch.opsState = spec.opsState;
+  if (!priorityEqual(gs.spec?.updatePriority ?? undefined, spec.updatePriority) && spec.updatePriority !== undefined) specPatch.updatePriority = spec.updatePriority;
+  if (!priorityEqual(gs.spec?.deletionPriority ?? undefined, spec.deletionPriority) && spec.deletionPriority !== undefined) specPatch.deletionPriority = spec.deletionPriority;
+  if ((gs.spec?.networkDisabled ?? undefined) !== spec.networkDisabled && spec.networkDisabled !== undefined) specPatch.networkDisabled = spec.networkDisabled;
+  if (spec.containers !== undefined && JSON.stringify(gs.spec?.containers ?? []) !== JSON.stringify(spec.containers)) specPatch.containers = spec.containers;
+  if (Object.keys(specPatch).length > 0) patch.spec = specPatch;
+
+  const changedKeys = (before: Readonly<Record<string, string>> | undefined, after: Record<string, string>): Record<string, string> | undefined => {
+    const diff: Record<string, string> = {};
+    for (const [k, v] of Object.entries(after)) if (before?.[k] !== v) diff[k] = v;
+    return Object.keys(diff).length > 0 ? diff : undefined;
+  };
+  const labels = changedKeys(gs.metadata.labels, spec.labels);
+  const annotations = changedKeys(gs.metadata.annotations, spec.annotations);
+  if (labels || annotations) patch.metadata = { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
+  return patch.spec || patch.metadata ? patch : null;
+}
+
+export function decide(input: DecideInput): Decision {
+  const nowMs = input.now.getTime();
+  const now = { ms: nowMs, kube: kubeTime(nowMs) };
+  const current = input.gameServer.status?.serviceQualitiesConditions ?? [];
+  const prevByName = new Map<string, ServiceQualityCondition>();
+  for (const c of current) prevByName.set(c.name, c); // a later duplicate wins, as in OKG's map
+  const spec = workingSpecOf(input.gameServer);
+  const out = { applied: [] as AppliedAction[], warnings: [] as DecisionWarning[] };
+  const conditions: ServiceQualityCondition[] = [];
+  const trace: QualityTrace[] = [];
+  for (const sq of input.qualities) {
+    const r = decideQuality(sq, input.podConditions, prevByName.get(sq.name), spec, now, out);
+    conditions.push(r.condition);
+    trace.push(r.trace);
+  }
+  return {
+    serviceQualitiesConditions: conditions,
+    statusChanged: !conditionsEqual(conditions, current),
+    gameServerPatch: buildPatch(input.gameServer, spec),
+    applied: out.applied,
+    warnings: out.warnings,
+    trace,
+  };
+}
+
+/** The GameServer after a JSON merge patch from `decide` (arrays replaced, maps merged). */
+export function applyGameServerPatch(gs: GameServerView, patch: GameServerPatch | null): GameServerView {
+  if (patch === null) return gs;
+  return {
+    ...gs,
+    metadata: {
+      ...gs.metadata,
+      ...(patch.metadata?.labels ? { labels: { ...(gs.metadata.labels ?? {}), ...patch.metadata.labels } } : {}),
+      ...(patch.metadata?.annotations ? { annotations: { ...(gs.metadata.annotations ?? {}), ...patch.metadata.annotations } } : {}),
+    },
+    ...(patch.spec ? { spec: { ...(gs.spec ?? {}), ...patch.spec } } : {}),
+  };
+}
