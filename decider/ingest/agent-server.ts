@@ -18,7 +18,7 @@ const KEEPALIVE_TIMEOUT_MS = 10_000;
 /** Agents may ping us as often as this without being called abusive. */
 const MIN_AGENT_PING_INTERVAL_MS = 10_000;
 /** How often the TLS files are re-read. */
-const TLS_REFRESH_INTERVAL_MS = 60_000;
+export const TLS_REFRESH_INTERVAL_MS = 60_000;
 
 export interface AgentServerOptions {
   readonly port: number;
@@ -33,6 +33,8 @@ export interface AgentServerOptions {
   readonly limits?: Partial<IngestLimits>;
   /** Accept agents from the start (default true); a non-leader passes false and calls start() later. */
   readonly serving?: boolean;
+  /** How often the TLS files are re-read (default TLS_REFRESH_INTERVAL_MS). */
+  readonly tlsRefreshIntervalMs?: number;
 }
 
 export interface AgentServer {
@@ -49,12 +51,12 @@ export interface AgentServer {
 
 const CLOSE_GRACE_MS = 2_000;
 
-function credentials(tls: AgentServerOptions['tls']): ServerCredentials {
+function credentials(tls: AgentServerOptions['tls'], refreshIntervalMs: number): ServerCredentials {
   if (tls === 'insecure') return ServerCredentials.createInsecure();
   const provider = new experimental.FileWatcherCertificateProvider({
     certificateFile: tls.certFile,
     privateKeyFile: tls.keyFile,
-    refreshIntervalMs: TLS_REFRESH_INTERVAL_MS,
+    refreshIntervalMs,
   });
   // grpc-js names its parameters oddly: the first is the identity (our cert), the second the CA for
   // client certificates, which agents do not present (they authenticate with their token).
@@ -76,7 +78,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   server.addService(AgentServiceService, service.implementation);
   const host = options.host ?? '0.0.0.0';
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${options.port}`, credentials(options.tls), (err, bound) => {
+    server.bindAsync(`${host}:${options.port}`, credentials(options.tls, options.tlsRefreshIntervalMs ?? TLS_REFRESH_INTERVAL_MS), (err, bound) => {
       if (err) {
         reject(new OkgSqError(ERROR_CODES.INVALID_OPTION, `cannot listen for agents on ${host}:${options.port}: ${err.message}`, { cause: err }));
       } else {

@@ -1,7 +1,7 @@
 // The agent server with TLS from files: a self-signed certificate made with openssl for this test.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,16 +25,20 @@ describe('agent server over TLS', () => {
   let dir: string;
   let server: AgentServer;
   let pki: { cert: string; key: string };
+  let serving: { cert: string; key: string };
   let plans: FakePlanSource;
   const agents: TestAgent[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'okgsq-ingest-tls-'));
     pki = selfSigned(dir, SERVER_NAME);
+    serving = { cert: join(dir, 'serving.crt'), key: join(dir, 'serving.key') };
+    copyFileSync(pki.cert, serving.cert);
+    copyFileSync(pki.key, serving.key);
     plans = new FakePlanSource();
     plans.set('node-a', [target('node-a', 'p1')]);
     server = await startAgentServer({
-      port: 0, host: '127.0.0.1', tls: { certFile: pki.cert, keyFile: pki.key },
+      port: 0, host: '127.0.0.1', tls: { certFile: serving.cert, keyFile: serving.key }, tlsRefreshIntervalMs: 100,
       plans, sink: new FakeSink(), authenticator: new FakeAuthenticator(), metrics: new FakeMetrics(), logger: silentLogger,
     });
   });
@@ -74,5 +78,24 @@ describe('agent server over TLS', () => {
     const a = agent(credentials.createSsl(readFileSync(other.cert))).hello('node-a');
     assert.equal((await a.waitForError()).code, status.UNAVAILABLE);
     assert.equal(a.plans().length, 0);
+  });
+
+  it('serves a rotated certificate without a restart', async () => {
+    const rotated = selfSigned(dir, `rotated-${SERVER_NAME}`);
+    const trustsRotated = () => credentials.createSsl(readFileSync(rotated.cert));
+    const before = agent(trustsRotated()).hello('node-a');
+    assert.equal((await before.waitForError()).code, status.UNAVAILABLE, 'the old certificate is still served');
+    copyFileSync(rotated.key, serving.key);
+    copyFileSync(rotated.cert, serving.cert);
+    let a: TestAgent | undefined;
+    await waitFor('a stream verified with the rotated certificate', () => {
+      if (a?.plans().length === 1) return true;
+      if (!a || a.error) {
+        a = new TestAgent(`127.0.0.1:${server.port}`, 'token-node-a', trustsRotated(), { 'grpc.ssl_target_name_override': `rotated-${SERVER_NAME}`, 'grpc.default_authority': `rotated-${SERVER_NAME}` });
+        agents.push(a);
+        a.hello('node-a');
+      }
+      return false;
+    });
   });
 });
