@@ -121,6 +121,22 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
     pino.destination({ fd: 2, sync: true }),
   );
 
+  const pods = Array.from({ length: replicas }, (_, ordinal) => ({
+    name: `${setName}-${ordinal}`,
+    namespace: LOCAL_NAMESPACE,
+    uid: randomUUID(),
+  }));
+  let targets;
+  try {
+    targets = localTargets({ gameServerSet: setName, qualities, containers: templateContainers(gss), pods, startedAtMs: Date.now() });
+  } catch (err) {
+    return fail(LOCAL_EXIT.invalidSet, `${options.file}: ${(err as Error).message}`);
+  }
+
+  if (options.output === 'table') {
+    const until = options.durationSeconds === undefined ? 'Ctrl-C to stop' : `for ${options.durationSeconds} s (Ctrl-C stops sooner)`;
+    io.stdout.write(`okg-sq local: GameServerSet ${setName}, ${replicas} replica(s), exec probes in ${workdir}, ${until}\n\n`);
+  }
   const store = new MemoryStore();
   const view: LocalView = { get gameServers() { return store.list(); }, pod: (name) => store.pod(name) };
   const renderer: Renderer =
@@ -128,19 +144,7 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
       ? new JsonRenderer(io.stdout)
       : new TableRenderer({ out: io.stdout, qualities: qualities.map((q) => q.name) });
   store.onChange((gameServer) => renderer.changed(gameServer, view));
-
-  const pods = Array.from({ length: replicas }, (_, ordinal) => {
-    const uid = randomUUID();
-    store.create(newGameServer(setName, ordinal, randomUUID()), { uid });
-    return { name: `${setName}-${ordinal}`, namespace: LOCAL_NAMESPACE, uid };
-  });
-
-  let targets;
-  try {
-    targets = localTargets({ gameServerSet: setName, qualities, containers: templateContainers(gss), pods, startedAtMs: Date.now() });
-  } catch (err) {
-    return fail(LOCAL_EXIT.invalidSet, `${options.file}: ${(err as Error).message}`);
-  }
+  pods.forEach((pod, ordinal) => store.create(newGameServer(setName, ordinal, randomUUID()), { uid: pod.uid }));
 
   const pipeline = new LocalPipeline({ store, qualities });
   const runtime = new ProcessRuntime({ cwd: workdir, env: io.env });
