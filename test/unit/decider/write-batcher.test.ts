@@ -1,0 +1,232 @@
+// The batcher with a fake writer and a fake clock: coalescing, order, rate limit, retries, drops.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock, settle } from '../probe/fake-clock.js';
+import { RateLimiter } from '../../../decider/kube/rate-limiter.js';
+import { WriteBatcher, type StepWriter, type WriteJob, type WriteStep, type BatcherMetrics } from '../../../decider/kube/write-batcher.js';
+import type { KubeResponse } from '../../../decider/kube/kube-client.js';
+import { silentLogger } from './kit.js';
+
+type Responder = (step: WriteStep, call: number) => KubeResponse | Promise<KubeResponse>;
+
+class FakeWriter implements StepWriter {
+  readonly calls: { step: WriteStep; atMs: number }[] = [];
+  readonly refreshed: WriteStep[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  constructor(
+    private readonly clock: FakeClock,
+    private readonly respond: Responder = () => ({ status: 200, body: {} }),
+  ) {}
+  async write(step: WriteStep): Promise<KubeResponse> {
+    this.calls.push({ step, atMs: this.clock.now() });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      return await this.respond(step, this.calls.length);
+    } finally {
+      this.inFlight--;
+    }
+  }
+  async refresh(step: WriteStep): Promise<void> {
+    this.refreshed.push(step);
+  }
+}
+
+class Counting implements BatcherMetrics {
+  writes: string[] = [];
+  batches: number[] = [];
+  flips: number[] = [];
+  write(resource: string, _verb: string, code: string): void {
+    this.writes.push(`${resource} ${code}`);
+  }
+  batchSize(n: number): void {
+    this.batches.push(n);
+  }
+  queueDepth(): void {}
+  rateLimiterWait(): void {}
+  flipToPatch(s: number): void {
+    this.flips.push(s);
+  }
+}
+
+function threeSteps(key: string): WriteJob {
+  const [namespace, name] = key.split('/') as [string, string];
+  return {
+    steps: [
+      { resource: 'pods/status', namespace, name, contentType: 'application/strategic-merge-patch+json', body: { n: 1 } },
+      { resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: { n: 2 } },
+      { resource: 'gameservers/status', namespace, name, contentType: 'application/merge-patch+json', body: { n: 3 } },
+    ],
+  };
+}
+
+function setup(opts: { compute?: (key: string) => WriteJob | null; respond?: Responder; qps?: number; burst?: number; concurrency?: number } = {}) {
+  const clock = new FakeClock();
+  const writer = new FakeWriter(clock, opts.respond);
+  const metrics = new Counting();
+  const computed: string[] = [];
+  const batcher = new WriteBatcher({
+    compute: (key) => {
+      computed.push(key);
+      return (opts.compute ?? threeSteps)(key);
+    },
+    writer,
+    limiter: new RateLimiter(opts.qps ?? 1000, opts.burst ?? 1000, clock),
+    clock,
+    flushWindowMs: 20,
+    concurrency: opts.concurrency ?? 8,
+    metrics,
+    logger: silentLogger,
+  });
+  batcher.resume();
+  return { clock, writer, metrics, batcher, computed };
+}
+
+test('changes to one GameServer within the flush window coalesce into one computation and one set of writes', async () => {
+  const { clock, writer, batcher, computed, metrics } = setup();
+  for (let i = 0; i < 5; i++) batcher.enqueue('ns/gs-0');
+  batcher.enqueue('ns/gs-1');
+  await clock.advance(19);
+  assert.equal(writer.calls.length, 0, 'nothing before the window ends');
+  await clock.advance(1);
+  assert.deepEqual(computed, ['ns/gs-0', 'ns/gs-1']);
+  assert.equal(writer.calls.length, 6);
+  assert.deepEqual(metrics.batches, [2]);
+  assert.equal(metrics.flips.length, 2);
+});
+
+test('a GameServer\'s writes go in SPEC order: pod status, GameServer, GameServer status', async () => {
+  let release: (() => void) | undefined;
+  const { clock, writer, batcher } = setup({
+    respond: (step) =>
+      step.resource === 'pods/status'
+        ? new Promise((resolve) => (release = () => resolve({ status: 200, body: {} })))
+        : { status: 200, body: {} },
+  });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(20);
+  assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status'], 'the GameServer waits for the pod condition');
+  release!();
+  await settle();
+  assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status', 'gameservers', 'gameservers/status']);
+});
+
+test('a key changed while it is being written is computed again afterwards (latest wins, never in parallel)', async () => {
+  let release: (() => void) | undefined;
+  let version = 1;
+  const { clock, writer, batcher, computed } = setup({
+    compute: (key) => ({ steps: [{ ...threeSteps(key).steps[0]!, body: { v: version } }] }),
+    respond: () => new Promise((resolve) => (release = () => resolve({ status: 200, body: {} }))),
+  });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(20);
+  version = 2;
+  batcher.enqueue('ns/gs-0');
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(100);
+  assert.equal(writer.calls.length, 1, 'no second write while the first is in flight');
+  release!();
+  await clock.advance(20);
+  assert.equal(computed.length, 2);
+  assert.deepEqual(writer.calls.map((c) => c.step.body), [{ v: 1 }, { v: 2 }]);
+  release!();
+  await batcher.drain();
+});
+
+test('the token bucket spaces writes at the configured QPS after the burst', async () => {
+  const { clock, writer, batcher } = setup({ qps: 10, burst: 2, compute: (key) => ({ steps: [threeSteps(key).steps[2]!] }) });
+  for (let i = 0; i < 5; i++) batcher.enqueue(`ns/gs-${i}`);
+  await clock.advance(20);
+  const t0 = clock.now();
+  await clock.advance(1000);
+  assert.deepEqual(writer.calls.map((c) => c.atMs - t0), [0, 0, 100, 200, 300]);
+});
+
+test('429 is retried after the server\'s Retry-After; 500 with backoff; then the remaining steps run', async () => {
+  const { clock, writer, batcher, metrics } = setup({
+    respond: (_step, call) =>
+      call === 1 ? { status: 429, body: {}, retryAfterSeconds: 3 } : call === 2 ? { status: 500, body: {} } : { status: 200, body: {} },
+  });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(20);
+  const t0 = clock.now();
+  await clock.advance(2999);
+  assert.equal(writer.calls.length, 1, 'Retry-After honoured');
+  await clock.advance(1);
+  assert.equal(writer.calls.length, 2);
+  assert.equal(writer.calls[1]!.atMs - t0, 3000);
+  await clock.advance(1000); // 200 ms ± 50 % backoff
+  assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status', 'pods/status', 'pods/status', 'gameservers', 'gameservers/status']);
+  assert.deepEqual(metrics.writes, ['pods/status 429', 'pods/status 500', 'pods/status 200', 'gameservers 200', 'gameservers/status 200']);
+});
+
+test('a transport error (timeout) is retried like a 5xx', async () => {
+  const { clock, writer, batcher } = setup({
+    respond: (_s, call) => {
+      if (call === 1) throw new Error('socket hang up');
+      return { status: 200, body: {} };
+    },
+  });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(1000);
+  assert.equal(writer.calls.length, 4);
+});
+
+test('404 drops the GameServer\'s remaining writes without retrying', async () => {
+  const { clock, writer, batcher } = setup({ respond: (step) => (step.resource === 'gameservers' ? { status: 404, body: {} } : { status: 200, body: {} }) });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(60_000);
+  assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status', 'gameservers']);
+});
+
+test('409 re-reads the object and recomputes the job from the fresh cache', async () => {
+  const { clock, writer, batcher, computed } = setup({ respond: (_s, call) => (call === 2 ? { status: 409, body: {} } : { status: 200, body: {} }) });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(20);
+  assert.deepEqual(writer.refreshed.map((s) => s.resource), ['gameservers']);
+  assert.equal(computed.length, 2);
+  assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status', 'gameservers', 'pods/status', 'gameservers', 'gameservers/status']);
+});
+
+test('nothing to write → no write at all', async () => {
+  const { clock, writer, batcher } = setup({ compute: () => null });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(100);
+  assert.equal(writer.calls.length, 0);
+});
+
+test('concurrency is bounded across GameServers', async () => {
+  const releases: (() => void)[] = [];
+  const { clock, writer, batcher } = setup({
+    concurrency: 3,
+    compute: (key) => ({ steps: [threeSteps(key).steps[0]!] }),
+    respond: () => new Promise((resolve) => releases.push(() => resolve({ status: 200, body: {} }))),
+  });
+  for (let i = 0; i < 10; i++) batcher.enqueue(`ns/gs-${i}`);
+  await clock.advance(20);
+  assert.equal(writer.calls.length, 3);
+  while (releases.length > 0) {
+    releases.shift()!();
+    await settle();
+  }
+  assert.equal(writer.calls.length, 10);
+  assert.equal(writer.maxInFlight, 3);
+});
+
+test('pause (lost the lease) stops writing at once and drops what was queued', async () => {
+  let release: (() => void) | undefined;
+  const { clock, writer, batcher } = setup({
+    respond: (step) => (step.resource === 'pods/status' ? new Promise((resolve) => (release = () => resolve({ status: 200, body: {} }))) : { status: 200, body: {} }),
+  });
+  batcher.enqueue('ns/gs-0');
+  batcher.enqueue('ns/gs-1');
+  await clock.advance(20);
+  batcher.pause();
+  release!();
+  await clock.advance(1000);
+  assert.ok(writer.calls.every((c) => c.step.resource === 'pods/status'), 'no GameServer write after losing the lease');
+  batcher.enqueue('ns/gs-2');
+  await clock.advance(1000);
+  assert.ok(!writer.calls.some((c) => c.step.name === 'gs-2'));
+});
