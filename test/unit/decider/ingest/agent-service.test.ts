@@ -293,3 +293,25 @@ describe('AgentService authentication limits', () => {
     }
   });
 });
+
+describe('AgentService slow readers', () => {
+  it('ends the stream of an agent that stops reading its plan instead of buffering without bound', async () => {
+    const b = await bed({ maxPendingPlanUpdates: 4 });
+    try {
+      b.plans.set('node-s', [target('node-s', 's0')]);
+      const agent = b.agent('token-node-s').hello('node-s');
+      await waitFor('the plan', () => agent.plans().length === 1);
+      agent.stream.pause(); // the agent stops reading: HTTP/2 flow control backs up into the decider
+      const bulky = 'x'.repeat(16 * 1024);
+      for (let i = 0; i < 2_000 && b.server.service.connectedNodes().includes('node-s'); i++) {
+        b.plans.set('node-s', [target('node-s', `s${i}`, 'healthy', { handler: { kind: 'exec', command: ['/bin/sh', '-c', bulky] } })]);
+        await new Promise((r) => setImmediate(r)); // one delta message per turn
+      }
+      await waitFor('the stream to be cut', () => !b.server.service.connectedNodes().includes('node-s'));
+      assert.ok(b.sink.events.includes('disconnected node-s'));
+      assert.equal(b.plans.subscriberCount('node-s'), 0);
+    } finally {
+      await teardown(b);
+    }
+  });
+});
