@@ -43,13 +43,12 @@ export interface AgentAuthenticator {
   authenticate(token: string, claimedNode: string): Promise<AgentIdentity>;
 }
 
-/** Why an outcome (or a whole message) from an agent was not taken. */
-export const REJECT_REASONS = [
-  'unplanned',
-  'invalid',
-  'rate_limited',
-  'not_probeable',
-] as const;
+/**
+ * Why an outcome was not taken: `unplanned` (not planned on the reporting node), `invalid` (malformed),
+ * `not_probeable` (an exec quality on an agentless pod without OKGSQ_REMOTE_EXEC; counted once per
+ * target). A flooding agent is slowed down (outcomesThrottled), not rejected.
+ */
+export const REJECT_REASONS = ['unplanned', 'invalid', 'not_probeable'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
@@ -57,6 +56,7 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
  * okgsq_outcomes_received_total, okgsq_outcomes_rejected_total{reason}, okgsq_agents_connected.
  */
 export interface IngestMetrics {
+  /** Every outcome that arrived from an agent, taken or rejected. */
   outcomesReceived(count: number): void;
   outcomeRejected(reason: RejectReason, count: number): void;
   agentsConnected(count: number): void;
