@@ -1,0 +1,102 @@
+// A thin promise client for the CRI calls the agent makes, over the node's unix socket, with every call
+// counted by method and status code (okgsq_agent_cri_calls_total). Errors are grpc-js ServiceErrors;
+// CriExecRuntime maps them to probe error kinds.
+import { credentials, Metadata, status as GrpcStatus, type ServiceError, type ClientUnaryCall } from '@grpc/grpc-js';
+import {
+  ContainerStatusRequest,
+  ExecSyncRequest,
+  ListContainersRequest,
+  RuntimeServiceClient,
+  type ExecSyncResponse,
+  type VersionResponse,
+} from '../../proto/gen/cri/runtime/v1/api.js';
+import { decodeContainerStatusResponse, decodeListContainersResponse, type ContainerStatusSummary, type ContainerSummary } from './cri-wire.js';
+
+/** Probe output above this is refused by grpc-js (RESOURCE_EXHAUSTED) instead of being buffered. */
+export const MAX_CRI_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Deadline of the small bookkeeping calls (Version, ListContainers, ContainerStatus). */
+export const CRI_CALL_TIMEOUT_MS = 5_000;
+
+export type CriMethod = 'Version' | 'ListContainers' | 'ContainerStatus' | 'ExecSync';
+
+export function grpcCodeName(code: number): string {
+  return (GrpcStatus as unknown as Record<number, string>)[code] ?? String(code);
+}
+
+export function isServiceError(err: unknown): err is ServiceError {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number' && 'details' in err;
+}
+
+export class CriClient {
+  readonly #client: RuntimeServiceClient;
+  readonly #onCall: (method: CriMethod, code: string) => void;
+
+  constructor(address: string, options: { onCall?: (method: CriMethod, code: string) => void } = {}) {
+    this.#client = new RuntimeServiceClient(address, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_CRI_MESSAGE_BYTES,
+      // A restarted runtime should be found again quickly.
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2_000,
+    });
+    this.#onCall = options.onCall ?? (() => {});
+  }
+
+  version(): Promise<VersionResponse> {
+    return this.#unary('Version', (cb) =>
+      this.#client.version({ version: 'v1' }, new Metadata(), { deadline: Date.now() + CRI_CALL_TIMEOUT_MS }, cb),
+    );
+  }
+
+  /** Every container the runtime knows (any state), so a stopped one can be told from a missing one. */
+  listContainers(): Promise<ContainerSummary[]> {
+    return this.#unary('ListContainers', (cb) =>
+      this.#client.makeUnaryRequest(
+        '/runtime.v1.RuntimeService/ListContainers',
+        (req: ListContainersRequest) => Buffer.from(ListContainersRequest.encode(req).finish()),
+        (buf: Buffer) => decodeListContainersResponse(buf),
+        { filter: undefined },
+        new Metadata(),
+        { deadline: Date.now() + CRI_CALL_TIMEOUT_MS },
+        cb,
+      ),
+    );
+  }
+
+  containerStatus(containerId: string): Promise<ContainerStatusSummary> {
+    return this.#unary('ContainerStatus', (cb) =>
+      this.#client.makeUnaryRequest(
+        '/runtime.v1.RuntimeService/ContainerStatus',
+        (req: ContainerStatusRequest) => Buffer.from(ContainerStatusRequest.encode(req).finish()),
+        (buf: Buffer) => decodeContainerStatusResponse(buf),
+        { containerId, verbose: false },
+        new Metadata(),
+        { deadline: Date.now() + CRI_CALL_TIMEOUT_MS },
+        cb,
+      ),
+    );
+  }
+
+  /** `timeoutSeconds` goes to the runtime (it kills the process); `deadlineMs` bounds the call itself. */
+  execSync(containerId: string, cmd: readonly string[], timeoutSeconds: number, deadlineMs: number, signal: AbortSignal): Promise<ExecSyncResponse> {
+    const request: ExecSyncRequest = { containerId, cmd: [...cmd], timeout: timeoutSeconds };
+    return this.#unary('ExecSync', (cb) => {
+      const call = this.#client.execSync(request, new Metadata(), { deadline: Date.now() + deadlineMs }, cb);
+      signal.addEventListener('abort', () => call.cancel(), { once: true });
+      return call;
+    });
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+
+  #unary<T>(method: CriMethod, start: (cb: (err: ServiceError | null, value?: T) => void) => ClientUnaryCall): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      start((err, value) => {
+        this.#onCall(method, err ? grpcCodeName(err.code) : 'OK');
+        if (err) reject(err);
+        else resolve(value as T);
+      });
+    });
+  }
+}

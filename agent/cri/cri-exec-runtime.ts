@@ -1,0 +1,197 @@
+// The agent's ExecRuntime: exec probes through CRI ExecSync in the container the kubelet runs for
+// (pod uid, container name). Container IDs come from a cached ListContainers indexed by the kubelet's
+// labels, refreshed on a miss (rate-limited, coalesced) and periodically, so a steady-state exec probe
+// costs exactly one CRI call. A stale ID (container restarted) costs one refresh and one retry.
+import type { Logger } from 'pino';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
+import { LOG } from '../../common/log-fields.js';
+import type { ErrorKind } from '../../common/outcome.js';
+import { ProbeRunError } from '../../common/probe/probe-run-error.js';
+import type { ExecOutput, ExecRuntime, ExecTarget } from '../../common/probe/types.js';
+import type { ExecSyncResponse } from '../../proto/gen/cri/runtime/v1/api.js';
+import { isServiceError } from './cri-client.js';
+import type { ContainerStatusSummary, ContainerSummary } from './cri-wire.js';
+
+/** Labels the kubelet puts on every container it creates. */
+export const KUBELET_LABELS = Object.freeze({
+  podUid: 'io.kubernetes.pod.uid',
+  containerName: 'io.kubernetes.container.name',
+});
+/** CRI ContainerState.CONTAINER_RUNNING */
+const CONTAINER_RUNNING = 1;
+/** Background refresh, so containers that appeared are known before their first probe. */
+export const CONTAINER_REFRESH_INTERVAL_MS = 30_000;
+/** A probe for a container that really is missing must not list all containers on every run. */
+export const MIN_MISS_REFRESH_INTERVAL_MS = 1_000;
+/** The CRI call's own deadline beyond the exec timeout: the runtime should answer DEADLINE_EXCEEDED first. */
+export const EXEC_DEADLINE_SLACK_MS = 2_000;
+
+/** The CRI calls the runtime makes (CriClient implements it; unit tests fake it). */
+export interface CriPort {
+  listContainers(): Promise<ContainerSummary[]>;
+  containerStatus(containerId: string): Promise<ContainerStatusSummary>;
+  execSync(containerId: string, cmd: readonly string[], timeoutSeconds: number, deadlineMs: number, signal: AbortSignal): Promise<ExecSyncResponse>;
+}
+
+interface Resolved {
+  /** The running container, if any. */
+  readonly running: ContainerSummary | undefined;
+  /** Some container of that name exists but none runs. */
+  readonly exists: boolean;
+}
+
+function keyOf(podUid: string, containerName: string): string {
+  return `${podUid}/${containerName}`;
+}
+
+function errorKindOf(err: unknown): ErrorKind | 'stale' {
+  if (!isServiceError(err)) return 'exec_failed';
+  switch (err.code) {
+    case GrpcStatus.DEADLINE_EXCEEDED:
+    case GrpcStatus.CANCELLED:
+      return 'timeout';
+    case GrpcStatus.NOT_FOUND:
+      return 'stale';
+    case GrpcStatus.UNAVAILABLE:
+      return 'runtime_unavailable';
+    case GrpcStatus.FAILED_PRECONDITION:
+      return 'container_not_running';
+    default:
+      // containerd answers UNKNOWN both for a missing binary and for a container that stopped.
+      return /not running|CONTAINER_EXITED|stopped|not found|no such container/i.test(err.details) &&
+        !/executable file not found|no such file or directory/i.test(err.details)
+        ? 'stale'
+        : 'exec_failed';
+  }
+}
+
+export class CriExecRuntime implements ExecRuntime {
+  readonly #cri: CriPort;
+  readonly #clock: Clock;
+  readonly #logger: Logger | undefined;
+  readonly #refreshIntervalMs: number;
+  #index = new Map<string, Resolved>();
+  readonly #startedAtById = new Map<string, number>();
+  #refreshing: Promise<void> | undefined;
+  #lastRefreshMs = -Infinity;
+  #timer: TimerHandle | undefined;
+  #stopped = false;
+
+  constructor(cri: CriPort, options: { clock?: Clock; logger?: Logger; refreshIntervalMs?: number } = {}) {
+    this.#cri = cri;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger;
+    this.#refreshIntervalMs = options.refreshIntervalMs ?? CONTAINER_REFRESH_INTERVAL_MS;
+  }
+
+  /** Starts the periodic refresh. */
+  start(): void {
+    const loop = (): void => {
+      if (this.#stopped) return;
+      this.refresh().finally(() => {
+        if (!this.#stopped) this.#timer = this.#clock.setTimeout(loop, this.#refreshIntervalMs);
+      });
+    };
+    loop();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+  }
+
+  /** Re-lists the containers (one call shared by concurrent callers). Never throws. */
+  refresh(): Promise<void> {
+    if (this.#refreshing) return this.#refreshing;
+    this.#refreshing = this.#list().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #list(): Promise<void> {
+    this.#lastRefreshMs = this.#clock.now();
+    let containers: ContainerSummary[];
+    try {
+      containers = await this.#cri.listContainers();
+    } catch (err) {
+      this.#logger?.warn({ [LOG.err]: err }, 'CRI ListContainers failed');
+      return;
+    }
+    const index = new Map<string, Resolved>();
+    for (const c of containers) {
+      const uid = c.labels[KUBELET_LABELS.podUid];
+      const name = c.labels[KUBELET_LABELS.containerName];
+      if (!uid || !name) continue; // not a kubelet container
+      const key = keyOf(uid, name);
+      const prev = index.get(key);
+      let running = prev?.running;
+      if (c.state === CONTAINER_RUNNING && (!running || c.attempt > running.attempt || (c.attempt === running.attempt && c.createdAtMs > running.createdAtMs))) {
+        running = c;
+      }
+      index.set(key, { running, exists: true });
+    }
+    this.#index = index;
+    // Start times of containers that are gone are not needed any more.
+    const live = new Set(containers.map((c) => c.id));
+    for (const id of this.#startedAtById.keys()) if (!live.has(id)) this.#startedAtById.delete(id);
+  }
+
+  /** The running container for the target, refreshing once on a miss (rate-limited). */
+  async #resolve(target: ExecTarget, forceRefresh: boolean): Promise<Resolved | undefined> {
+    const key = keyOf(target.podUid, target.containerName);
+    const hit = this.#index.get(key);
+    if (hit?.running && !forceRefresh) return hit;
+    if (forceRefresh || this.#clock.now() - this.#lastRefreshMs >= MIN_MISS_REFRESH_INTERVAL_MS) await this.refresh();
+    else if (this.#refreshing) await this.#refreshing;
+    return this.#index.get(key);
+  }
+
+  async execSync(target: ExecTarget, argv: readonly string[], opts: { timeoutMs: number; signal: AbortSignal }): Promise<ExecOutput> {
+    const where = `${target.namespace}/${target.podName}/${target.containerName}`;
+    let resolved = await this.#resolve(target, false);
+    for (let attempt = 0; ; attempt++) {
+      if (!resolved?.running) {
+        if (resolved?.exists) throw new ProbeRunError('container_not_running', `container ${where} is not running`);
+        throw new ProbeRunError('container_not_found', `no container ${where} on this node`);
+      }
+      const id = resolved.running.id;
+      try {
+        const res = await this.#cri.execSync(id, argv, Math.max(1, Math.ceil(opts.timeoutMs / 1000)), opts.timeoutMs + EXEC_DEADLINE_SLACK_MS, opts.signal);
+        return { exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr };
+      } catch (err) {
+        const kind = errorKindOf(err);
+        const detail = isServiceError(err) ? err.details : String(err);
+        if (kind !== 'stale' && kind !== 'container_not_running') {
+          if (kind === 'runtime_unavailable') this.#logger?.warn({ [LOG.err]: err }, 'CRI runtime unavailable');
+          throw new ProbeRunError(kind, `exec in ${where}: ${detail}`, { cause: err });
+        }
+        // The cached ID may be of a container that stopped or was replaced: look again, retry once.
+        if (attempt > 0 || opts.signal.aborted) {
+          throw new ProbeRunError(kind === 'stale' ? 'container_not_found' : kind, `exec in ${where}: ${detail}`, { cause: err });
+        }
+        this.#logger?.debug({ [LOG.containerId]: id, [LOG.container]: where }, 'container ID stale; relisting');
+        resolved = await this.#resolve(target, true);
+        if (resolved?.running?.id === id) {
+          throw new ProbeRunError(kind === 'stale' ? 'container_not_found' : kind, `exec in ${where}: ${detail}`, { cause: err });
+        }
+      }
+    }
+  }
+
+  async containerStartedAtMs(target: ExecTarget): Promise<number | undefined> {
+    const resolved = await this.#resolve(target, false);
+    const id = resolved?.running?.id;
+    if (!id) return undefined;
+    const cached = this.#startedAtById.get(id);
+    if (cached !== undefined) return cached;
+    try {
+      const status = await this.#cri.containerStatus(id);
+      if (status.startedAtMs > 0) this.#startedAtById.set(id, status.startedAtMs);
+      return status.startedAtMs > 0 ? status.startedAtMs : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { CriExecRuntime, KUBELET_LABELS, type CriPort } from '../../../agent/cri/cri-exec-runtime.js';
+import { resolveCriEndpoint } from '../../../agent/cri/cri-endpoint.js';
+import type { ContainerSummary } from '../../../agent/cri/cri-wire.js';
+import { ProbeRunError } from '../../../common/probe/probe-run-error.js';
+import type { ExecTarget } from '../../../common/probe/types.js';
+import { FakeClock } from '../probe/fake-clock.js';
+
+const RUNNING = 1;
+const EXITED = 2;
+
+function grpcError(code: status, details: string): ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
+}
+
+function container(id: string, podUid: string, name: string, state = RUNNING, attempt = 0): ContainerSummary {
+  return { id, state, attempt, createdAtMs: attempt, labels: { [KUBELET_LABELS.podUid]: podUid, [KUBELET_LABELS.containerName]: name } };
+}
+
+class FakeCri implements CriPort {
+  containers: ContainerSummary[] = [];
+  calls: string[] = [];
+  execAnswer: (id: string) => Promise<{ stdout: Uint8Array; stderr: Uint8Array; exitCode: number }> = async () => ({
+    stdout: new TextEncoder().encode('gate\n'),
+    stderr: new Uint8Array(),
+    exitCode: 0,
+  });
+  async listContainers(): Promise<ContainerSummary[]> {
+    this.calls.push('ListContainers');
+    return this.containers;
+  }
+  async containerStatus(id: string) {
+    this.calls.push('ContainerStatus');
+    return { id, state: RUNNING, startedAtMs: 1_234 };
+  }
+  async execSync(id: string) {
+    this.calls.push(`ExecSync:${id}`);
+    return this.execAnswer(id);
+  }
+}
+
+const target: ExecTarget = { namespace: 'ns', podName: 'p', podUid: 'uid-1', containerName: 'game' };
+const opts = { timeoutMs: 1_000, signal: new AbortController().signal };
+
+async function rejectsWithKind(p: Promise<unknown>, kind: string): Promise<void> {
+  await assert.rejects(p, (err: unknown) => err instanceof ProbeRunError && err.kind === kind);
+}
+
+describe('CriExecRuntime', () => {
+  it('makes exactly one CRI call (ExecSync) per exec probe in steady state', async () => {
+    const cri = new FakeCri();
+    cri.containers = [container('c1', 'uid-1', 'game'), container('c0', 'uid-1', 'game', EXITED)];
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    await rt.execSync(target, ['/probe.sh'], opts);
+    cri.calls = [];
+    for (let i = 0; i < 50; i++) {
+      const out = await rt.execSync(target, ['/probe.sh'], opts);
+      assert.equal(new TextDecoder().decode(out.stdout), 'gate\n');
+    }
+    assert.deepEqual(new Set(cri.calls), new Set(['ExecSync:c1']));
+    assert.equal(cri.calls.length, 50);
+  });
+
+  it('picks up a restarted container: a stale ID costs one relist and one retry', async () => {
+    const cri = new FakeCri();
+    cri.containers = [container('c1', 'uid-1', 'game')];
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    await rt.execSync(target, ['x'], opts);
+    cri.containers = [container('c1', 'uid-1', 'game', EXITED), container('c2', 'uid-1', 'game', RUNNING, 1)];
+    cri.execAnswer = async (id) => {
+      if (id === 'c1') throw grpcError(status.NOT_FOUND, 'container c1 not found');
+      return { stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 3 };
+    };
+    cri.calls = [];
+    const out = await rt.execSync(target, ['x'], opts);
+    assert.equal(out.exitCode, 3);
+    assert.deepEqual(cri.calls, ['ExecSync:c1', 'ListContainers', 'ExecSync:c2']);
+  });
+
+  it('tells a stopped container from a missing one, and rate-limits relists for misses', async () => {
+    const clock = new FakeClock();
+    const cri = new FakeCri();
+    cri.containers = [container('c1', 'uid-1', 'game', EXITED)];
+    const rt = new CriExecRuntime(cri, { clock });
+    await rejectsWithKind(rt.execSync(target, ['x'], opts), 'container_not_running');
+    await rejectsWithKind(rt.execSync({ ...target, containerName: 'nope' }, ['x'], opts), 'container_not_found');
+    await rejectsWithKind(rt.execSync({ ...target, containerName: 'nope' }, ['x'], opts), 'container_not_found');
+    assert.equal(cri.calls.filter((c) => c === 'ListContainers').length, 1, 'misses within a second share one relist');
+    await clock.advance(1_000);
+    await rejectsWithKind(rt.execSync({ ...target, containerName: 'nope' }, ['x'], opts), 'container_not_found');
+    assert.equal(cri.calls.filter((c) => c === 'ListContainers').length, 2);
+  });
+
+  it('maps CRI statuses to error kinds', async () => {
+    const cri = new FakeCri();
+    cri.containers = [container('c1', 'uid-1', 'game')];
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    const cases: [status, string, string][] = [
+      [status.DEADLINE_EXCEEDED, 'timeout exceeded', 'timeout'],
+      [status.UNAVAILABLE, 'connect ENOENT', 'runtime_unavailable'],
+      [status.UNKNOWN, 'exec: "nope": executable file not found in $PATH', 'exec_failed'],
+    ];
+    for (const [code, details, kind] of cases) {
+      cri.execAnswer = async () => {
+        throw grpcError(code, details);
+      };
+      await rejectsWithKind(rt.execSync(target, ['x'], opts), kind);
+    }
+  });
+
+  it('reads the container start once per container ID', async () => {
+    const cri = new FakeCri();
+    cri.containers = [container('c1', 'uid-1', 'game')];
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    assert.equal(await rt.containerStartedAtMs(target), 1_234);
+    assert.equal(await rt.containerStartedAtMs(target), 1_234);
+    assert.equal(cri.calls.filter((c) => c === 'ContainerStatus').length, 1);
+    assert.equal(await rt.containerStartedAtMs({ ...target, podUid: 'other' }), undefined);
+  });
+});
+
+describe('resolveCriEndpoint', () => {
+  it('uses the configured endpoint, else the first default socket that exists', () => {
+    assert.equal(resolveCriEndpoint('/tmp/x.sock'), 'unix:///tmp/x.sock');
+    assert.equal(resolveCriEndpoint('unix:///a.sock'), 'unix:///a.sock');
+    assert.equal(resolveCriEndpoint('', (p) => p === '/var/run/crio/crio.sock'), 'unix:///var/run/crio/crio.sock');
+    assert.throws(() => resolveCriEndpoint('', () => false), /OKGSQ_CRI_ENDPOINT/);
+    assert.throws(() => resolveCriEndpoint('tcp://x'), /not unix/);
+  });
+});
