@@ -46,7 +46,8 @@ export class LeaderElector {
   private lastRenewMs = 0;
   private observed: { key: string; atMs: number } | undefined;
   private timer: { cancel(): void } | undefined;
-  private stopped = true;
+  private started = false;
+  private stopped = false;
   private readonly retryPeriodMs: number;
   private readonly renewDeadlineMs: number;
   private readonly log: Logger;
@@ -63,8 +64,8 @@ export class LeaderElector {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
+    if (this.started || this.stopped) return;
+    this.started = true;
     this.schedule(0);
   }
 
