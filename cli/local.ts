@@ -5,12 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { OkgSqError, ERROR_CODES } from '../common/errors.js';
+import { OkgSqError } from '../common/errors.js';
 import { LOG } from '../common/log-fields.js';
 import { ProbeEngine } from '../common/probe/probe-engine.js';
-import { gssName, parseServiceQualities } from '../decider/rules/schema.js';
+import { gssName, parseServiceQualities, type Problem } from '../decider/rules/schema.js';
 import { JsonRenderer } from './local/json-renderer.js';
-import { loadGameServerSet } from './local/load-game-server-set.js';
+import { loadGameServerSet, type LoadedSet } from './local/load-game-server-set.js';
 import { localTargets, templateContainers } from './local/local-targets.js';
 import { LOCAL_USAGE, MAX_LOCAL_REPLICAS, parseLocalArgs, type LocalOptions } from './local/local-options.js';
 import { LocalPipeline } from './local/local-pipeline.js';
@@ -36,15 +36,9 @@ function processIo(): LocalIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
 }
 
-interface Problem {
-  readonly severity: 'error' | 'warning';
-  readonly code: string;
-  readonly path: string;
-  readonly message: string;
-}
-
-function formatProblem(file: string, p: Problem): string {
-  return `${file}: ${p.severity}: ${p.path}: ${p.message} [${p.code}]\n`;
+/** One line per problem, exactly as `okg-sq check` prints it. */
+function formatProblem(file: string, document: number, p: Problem): string {
+  return `${file}:${document}: ${p.severity}: ${p.path}: ${p.message} [${p.code}]\n`;
 }
 
 function replicasOf(gss: unknown, options: LocalOptions, io: LocalIo): number {
@@ -62,6 +56,10 @@ function replicasOf(gss: unknown, options: LocalOptions, io: LocalIo): number {
 function waitForEnd(options: LocalOptions, io: LocalIo): { ended: Promise<string>; cleanup(): void } {
   let finish: (why: string) => void = () => {};
   const ended = new Promise<string>((res) => (finish = res));
+  // `okg-sq local … | head`: a closed stdout ends the run instead of crashing it (EPIPE). The listener
+  // stays for the process's life: the final render may fail the same way after cleanup.
+  const output = io.stdout as Partial<Pick<NodeJS.WriteStream, 'on'>>;
+  output.on?.('error', () => finish('stdout closed'));
   const timer =
     options.durationSeconds === undefined ? undefined : setTimeout(() => finish('duration'), options.durationSeconds * 1000);
   const handlers = STOP_SIGNALS.map((signal) => {
@@ -87,7 +85,7 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
   };
 
   let options: LocalOptions;
-  let gss: unknown;
+  let loaded: LoadedSet;
   let workdir: string;
   try {
     const command = parseLocalArgs(argv);
@@ -96,19 +94,20 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
       return LOCAL_EXIT.ok;
     }
     options = command.options;
-    gss = await loadGameServerSet(options.file);
+    loaded = await loadGameServerSet(options.file);
     workdir = resolve(options.workdir ?? dirname(resolve(options.file)));
     const isDir = await stat(workdir).then((s) => s.isDirectory(), () => false);
     if (!isDir) return fail(LOCAL_EXIT.usage, `--workdir ${workdir}: not a directory`);
   } catch (err) {
-    if (err instanceof OkgSqError) {
-      return fail(err.code === ERROR_CODES.INVALID_INPUT ? LOCAL_EXIT.invalidSet : LOCAL_EXIT.usage, err.message);
-    }
+    // Bad flags and unreadable input (missing file, YAML syntax error) are usage errors, as in `okg-sq check`.
+    if (err instanceof OkgSqError) return fail(LOCAL_EXIT.usage, err.message);
     throw err;
   }
+  if (loaded.kind === 'invalid') return fail(LOCAL_EXIT.invalidSet, loaded.message);
+  const { gss, document } = loaded;
 
   const { qualities, problems } = parseServiceQualities(gss);
-  for (const problem of problems) io.stderr.write(formatProblem(options.file, problem));
+  for (const problem of problems) io.stderr.write(formatProblem(options.file, document, problem));
   if (problems.some((p) => p.severity === 'error')) {
     return fail(LOCAL_EXIT.invalidSet, `${options.file}: the GameServerSet has errors (see above); \`okg-sq check\` reports the same`);
   }

@@ -50,7 +50,8 @@ Probes:
   equal states before a state is published. Missing or zero fields take OKG's defaults
   (delay 10, timeout 5, period 3, success 1, failure 3).
 
-Exit status: 0 normal end, 1 invalid GameServerSet, 2 usage error (bad flag, unreadable file).`;
+Exit status: 0 normal end (duration over, Ctrl-C or SIGTERM), 1 invalid GameServerSet (the
+problems are printed as \`okg-sq check\` prints them), 2 usage error or unreadable input.`;
 
 function usageError(message: string): OkgSqError {
   return new OkgSqError(ERROR_CODES.INVALID_OPTION, message);

@@ -64,6 +64,7 @@ export class TableRenderer implements Renderer {
       const width = this.#out.columns ?? 0;
       // Lines cut to the terminal's width, so the next redraw moves up exactly as many lines.
       const fitted = width > 0 ? lines.map((l) => ([...l].length > width ? [...l].slice(0, width).join('') : l)) : lines;
+      fitted.push(`updated ${this.#now().toTimeString().slice(0, 8)}`);
       const prefix = this.#drawnLines > 0 ? redrawFrom(this.#drawnLines) : '';
       this.#out.write(`${prefix}${fitted.join('\n')}\n`);
       this.#drawnLines = fitted.length;

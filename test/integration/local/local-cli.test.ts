@@ -161,8 +161,13 @@ test('bad input: a clear message naming the file or flag, exit 2 for usage and 1
 
     await writeFile(join(dir, 'broken.yaml'), 'kind: GameServerSet\nspec: [unclosed\n');
     r = await cli(join(dir, 'broken.yaml'));
+    assert.equal(r.code, 2, 'unreadable input is a usage error, as for okg-sq check');
+    assert.match(r.stderr, /broken\.yaml:\d+:\d+: YAML syntax error/);
+
+    await writeFile(join(dir, 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n');
+    r = await cli(join(dir, 'pod.yaml'));
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /broken\.yaml: document 1: invalid YAML/);
+    assert.match(r.stderr, /pod\.yaml: no document of kind GameServerSet/);
 
     await writeFile(
       join(dir, 'invalid.yaml'),
@@ -180,6 +185,6 @@ test('bad input: a clear message naming the file or flag, exit 2 for usage and 1
     );
     r = await cli(join(dir, 'invalid.yaml'));
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /invalid\.yaml: error: spec\.serviceQualities\[0\]/);
+    assert.match(r.stderr, /invalid\.yaml:1: error: spec\.serviceQualities\[0\]/);
   });
 });

@@ -94,11 +94,17 @@ test('table, not a terminal: a burst of changes prints one timestamped table, wi
 test('table on a terminal: redraws in place, lines cut to the terminal width', () => {
   const { store, view } = fixture();
   const out = new Sink(true, 40);
-  const renderer = new TableRenderer({ out, qualities: ['healthy'], defer: (fn) => (fn(), { cancel() {} }) });
+  const renderer = new TableRenderer({
+    out,
+    qualities: ['healthy'],
+    now: () => new Date(2026, 10, 25, 21, 5, 9),
+    defer: (fn) => (fn(), { cancel() {} }),
+  });
   renderer.changed(store.get('minecraft-0')!, view);
   assert.ok(!out.text.includes('\u001b'), 'first draw: nothing to erase');
   const first = out.text;
   assert.ok(first.split('\n').every((l) => [...l].length <= 40));
+  assert.ok(first.endsWith('\nupdated 21:05:09\n'), 'a live footer with the local time');
   renderer.changed(store.get('minecraft-1')!, view);
-  assert.ok(out.text.slice(first.length).startsWith('\u001b[4F\u001b[0J'), 'moves up over the 4 lines drawn before');
+  assert.ok(out.text.slice(first.length).startsWith('\u001b[5F\u001b[0J'), 'moves up over the 5 lines drawn before');
 });
