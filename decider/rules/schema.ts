@@ -1,7 +1,6 @@
 // PURE: a GameServerSet's `spec.serviceQualities` (OKG's schema, unchanged) → validated ServiceQuality
 // values with OKG's defaults, plus every problem found, each with a field path and a stable code.
 // Never throws; linear in the input; the number of problems reported per object is capped.
-import { KNOWN_OPS_STATES } from '../../common/okg-defaults.js';
 import { MAX_RESULT_BYTES } from '../../common/probe-result.js';
 import type {
   GameServerContainer,
@@ -44,7 +43,6 @@ export const PROBLEM_CODES = [
   'TemplateParse',
   'TemplateExecution',
   'PriorityNotInteger',
-  'UnknownOpsState',
   'InvalidLabelKey',
   'InvalidLabelValue',
   'UnknownField',
@@ -424,12 +422,8 @@ function parseAction(ctx: Ctx, path: string, raw: unknown): ServiceQualityAction
   if (present(raw, 'opsState')) {
     const ops = raw['opsState'];
     if (typeof ops !== 'string') ctx.p.add('error', 'WrongType', `${path}.opsState`, `opsState must be a string, got ${typeName(ops)}`);
-    else if (checkTemplateField(ctx, `${path}.opsState`, ops, result)) {
-      if (ops !== '' && !isTemplate(ops) && !KNOWN_OPS_STATES.includes(ops)) {
-        ctx.p.add('warning', 'UnknownOpsState', `${path}.opsState`, `opsState ${quote(ops)} is not one OKG knows (${KNOWN_OPS_STATES.join(', ')})`);
-      }
-      if (ops !== '') action.opsState = ops;
-    }
+    // opsState is free text in OKG (its manual uses custom states such as GateMaintaining): no warning.
+    else if (checkTemplateField(ctx, `${path}.opsState`, ops, result) && ops !== '') action.opsState = ops;
   }
   for (const field of ['updatePriority', 'deletionPriority'] as const) {
     if (present(raw, field)) {

@@ -1,0 +1,77 @@
+// `okg-sq check <file.yaml>…`: validates every GameServerSet's serviceQualities, as the decider will read
+// them, and prints each problem with file, document and field path.
+import { ERROR_CODES, OkgSqError } from '../common/errors.js';
+import { gssName, parseServiceQualities, type Problem } from '../decider/rules/schema.js';
+import { EXIT, parseCliArgs, processIo, UsageError, type CliIo } from './args.js';
+import { kindOf, readYamlDocuments } from './yaml-documents.js';
+
+export const CHECK_USAGE = `Usage: okg-sq check [--output text|json] <file.yaml>…
+
+Checks the serviceQualities of every GameServerSet in the files (multi-document YAML or JSON).
+Prints one line per problem: file:document: severity: path: message [code].
+Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error or unreadable input.
+`;
+
+export interface CheckedProblem extends Problem {
+  readonly file: string;
+  readonly document: number;
+  readonly gameServerSet: string;
+}
+
+export async function runCheck(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let files: string[];
+  let output: string;
+  try {
+    const { values, positionals } = parseCliArgs(argv, { output: { type: 'string', short: 'o', default: 'text' }, help: { type: 'boolean', short: 'h' } }, true);
+    if (values.help) {
+      io.stdout.write(CHECK_USAGE);
+      return EXIT.ok;
+    }
+    output = values.output ?? 'text';
+    if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, got ${JSON.stringify(output)}`);
+    if (positionals.length === 0) throw new UsageError('no file given');
+    files = positionals;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`okg-sq check: ${err.message}\n\n${CHECK_USAGE}`);
+    return EXIT.usage;
+  }
+
+  const problems: CheckedProblem[] = [];
+  let sets = 0;
+  for (const file of files) {
+    let docs;
+    try {
+      docs = await readYamlDocuments(file);
+    } catch (err) {
+      if (!(err instanceof OkgSqError) || err.code !== ERROR_CODES.INVALID_INPUT) throw err;
+      io.stderr.write(`okg-sq check: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    for (const doc of docs) {
+      if (doc.value === null || doc.value === undefined) continue; // an empty document (e.g. a trailing ---)
+      const kind = kindOf(doc.value);
+      if (kind !== 'GameServerSet') {
+        io.stderr.write(`${file}:${doc.index}: note: kind ${kind ?? '(none)'} is not a GameServerSet; skipped\n`);
+        continue;
+      }
+      sets++;
+      const name = gssName(doc.value);
+      for (const p of parseServiceQualities(doc.value).problems) problems.push({ file, document: doc.index, gameServerSet: name, ...p });
+    }
+  }
+
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  const warnings = problems.length - errors;
+  if (output === 'json') {
+    io.stdout.write(`${JSON.stringify({ gameServerSets: sets, errors, warnings, problems }, null, 2)}\n`);
+  } else {
+    for (const p of problems) io.stdout.write(`${p.file}:${p.document}: ${p.severity}: ${p.path}: ${p.message} [${p.code}]\n`);
+    io.stderr.write(`okg-sq check: ${sets} GameServerSet${sets === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+  }
+  if (sets === 0) {
+    io.stderr.write('okg-sq check: no GameServerSet found in the given files\n');
+    return EXIT.failure;
+  }
+  return errors > 0 ? EXIT.failure : EXIT.ok;
+}

@@ -1,0 +1,50 @@
+// Reads a YAML (or JSON) file as its list of documents, for the CLI. Unreadable files and syntax errors
+// are reported with the file and line; they are the user's input, so they are OkgSqError INVALID_INPUT.
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
+import { ERROR_CODES, OkgSqError } from '../common/errors.js';
+
+/** Bigger inputs are refused rather than parsed: `check` runs in CI on untrusted pull requests too. */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+export interface YamlDocument {
+  /** 1-based position of the document in the file. */
+  readonly index: number;
+  readonly value: unknown;
+}
+
+export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: cannot read: ${reason}`, { cause: err });
+  }
+  if (text.length > MAX_INPUT_BYTES) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: larger than ${MAX_INPUT_BYTES} bytes`);
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  if (!Array.isArray(docs)) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: not a YAML stream`);
+  const out: YamlDocument[] = [];
+  for (const [i, doc] of docs.entries()) {
+    const error = doc.errors[0];
+    if (error !== undefined) {
+      const pos = error.linePos?.[0];
+      const where = pos ? `${pos.line}:${pos.col}` : `document ${i + 1}`;
+      throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}:${where}: YAML syntax error: ${error.message.split('\n')[0]}`, { cause: error });
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: document ${i + 1}: ${(err as Error).message}`, { cause: err });
+    }
+    out.push({ index: i + 1, value });
+  }
+  return out;
+}
+
+export function kindOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const kind = (value as { kind?: unknown }).kind;
+  return typeof kind === 'string' ? kind : undefined;
+}

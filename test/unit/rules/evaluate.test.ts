@@ -1,0 +1,261 @@
+// Table tests of SPEC §3 (OKG's syncServiceQualities and the GameServer patch).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ServiceQuality, ServiceQualityAction } from '../../../common/service-quality.js';
+import { withOkgDefaults } from '../../../common/thresholds.js';
+import { applyGameServerPatch, decide, type Decision } from '../../../decider/rules/evaluate.js';
+import type { GameServerView, PodCondition, ServiceQualityCondition } from '../../../decider/rules/types.js';
+
+const NOW = new Date('2026-11-25T20:00:00.400Z');
+const NOW_KUBE = '2026-11-25T20:00:00Z';
+const PROBED = '2026-11-25T19:59:58Z';
+const EARLIER = '2026-11-25T19:00:00Z';
+
+function quality(actions: ServiceQualityAction[], permanent = false, name = 'healthy'): ServiceQuality {
+  return { name, containerName: '', handler: { kind: 'exec', command: ['probe'] }, timing: withOkgDefaults({}), permanent, actions };
+}
+
+function podCondition(status: string, message: string, lastProbeTime = PROBED, name = 'healthy'): PodCondition {
+  return { type: `game.kruise.io/${name}`, status, message, lastProbeTime, lastTransitionTime: lastProbeTime };
+}
+
+function gameServer(conditions?: ServiceQualityCondition[], spec: GameServerView['spec'] = {}, labels?: Record<string, string>): GameServerView {
+  return {
+    metadata: { name: 'gs-0', namespace: 'ns', ...(labels ? { labels } : {}) },
+    spec,
+    ...(conditions ? { status: { serviceQualitiesConditions: conditions } } : {}),
+  };
+}
+
+const setsMaintaining: ServiceQualityAction = { state: false, opsState: 'Maintaining' };
+const setsNone: ServiceQualityAction = { state: true, opsState: 'None' };
+
+describe('decide: when a quality fires (permanent truth table)', () => {
+  // prev: the GameServer's previous condition; cur: the pod condition now = False/"down".
+  const cur = podCondition('False', 'down');
+  const prevSame: ServiceQualityCondition = { name: 'healthy', status: 'False', result: 'down', lastProbeTime: EARLIER };
+  const prevDiff: ServiceQualityCondition = { name: 'healthy', status: 'True', result: '', lastProbeTime: EARLIER };
+  const rows: { prev: string; prevCond: ServiceQualityCondition | undefined; actionTime: boolean; permanent: boolean; fires: boolean }[] = [];
+  for (const permanent of [false, true]) {
+    for (const actionTime of [false, true]) {
+      rows.push({ prev: 'missing', prevCond: undefined, actionTime, permanent, fires: true });
+      rows.push({ prev: 'same', prevCond: prevSame, actionTime, permanent, fires: false });
+      rows.push({ prev: 'different', prevCond: prevDiff, actionTime, permanent, fires: !(actionTime && permanent) });
+    }
+  }
+  for (const row of rows) {
+    it(`prev ${row.prev}, lastActionTransitionTime ${row.actionTime ? 'set' : 'unset'}, permanent ${row.permanent} → ${row.fires ? 'fires' : 'does not fire'}`, () => {
+      const prev = row.prevCond && (row.actionTime ? { ...row.prevCond, lastActionTransitionTime: EARLIER } : row.prevCond);
+      const d = decide({ qualities: [quality([setsMaintaining], row.permanent)], podConditions: [cur], gameServer: gameServer(prev ? [prev] : undefined, { opsState: 'None' }), now: NOW });
+      assert.equal(d.trace[0]!.fired, row.fires);
+      const c = d.serviceQualitiesConditions[0]!;
+      assert.equal(c.status, 'False');
+      assert.equal(c.result, 'down');
+      assert.equal(c.lastProbeTime, PROBED);
+      if (row.fires) {
+        assert.deepEqual(d.gameServerPatch, { spec: { opsState: 'Maintaining' } });
+        assert.equal(c.lastActionTransitionTime, NOW_KUBE);
+        assert.deepEqual(d.applied, [{ quality: 'healthy', actionIndex: 0, state: false, result: 'down', opsState: 'Maintaining' }]);
+      } else {
+        assert.equal(d.gameServerPatch, null);
+        assert.deepEqual(d.applied, []);
+        // Not firing carries lastActionTransitionTime over, set or unset.
+        assert.equal(c.lastActionTransitionTime, prev?.lastActionTransitionTime ?? undefined);
+      }
+    });
+  }
+
+  it('an unchanged result never re-applies an action: a manual edit stands', () => {
+    const prev: ServiceQualityCondition = { name: 'healthy', status: 'False', result: 'down', lastProbeTime: PROBED, lastActionTransitionTime: EARLIER };
+    const d = decide({ qualities: [quality([setsMaintaining])], podConditions: [podCondition('False', 'down')], gameServer: gameServer([prev], { opsState: 'Allocated' }), now: NOW });
+    assert.equal(d.gameServerPatch, null);
+  });
+});
+
+describe('decide: actions', () => {
+  it('a firing that matches nothing resets lastActionTransitionTime, re-arming a permanent quality', () => {
+    const q = quality([{ state: false, result: 'gate', opsState: 'Maintaining' }], true);
+    const prev: ServiceQualityCondition = { name: 'healthy', status: 'True', result: '', lastProbeTime: EARLIER }; // unset: may fire
+    const d1 = decide({ qualities: [q], podConditions: [podCondition('False', 'other')], gameServer: gameServer([prev]), now: NOW });
+    assert.equal(d1.trace[0]!.fired, true);
+    assert.equal(d1.serviceQualitiesConditions[0]!.lastActionTransitionTime, undefined);
+    assert.equal(d1.gameServerPatch, null);
+    // Previously acted, permanent: a change does not fire…
+    const acted = { ...d1.serviceQualitiesConditions[0]!, lastActionTransitionTime: EARLIER };
+    const blocked = decide({ qualities: [q], podConditions: [podCondition('False', 'gate')], gameServer: gameServer([acted]), now: NOW });
+    assert.equal(blocked.trace[0]!.fired, false);
+    // …but after the reset it does.
+    const d2 = decide({ qualities: [q], podConditions: [podCondition('False', 'gate')], gameServer: gameServer(d1.serviceQualitiesConditions), now: NOW });
+    assert.equal(d2.trace[0]!.fired, true);
+    assert.deepEqual(d2.gameServerPatch, { spec: { opsState: 'Maintaining' } });
+  });
+
+  it('applies every matching action in order: single fields last-wins, labels and annotations merge', () => {
+    const q = quality([
+      { state: true, opsState: 'Allocated', deletionPriority: 5, labels: { a: '1', b: '1' }, annotations: { x: 'first' } },
+      { state: false, opsState: 'Kill' },
+      { state: true, result: 'busy', opsState: 'None', labels: { b: '2', c: '2' } },
+    ]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', 'busy')], gameServer: gameServer(undefined, {}, { a: '1', keep: 'k' }), now: NOW });
+    assert.deepEqual(d.gameServerPatch, {
+      spec: { opsState: 'None', deletionPriority: 5 },
+      metadata: { labels: { b: '2', c: '2' }, annotations: { x: 'first' } }, // only changed keys; none deleted
+    });
+    assert.deepEqual(d.applied.map((a) => a.actionIndex), [0, 2]);
+    assert.deepEqual(d.trace[0]!.actions.map((a) => a.matched), [true, false, true]);
+    const after = applyGameServerPatch(gameServer(undefined, {}, { a: '1', keep: 'k' }), d.gameServerPatch);
+    assert.deepEqual(after.metadata.labels, { a: '1', keep: 'k', b: '2', c: '2' });
+  });
+
+  it('sets opsState only when non-empty, priorities and networkDisabled only when set (false is written)', () => {
+    const q = quality([{ state: true, opsState: '', networkDisabled: false }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', '')], gameServer: gameServer(undefined, { opsState: 'Allocated', updatePriority: 3 }), now: NOW });
+    assert.deepEqual(d.gameServerPatch, { spec: { networkDisabled: false } });
+  });
+
+  it('an action equal to the current spec writes nothing', () => {
+    const q = quality([{ state: true, opsState: 'None', updatePriority: 3 }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', '')], gameServer: gameServer(undefined, { opsState: 'None', updatePriority: 3 }), now: NOW });
+    assert.equal(d.gameServerPatch, null);
+    assert.equal(d.applied.length, 1);
+    assert.equal(d.statusChanged, true);
+  });
+
+  it('treats an int priority and the same digits as a string as different, as intstr does', () => {
+    const q = quality([{ state: true, updatePriority: '3' }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', '')], gameServer: gameServer(undefined, { updatePriority: 3 }), now: NOW });
+    assert.deepEqual(d.gameServerPatch, { spec: { updatePriority: '3' } });
+  });
+
+  it('applies containers merged by name (okg-sq; OKG ignores them)', () => {
+    const q = quality([{ state: false, containers: [{ name: 'game', image: 'game:2' }, { name: 'sidecar', image: 's:1' }] }]);
+    const d = decide({
+      qualities: [q],
+      podConditions: [podCondition('False', '')],
+      gameServer: gameServer(undefined, { containers: [{ name: 'game', image: 'game:1' }, { name: 'other', image: 'o:1' }] }),
+      now: NOW,
+    });
+    assert.deepEqual(d.gameServerPatch?.spec?.containers, [
+      { name: 'game', image: 'game:2' },
+      { name: 'other', image: 'o:1' },
+      { name: 'sidecar', image: 's:1' },
+    ]);
+  });
+
+  it('renders {{.Result}} in opsState, priorities, label and annotation values', () => {
+    const q = quality([{ state: true, opsState: '{{.Result}}', deletionPriority: '{{.Result}}', updatePriority: '1{{.Result}}', labels: { state: 'l-{{.Result}}' }, annotations: { why: '{{if eq .Result "7"}}seven{{end}}' } }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', '7')], gameServer: gameServer(), now: NOW });
+    assert.deepEqual(d.gameServerPatch, {
+      spec: { opsState: '7', deletionPriority: 7, updatePriority: 17 },
+      metadata: { labels: { state: 'l-7' }, annotations: { why: 'seven' } },
+    });
+  });
+
+  it('a priority template that does not render to an integer is a warning and leaves the field alone', () => {
+    const q = quality([{ state: true, deletionPriority: '{{.Result}}', updatePriority: '{{.Result}}', opsState: 'Allocated' }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', 'abc')], gameServer: gameServer(undefined, { deletionPriority: 1 }), now: NOW });
+    assert.deepEqual(d.gameServerPatch, { spec: { opsState: 'Allocated' } });
+    assert.deepEqual(d.warnings.map((w) => w.reason).sort(), ['InvalidDeletionPriority', 'InvalidUpdatePriority']);
+    assert.match(d.warnings[0]!.message, /abc/);
+    assert.equal(d.serviceQualitiesConditions[0]!.lastActionTransitionTime, NOW_KUBE); // it still matched
+  });
+});
+
+describe('decide: statuses and results', () => {
+  it('compares results with every "|" and newline removed', () => {
+    const q = quality([{ state: true, result: 'gate', opsState: 'GateMaintaining' }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', 'ga|te\n')], gameServer: gameServer(), now: NOW });
+    assert.deepEqual(d.gameServerPatch, { spec: { opsState: 'GateMaintaining' } });
+    assert.equal(d.serviceQualitiesConditions[0]!.result, 'gate');
+  });
+
+  it('nothing else is trimmed: a trailing space does not match', () => {
+    const q = quality([{ state: true, result: 'gate', opsState: 'GateMaintaining' }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', 'gate ')], gameServer: gameServer(), now: NOW });
+    assert.equal(d.gameServerPatch, null);
+  });
+
+  it('status "Unknown" (or anything ParseBool rejects) matches no action', () => {
+    const q = quality([setsMaintaining, setsNone]);
+    for (const status of ['Unknown', '', 'yes']) {
+      const d = decide({ qualities: [q], podConditions: [podCondition(status, '')], gameServer: gameServer(), now: NOW });
+      assert.equal(d.gameServerPatch, null, status);
+      assert.equal(d.trace[0]!.fired, true);
+      assert.equal(d.serviceQualitiesConditions[0]!.lastActionTransitionTime, undefined);
+    }
+  });
+
+  it('accepts every spelling Go’s ParseBool accepts', () => {
+    for (const status of ['true', 'TRUE', 't', '1']) {
+      const d = decide({ qualities: [quality([setsNone])], podConditions: [podCondition(status, '')], gameServer: gameServer(undefined, { opsState: 'Kill' }), now: NOW });
+      assert.deepEqual(d.gameServerPatch, { spec: { opsState: 'None' } }, status);
+    }
+  });
+
+  it('without a pod condition the condition is just {name}', () => {
+    const prev: ServiceQualityCondition = { name: 'healthy', status: 'True', lastActionTransitionTime: EARLIER };
+    const d = decide({ qualities: [quality([setsNone])], podConditions: [], gameServer: gameServer([prev]), now: NOW });
+    assert.deepEqual(d.serviceQualitiesConditions, [{ name: 'healthy' }]);
+    assert.equal(d.gameServerPatch, null);
+    assert.equal(d.statusChanged, true);
+  });
+
+  it('keeps the set’s order and drops conditions of qualities no longer in the set', () => {
+    const qs = [quality([], false, 'b'), quality([], false, 'a')];
+    const d = decide({ qualities: qs, podConditions: [], gameServer: gameServer([{ name: 'a' }, { name: 'gone' }]), now: NOW });
+    assert.deepEqual(d.serviceQualitiesConditions, [{ name: 'b' }, { name: 'a' }]);
+  });
+});
+
+describe('decide: lastTransitionTime is whichever of lastActionTransitionTime and lastProbeTime is closer to now', () => {
+  const cases: { name: string; prevAction?: string; probe: string; fires: boolean; matches: boolean; want: string | undefined }[] = [
+    { name: 'an action applied now', probe: PROBED, fires: true, matches: true, want: NOW_KUBE },
+    { name: 'fired, nothing matched', probe: PROBED, fires: true, matches: false, want: PROBED },
+    { name: 'carried action time older than the probe', prevAction: EARLIER, probe: PROBED, fires: false, matches: false, want: PROBED },
+    { name: 'carried action time newer than the probe', prevAction: '2026-11-25T19:59:59Z', probe: PROBED, fires: false, matches: false, want: '2026-11-25T19:59:59Z' },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const q = quality([{ state: true, result: c.matches ? 'r' : 'never', opsState: 'None' }]);
+      const prev: ServiceQualityCondition = c.fires
+        ? { name: 'healthy', status: 'False', result: 'x' }
+        : { name: 'healthy', status: 'True', result: 'r', lastProbeTime: c.probe, ...(c.prevAction ? { lastActionTransitionTime: c.prevAction } : {}) };
+      const d = decide({ qualities: [q], podConditions: [podCondition('True', 'r', c.probe)], gameServer: gameServer([prev]), now: NOW });
+      assert.equal(d.trace[0]!.fired, c.fires);
+      assert.equal(d.serviceQualitiesConditions[0]!.lastTransitionTime, c.want);
+    });
+  }
+});
+
+describe('decide: idempotence', () => {
+  function writeBack(gs: GameServerView, d: Decision): GameServerView {
+    const patched = applyGameServerPatch(gs, d.gameServerPatch);
+    return { ...patched, status: { serviceQualitiesConditions: d.serviceQualitiesConditions } };
+  }
+
+  it('deciding again on the written result changes nothing', () => {
+    const qualities = [
+      quality([{ state: true, result: 'gate', opsState: 'GateMaintaining', labels: { part: 'gate' } }, { state: false, opsState: 'None', deletionPriority: '{{.Result}}' }]),
+      quality([{ state: true, opsState: 'WaitToBeDeleted', annotations: { idle: '{{.Result}}' } }], true, 'idle'),
+    ];
+    const pod = [podCondition('True', 'gate'), podCondition('True', 'yes', PROBED, 'idle')];
+    let gs = gameServer(undefined, { opsState: 'None' });
+    const first = decide({ qualities, podConditions: pod, gameServer: gs, now: NOW });
+    assert.notEqual(first.gameServerPatch, null);
+    assert.equal(first.statusChanged, true);
+    gs = writeBack(gs, first);
+    const second = decide({ qualities, podConditions: pod, gameServer: gs, now: new Date('2026-11-25T20:05:00Z') });
+    assert.equal(second.gameServerPatch, null);
+    assert.equal(second.statusChanged, false);
+    assert.deepEqual(second.serviceQualitiesConditions, first.serviceQualitiesConditions);
+    assert.deepEqual(second.applied, []);
+  });
+
+  it('reads null times (as the API server returns zero metav1.Time) like absent ones', () => {
+    const q = quality([setsNone]);
+    const prev: ServiceQualityCondition = { name: 'healthy', status: 'True', result: '', lastProbeTime: PROBED, lastTransitionTime: PROBED, lastActionTransitionTime: null };
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', '')], gameServer: gameServer([prev]), now: NOW });
+    assert.equal(d.statusChanged, false);
+    assert.equal(d.gameServerPatch, null);
+  });
+});
