@@ -34,8 +34,9 @@ applies the set's actions exactly as OKG does, showing the GameServers as they c
   --workdir DIR       working directory of exec probes (default: the YAML file's folder)
   --duration SECONDS  stop after this long (default: run until Ctrl-C / SIGTERM)
   --output table|json table (default): like \`kubectl get gs\`, one column per quality (state/result);
-                      json: one line {"event":"update","gameServer":{…}} per change, and
-                      {"event":"final","gameServers":[…]} on exit
+                      json: one line {"event":"update","gameServer":{…}} per GameServer when it
+                      is created and each time it changes, then {"event":"final","gameServers":[…]}
+                      on exit (GameServers as \`kubectl get gs -o json\` shows them)
   -h, --help          this help
 
 Probes:
