@@ -1,14 +1,21 @@
 // ExecRuntime over the Kubernetes exec API (pods/exec, websocket), for pods on nodes with no agent.
 // Only used when the operator opts in (OKGSQ_REMOTE_EXEC=true): pods/exec is a powerful permission.
 import { Writable } from 'node:stream';
-import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
-
-/** The websocket transport Exec uses (not exported by name from the package). */
-export type WebSocketInterface = NonNullable<ConstructorParameters<typeof Exec>[1]>;
+import { ApiException, CoreV1Api, Exec, type KubeConfig, type V1Pod, type V1Status } from '@kubernetes/client-node';
 import type { ErrorKind } from '../../common/outcome.js';
 import { MAX_OUTPUT_BYTES } from '../../common/probe-result.js';
 import { ProbeRunError } from '../../common/probe/probe-run-error.js';
 import type { ExecOutput, ExecRuntime, ExecTarget } from '../../common/probe/types.js';
+
+/** The websocket transport Exec uses (not exported by name from the package). */
+export type WebSocketInterface = NonNullable<ConstructorParameters<typeof Exec>[1]>;
+
+export interface KubeExecDeps {
+  /** Replaces the websocket transport (unit tests). */
+  readonly ws?: WebSocketInterface;
+  /** Reads a pod, undefined when it does not exist; used only to explain a refused exec. */
+  readonly readPod?: (namespace: string, name: string) => Promise<V1Pod | undefined>;
+}
 
 /** Keeps the first MAX_OUTPUT_BYTES and drops the rest, still draining the socket. */
 class BoundedSink extends Writable {
@@ -37,22 +44,56 @@ export function exitCodeOf(status: V1Status): number | undefined {
   return Number.isInteger(code) ? code : undefined;
 }
 
-/** What a failed exec handshake or a Failure status means for the probe. */
+/** What a Failure status's message means for the probe. */
 export function errorKindOf(message: string): ErrorKind {
   const m = message.toLowerCase();
-  if (/not found|is not valid for pod|404/.test(m)) return 'container_not_found';
+  if (/not found|is not valid for pod/.test(m)) return 'container_not_found';
   if (/not running|containercreating|terminated|waiting to start/.test(m)) return 'container_not_running';
-  // Our own problem (no permission, no apiserver, no kubelet route): the probe could not run.
-  if (/forbidden|403|401|unauthorized|econnrefused|enotfound|etimedout|socket hang up|502|503/.test(m)) return 'runtime_unavailable';
+  // Our own problem (no permission, no apiserver, no route to the kubelet): the probe could not run.
+  if (/forbidden|unauthorized|econnrefused|enotfound|etimedout|econnreset|socket hang up/.test(m)) return 'runtime_unavailable';
   return 'exec_failed';
 }
 
+/**
+ * Why the apiserver refused an exec, from the pod itself: the websocket handshake only gives a status
+ * code, and 404 means "no such pod" as well as "no such node". A refusal that is not the pod's fault
+ * (its container exists and runs) is ours: the probe could not run.
+ */
+export function diagnoseRefusal(pod: V1Pod | undefined, target: ExecTarget): ErrorKind {
+  if (!pod || (target.podUid && pod.metadata?.uid && pod.metadata.uid !== target.podUid)) return 'container_not_found';
+  if (!pod.spec?.containers.some((c) => c.name === target.containerName)) return 'container_not_found';
+  const status = pod.status?.containerStatuses?.find((c) => c.name === target.containerName);
+  if (status && !status.state?.running) return 'container_not_running';
+  return 'runtime_unavailable';
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
+}
+
+const HANDSHAKE_STATUS = /Unexpected server response: (\d{3})/;
+
 export class KubeExecRuntime implements ExecRuntime {
   private readonly exec: Exec;
+  private readonly readPod: (namespace: string, name: string) => Promise<V1Pod | undefined>;
 
-  /** `ws` replaces the websocket transport in unit tests. */
-  constructor(kubeConfig: KubeConfig, ws?: WebSocketInterface) {
-    this.exec = new Exec(kubeConfig, ws);
+  constructor(kubeConfig: KubeConfig, deps: KubeExecDeps = {}) {
+    this.exec = new Exec(kubeConfig, deps.ws);
+    if (deps.readPod) {
+      this.readPod = deps.readPod;
+    } else {
+      const core = kubeConfig.makeApiClient(CoreV1Api);
+      this.readPod = async (namespace, name) => {
+        try {
+          return await core.readNamespacedPod({ namespace, name });
+        } catch (err) {
+          if (err instanceof ApiException && err.code === 404) return undefined;
+          throw err;
+        }
+      };
+    }
   }
 
   async execSync(
@@ -62,6 +103,7 @@ export class KubeExecRuntime implements ExecRuntime {
   ): Promise<ExecOutput> {
     const stdout = new BoundedSink();
     const stderr = new BoundedSink();
+    const where = `${target.namespace}/${target.podName}/${target.containerName}`;
     return new Promise<ExecOutput>((resolve, reject) => {
       let socket: { close(): void; terminate?(): void } | undefined;
       let settled = false;
@@ -72,14 +114,14 @@ export class KubeExecRuntime implements ExecRuntime {
         opts.signal.removeEventListener('abort', onAbort);
         // A hanging command is abandoned: closing the websocket is all the exec API lets us do.
         try {
-          socket?.terminate ? socket.terminate() : socket?.close();
+          if (socket?.terminate) socket.terminate();
+          else socket?.close();
         } catch {
           // already closed
         }
         if ('ok' in outcome) resolve(outcome.ok);
         else reject(outcome.err);
       };
-      const where = `${target.namespace}/${target.podName}/${target.containerName}`;
       const timer = setTimeout(
         () => finish({ err: new ProbeRunError('timeout', `exec in ${where} timed out after ${opts.timeoutMs} ms`) }),
         opts.timeoutMs,
@@ -112,10 +154,25 @@ export class KubeExecRuntime implements ExecRuntime {
             );
           },
           (err: unknown) => {
-            const message = err instanceof Error ? err.message : String(err);
-            finish({ err: new ProbeRunError(errorKindOf(message), `exec in ${where}: ${message}`, { cause: err }) });
+            // The handshake rejects with the websocket's ErrorEvent ({ message, error }), not an Error.
+            const message = messageOf(err);
+            const cause = (err as { error?: unknown } | null)?.error ?? err;
+            void this.refusalKind(message, target).then((kind) =>
+              finish({ err: new ProbeRunError(kind, `exec in ${where}: ${message}`, { cause }) }),
+            );
           },
         );
     });
+  }
+
+  private async refusalKind(message: string, target: ExecTarget): Promise<ErrorKind> {
+    const code = Number(HANDSHAKE_STATUS.exec(message)?.[1] ?? 0);
+    if (code === 0) return errorKindOf(message);
+    if (code === 401 || code === 403 || code === 429) return 'runtime_unavailable';
+    try {
+      return diagnoseRefusal(await this.readPod(target.namespace, target.podName), target);
+    } catch {
+      return 'runtime_unavailable';
+    }
   }
 }

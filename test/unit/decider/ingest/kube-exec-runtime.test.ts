@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { MAX_OUTPUT_BYTES } from '../../../../common/probe-result.js';
 import { ProbeRunError } from '../../../../common/probe/probe-run-error.js';
-import { KubeExecRuntime, type WebSocketInterface } from '../../../../decider/ingest/kube-exec-runtime.js';
+import { KubeExecRuntime, type KubeExecDeps, type WebSocketInterface } from '../../../../decider/ingest/kube-exec-runtime.js';
 
 class FakeSocket extends EventEmitter {
   closed = false;
@@ -39,8 +39,15 @@ const target = { namespace: 'games', podName: 'mc-0', podUid: 'u1', containerNam
 const kc = new KubeConfig();
 kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
 
-function run(t: ReturnType<typeof transport>, timeoutMs = 1_000, signal = new AbortController().signal) {
-  return new KubeExecRuntime(kc, t).execSync(target, ['/bin/check', '--gate'], { timeoutMs, signal });
+type Pod = Awaited<ReturnType<NonNullable<KubeExecDeps['readPod']>>>;
+const runningPod: Pod = {
+  metadata: { name: 'mc-0', namespace: 'games', uid: 'u1' },
+  spec: { containers: [{ name: 'game' }] },
+  status: { containerStatuses: [{ name: 'game', image: '', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] },
+};
+
+function run(t: ReturnType<typeof transport>, timeoutMs = 1_000, signal = new AbortController().signal, pod: Pod | null = runningPod) {
+  return new KubeExecRuntime(kc, { ws: t, readPod: async () => pod ?? undefined }).execSync(target, ['/bin/check', '--gate'], { timeoutMs, signal });
 }
 
 async function kind(p: Promise<unknown>): Promise<string> {
@@ -94,9 +101,19 @@ describe('KubeExecRuntime', () => {
     assert.ok(t.socket.closed, 'socket closed on timeout');
   });
 
-  it('reports a missing container, a forbidden exec and an exec without status distinctly', async () => {
-    assert.equal(await kind(run(transport(new Error('Unexpected server response: 404')))), 'container_not_found');
-    assert.equal(await kind(run(transport(new Error('Unexpected server response: 403')))), 'runtime_unavailable');
+  it('explains a refused exec from the pod: gone, wrong container, not running, or not the pod\'s fault', async () => {
+    const refused = (code: number) => transport(Object.assign(new Error(`Unexpected server response: ${code}`)));
+    assert.equal(await kind(run(refused(404), 1_000, undefined, null)), 'container_not_found');
+    assert.equal(await kind(run(refused(404), 1_000, undefined, { ...runningPod, metadata: { uid: 'recreated' } })), 'container_not_found');
+    assert.equal(await kind(run(refused(400), 1_000, undefined, { ...runningPod, spec: { containers: [{ name: 'other' }] } })), 'container_not_found');
+    const waiting = { ...runningPod, status: { containerStatuses: [{ ...runningPod!.status!.containerStatuses![0]!, state: { waiting: { reason: 'CrashLoopBackOff' } } }] } };
+    assert.equal(await kind(run(refused(400), 1_000, undefined, waiting)), 'container_not_running');
+    // The pod is fine: the node or its kubelet could not be reached (e.g. 404 for the node) — our fault.
+    assert.equal(await kind(run(refused(404))), 'runtime_unavailable');
+    assert.equal(await kind(run(refused(403))), 'runtime_unavailable');
+  });
+
+  it('maps Failure statuses and a socket closed without status', async () => {
     assert.equal(await kind(run(transport((send) => send(3, JSON.stringify({ status: 'Failure', message: 'container "game" is not running' }))))), 'container_not_running');
     assert.equal(await kind(run(transport((_send, socket) => socket.emit('close')))), 'exec_failed');
   });
