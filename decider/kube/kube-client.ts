@@ -125,7 +125,10 @@ export class KubeClient implements KubeApi {
           }
           onEvent(event);
         });
-        res.on('error', reject);
+        // Aborting (stop) errors the response and the line reader: both end the watch quietly then.
+        const failed = (err: unknown): void => (signal.aborted ? resolve() : reject(err));
+        lines.on('error', failed);
+        res.on('error', failed);
         res.on('end', () => resolve());
         res.on('close', () => resolve());
       });

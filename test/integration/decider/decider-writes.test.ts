@@ -1,0 +1,153 @@
+// The decider against the real kube-apiserver: caches sync, a pod is planned, an outcome becomes exactly
+// the SPEC §4 writes, an unchanged outcome and a restart write nothing, and the lease fails over.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminKubeConfig, createNamespace } from '../../testbed/kube.js';
+import { waitFor } from '../../testbed/wait-for.js';
+import { KubeClient } from '../../../decider/kube/kube-client.js';
+import type { Decider } from '../../../decider/decider.js';
+import type { Outcome } from '../../../common/outcome.js';
+import { OKGSQ_CONDITION_REASON } from '../../../common/okg-defaults.js';
+import { CountingApi, GAME, createGameServerAndPod, createSet, must, startTestDecider, testOptions } from './kit.js';
+
+const kubeConfig = adminKubeConfig();
+const admin = new KubeClient(kubeConfig);
+const running: { decider: Decider; api: CountingApi }[] = [];
+
+async function start(namespace: string, podName: string) {
+  const d = await startTestDecider(kubeConfig, testOptions(namespace, podName));
+  running.push(d);
+  return d;
+}
+
+async function stop(d: { decider: Decider; api: CountingApi }): Promise<void> {
+  await d.decider.stop();
+  (d.api.inner as KubeClient).close();
+  running.splice(running.indexOf(d), 1);
+}
+
+after(async () => {
+  for (const d of [...running]) await stop(d);
+  admin.close();
+});
+
+function outcome(podUid: string, quality: string, state: boolean, result: string): Outcome {
+  return { podUid, quality, state, result, exitCode: state ? 0 : 1, errorKind: '', durationMs: 12, observedAtMs: Date.now() };
+}
+
+async function httpGet(port: number, path: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, text: await res.text() };
+}
+
+let ns = '';
+let uid0 = '';
+before(async () => {
+  ns = await createNamespace('dkube');
+  await createSet(admin, ns, 'minecraft');
+  uid0 = await createGameServerAndPod(admin, ns, 'minecraft', 'minecraft-0', 'node-a', '10.254.77.10');
+  await createGameServerAndPod(admin, ns, 'minecraft', 'minecraft-1', 'node-b', '10.254.77.11');
+});
+
+test('caches sync, the decider leads and is ready, and each pod is planned on its node', async () => {
+  const d = await start(ns, 'decider-a');
+  await waitFor(() => d.decider.ready(), { timeoutMs: 20_000, what: 'decider ready (leader + synced)' });
+  assert.equal((await httpGet(d.decider.httpPort, '/readyz')).status, 200);
+  const metrics = (await httpGet(d.decider.httpPort, '/metrics')).text;
+  assert.match(metrics, /okgsq_informer_synced\{resource="pods"\} 1/);
+  assert.match(metrics, /okgsq_leader 1/);
+  const plan = d.decider.planner.planOf('node-a');
+  assert.deepEqual(plan.map((t) => [t.podName, t.key.quality, t.podIp, t.key.podUid]).sort(), [
+    ['minecraft-0', 'healthy-data', '10.254.77.10', uid0],
+    ['minecraft-0', 'healthy-gate', '10.254.77.10', uid0],
+  ]);
+  assert.deepEqual(d.decider.planner.planOf('node-b').map((t) => t.podName), ['minecraft-1', 'minecraft-1']);
+  // The first pass gives each fresh GameServer its status entries; then the cluster is converged.
+  await d.decider.batcher.drain();
+  await waitFor(async () => {
+    const gs = await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`);
+    return gs.status?.serviceQualitiesConditions?.length === 2;
+  }, { timeoutMs: 10_000, what: 'status entries' });
+});
+
+test('an outcome flip writes exactly: pod condition, GameServer patch, GameServer status (+1 Event); the same outcome again writes nothing', async () => {
+  const d = running[0]!;
+  await d.decider.batcher.drain();
+  d.api.writes.length = 0;
+  const gsBefore = await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`);
+
+  d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, '')]);
+  await d.decider.batcher.drain();
+  await waitFor(() => d.api.objectWrites().some((w) => w.startsWith('POST events')), { timeoutMs: 5000, what: 'the action Event' });
+  assert.deepEqual(d.api.objectWrites(), [
+    'PATCH pods/status 200',
+    'PATCH gameservers 200',
+    'PATCH gameservers/status 200',
+    'POST events 201',
+  ]);
+
+  const gs = await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`);
+  assert.equal(gs.spec.opsState, 'GateMaintaining');
+  assert.notEqual(gs.metadata.resourceVersion, gsBefore.metadata.resourceVersion);
+  const gate = gs.status.serviceQualitiesConditions.find((c: { name: string }) => c.name === 'healthy-gate');
+  assert.equal(gate.status, 'False');
+  assert.ok(gate.lastActionTransitionTime);
+  const pod = await must(admin, 'GET', `/api/v1/namespaces/${ns}/pods/minecraft-0`);
+  const cond = pod.status.conditions.find((c: { type: string }) => c.type === 'game.kruise.io/healthy-gate');
+  assert.equal(cond.status, 'False');
+  assert.equal(cond.reason, OKGSQ_CONDITION_REASON);
+  const events = await must(admin, 'GET', `/api/v1/namespaces/${ns}/events`);
+  assert.ok(events.items.some((e: { reason: string; involvedObject: { name: string } }) => e.reason === 'ServiceQualityActionApplied' && e.involvedObject.name === 'minecraft-0'));
+
+  // Unchanged: zero writes, the objects' resourceVersions stay.
+  d.api.writes.length = 0;
+  const rvGs = gs.metadata.resourceVersion;
+  const rvPod = pod.metadata.resourceVersion;
+  d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, '')]);
+  d.decider.batcher.enqueue(`${ns}/minecraft-0`); // even a forced recompute finds nothing to write
+  await d.decider.batcher.drain();
+  assert.deepEqual(d.api.objectWrites(), []);
+  assert.equal((await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`)).metadata.resourceVersion, rvGs);
+  assert.equal((await must(admin, 'GET', `/api/v1/namespaces/${ns}/pods/minecraft-0`)).metadata.resourceVersion, rvPod);
+
+  // Restore: back to None.
+  d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', true, 'gate')]);
+  await d.decider.batcher.drain();
+  assert.equal((await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`)).spec.opsState, 'None');
+  assert.deepEqual(d.api.objectWrites().filter((w) => !w.includes('events')), ['PATCH pods/status 200', 'PATCH gameservers 200', 'PATCH gameservers/status 200']);
+});
+
+test('a restarted decider recomputes from the cluster with zero writes', async () => {
+  const old = running[0]!;
+  await old.decider.batcher.drain();
+  await stop(old);
+  const d = await start(ns, 'decider-b');
+  await waitFor(() => d.decider.ready(), { timeoutMs: 20_000, what: 'restarted decider ready' });
+  await d.decider.batcher.drain();
+  // The agent's resync re-sends the latest outcome after reconnecting: still nothing to write.
+  d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', true, 'gate')]);
+  await d.decider.batcher.drain();
+  assert.deepEqual(d.api.objectWrites(), []);
+});
+
+test('two replicas: one leads and writes; when it goes, the other takes over and writes', async () => {
+  const a = running[0]!;
+  const b = await start(ns, 'decider-c');
+  await waitFor(() => b.decider.cache.synced, { timeoutMs: 20_000, what: 'standby synced' });
+  assert.equal(b.decider.isLeader(), false);
+  assert.equal((await httpGet(b.decider.httpPort, '/readyz')).status, 503, 'a standby is not ready');
+  // A standby writes nothing even when handed an outcome.
+  b.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, 'standby')]);
+  await b.decider.batcher.drain();
+  assert.deepEqual(b.api.objectWrites(), []);
+
+  const t0 = Date.now();
+  await stop(a);
+  await waitFor(() => b.decider.ready(), { timeoutMs: 15_000, what: 'standby takes over' });
+  const failoverMs = Date.now() - t0;
+  assert.ok(failoverMs < 15_000, `failover took ${failoverMs} ms`);
+  b.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, 'after failover')]);
+  await b.decider.batcher.drain();
+  const gs = await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`);
+  assert.equal(gs.spec.opsState, 'GateMaintaining');
+});
