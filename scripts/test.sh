@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The README's test command (npm test): build, check generated code and module boundaries, then
-# run every test tier with node:test. `npm run test:unit` runs only the unit tier (no test bed).
+# The README's test command (npm test): build, check generated code and module boundaries, then run every
+# test tier with node:test. The integration and e2e tiers need the test bed (kube-apiserver + etcd,
+# containerd + CNI, Prometheus, helm): the whole run goes under test/testbed/cli.js `run`, which installs
+# missing Debian packages (as root), builds or reuses the Go binaries, starts the bed, runs the tests with
+# OKGSQ_TB_* set, tears the bed down and exits with the tests' code, so one summary counts every tier.
+# `npm run test:unit` runs only the unit tier (no test bed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tier=${1:-all}
@@ -12,4 +16,10 @@ node scripts/check-boundaries.mjs
 if [ "$tier" = unit ]; then
   exec node --test dist/test/unit
 fi
-exec node --test dist/test/unit
+
+dirs=()
+for dir in dist/test/unit dist/test/integration dist/test/e2e; do
+  [ -d "$dir" ] && dirs+=("$dir")
+done
+# One test file at a time: the tiers share one bed and two cores.
+exec node dist/test/testbed/cli.js run -- node --test --test-concurrency=1 "${dirs[@]}"
