@@ -1,6 +1,7 @@
 // The test bed's command line.
 //   up                 start a bed, print its env (export lines), run until Ctrl-C or `down`
 //   down               stop the bed started by `up` (and clean up beds whose runner died)
+//   cleanup            only clean up beds whose runner died (leaves running beds alone)
 //   run -- <cmd…>      ensure prerequisites, start a bed, run cmd with OKGSQ_TB_* set, tear down, exit with cmd's code
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -78,6 +79,10 @@ async function down(): Promise<void> {
     log('testbed: no running bed started by `up`');
   }
   rmSync(upPidFile(), { force: true });
+  await cleanup();
+}
+
+async function cleanup(): Promise<void> {
   for (const slot of listSlots()) {
     if (pidAlive(slot.ownerPid)) continue;
     log(`testbed: cleaning up slot ${slot.slot} left by dead runner ${slot.ownerPid}`);
@@ -120,10 +125,12 @@ async function main(argv: string[]): Promise<void> {
       return up();
     case 'down':
       return down();
+    case 'cleanup':
+      return cleanup();
     case 'run':
       return run(rest[0] === '--' ? rest.slice(1) : rest);
     default:
-      log('usage: cli.js up | down | run -- <command…>');
+      log('usage: cli.js up | down | cleanup | run -- <command…>');
       process.exit(2);
   }
 }

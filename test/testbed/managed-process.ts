@@ -65,12 +65,21 @@ export class ManagedProcess {
   }
 }
 
-/** True while a process with this PID exists (signal 0 checks without signalling). */
+/**
+ * True while a process with this PID exists and is not a zombie (an exited process its parent has not reaped
+ * yet; here PID 1 may never reap re-parented shims).
+ */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; comm may contain spaces, so read after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
