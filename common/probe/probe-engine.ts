@@ -118,6 +118,11 @@ export class ProbeEngine {
     }
   }
 
+  /** Every registered key. */
+  keys(): ProbeKey[] {
+    return [...this.#keys.values()].map((s) => s.worker.target.key);
+  }
+
   /** The latest published outcome of every key (for resyncs). */
   published(): Outcome[] {
     const out: Outcome[] = [];

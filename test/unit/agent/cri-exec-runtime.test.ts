@@ -22,9 +22,9 @@ function container(id: string, podUid: string, name: string, state = RUNNING, at
 class FakeCri implements CriPort {
   containers: ContainerSummary[] = [];
   calls: string[] = [];
-  execAnswer: (id: string) => Promise<{ stdout: Uint8Array; stderr: Uint8Array; exitCode: number }> = async () => ({
-    stdout: new TextEncoder().encode('gate\n'),
-    stderr: new Uint8Array(),
+  execAnswer: (id: string) => Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> = async () => ({
+    stdout: Buffer.from('gate\n'),
+    stderr: Buffer.alloc(0),
     exitCode: 0,
   });
   async listContainers(): Promise<ContainerSummary[]> {
@@ -71,7 +71,7 @@ describe('CriExecRuntime', () => {
     cri.containers = [container('c1', 'uid-1', 'game', EXITED), container('c2', 'uid-1', 'game', RUNNING, 1)];
     cri.execAnswer = async (id) => {
       if (id === 'c1') throw grpcError(status.NOT_FOUND, 'container c1 not found');
-      return { stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 3 };
+      return { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 3 };
     };
     cri.calls = [];
     const out = await rt.execSync(target, ['x'], opts);

@@ -1,0 +1,32 @@
+// Reconnect delays: exponential, capped, with full jitter so a decider restart is not met by every
+// agent of the cluster in the same instant.
+export interface BackoffOptions {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly random?: () => number;
+}
+
+export class Backoff {
+  readonly #options: BackoffOptions;
+  #attempt = 0;
+
+  constructor(options: BackoffOptions) {
+    this.#options = options;
+  }
+
+  get attempt(): number {
+    return this.#attempt;
+  }
+
+  /** The next delay: uniformly in [ceiling/2, ceiling], ceiling = min(max, initial · 2^attempt). */
+  next(): number {
+    const ceiling = Math.min(this.#options.maxMs, this.#options.initialMs * 2 ** Math.min(this.#attempt, 30));
+    this.#attempt++;
+    const random = this.#options.random ?? Math.random;
+    return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  }
+
+  reset(): void {
+    this.#attempt = 0;
+  }
+}
