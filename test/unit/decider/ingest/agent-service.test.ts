@@ -120,6 +120,15 @@ describe('AgentService', () => {
     agent.close();
   });
 
+  it('keeps a resync sent right behind Hello, before authentication has finished', async () => {
+    b.plans.set('node-q', [target('node-q', 'q1'), target('node-q', 'q2')]);
+    const agent = b.agent('token-node-q').hello('node-q');
+    agent.sendOutcomes([wireOutcome('q1'), wireOutcome('q2', 'healthy', false, 'down')]);
+    await waitFor('both outcomes', () => b.sink.accepted.filter((a) => a.node === 'node-q').length === 2);
+    assert.deepEqual(b.sink.accepted.filter((a) => a.node === 'node-q').map((a) => a.outcome.podUid), ['q1', 'q2']);
+    agent.close();
+  });
+
   it('takes counters only for labels of its own plan', async () => {
     b.plans.set('node-k', [target('node-k', 'k1')]);
     const agent = b.agent('token-node-k').hello('node-k');
