@@ -31,6 +31,9 @@ export interface LocalIo {
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Quiet by default: the table or the JSON lines are the output; logs go to stderr. */
+const DEFAULT_LOG_LEVEL = 'warn';
 
 function processIo(): LocalIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
@@ -113,10 +116,14 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
   }
   if (qualities.length === 0) return fail(LOCAL_EXIT.invalidSet, `${options.file}: spec.serviceQualities is empty: nothing to run`);
 
+  const logLevel = io.env.OKGSQ_LOG_LEVEL ?? DEFAULT_LOG_LEVEL;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    return fail(LOCAL_EXIT.usage, `OKGSQ_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
   const setName = gssName(gss);
   const replicas = replicasOf(gss, options, io);
   const logger: Logger = pino(
-    { name: 'okg-sq-local', level: io.env.OKGSQ_LOG_LEVEL ?? 'warn', base: { [LOG.component]: 'local' } },
+    { name: 'okg-sq-local', level: logLevel, base: { [LOG.component]: 'local' } },
     pino.destination({ fd: 2, sync: true }),
   );
 
@@ -140,13 +147,23 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
   const view: LocalView = { get gameServers() { return store.list(); }, pod: (name) => store.pod(name) };
   const renderer: Renderer =
     options.output === 'json'
-      ? new JsonRenderer(io.stdout)
+      ? new JsonRenderer(io.stdout, io.stderr)
       : new TableRenderer({ out: io.stdout, qualities: qualities.map((q) => q.name) });
   store.onChange((gameServer) => renderer.changed(gameServer, view));
   pods.forEach((pod, ordinal) => store.create(newGameServer(setName, ordinal, randomUUID()), { uid: pod.uid }));
 
   const pipeline = new LocalPipeline({ store, qualities });
-  const runtime = new ProcessRuntime({ cwd: workdir, env: io.env });
+  const told = new Set<string>();
+  const runtime = new ProcessRuntime({
+    cwd: workdir,
+    env: io.env,
+    // Once per distinct reason: every replica hits the same missing binary every period.
+    onCannotRun: (message) => {
+      if (told.has(message)) return;
+      told.add(message);
+      renderer.note(message);
+    },
+  });
   const engine = new ProbeEngine({
     exec: runtime,
     logger,

@@ -5,10 +5,17 @@ import type { LocalGameServer } from './memory-store.js';
 
 export class JsonRenderer implements Renderer {
   readonly #out: RenderOutput;
+  readonly #notes: { write(text: string): unknown };
   #done = false;
 
-  constructor(out: RenderOutput) {
+  /** `notes`: where notes go (stderr), so stdout stays one JSON object a line. */
+  constructor(out: RenderOutput, notes: { write(text: string): unknown }) {
     this.#out = out;
+    this.#notes = notes;
+  }
+
+  note(message: string): void {
+    this.#notes.write(`okg-sq local: ${message}\n`);
   }
 
   changed(gameServer: LocalGameServer): void {

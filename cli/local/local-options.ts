@@ -51,6 +51,8 @@ Probes:
   equal states before a state is published. Missing or zero fields take OKG's defaults
   (delay 10, timeout 5, period 3, success 1, failure 3).
 
+Environment: OKGSQ_LOG_LEVEL (default warn) sets the level of the logs on stderr.
+
 Exit status: 0 normal end (duration over, Ctrl-C or SIGTERM), 1 invalid GameServerSet (the
 problems are printed as \`okg-sq check\` prints them), 2 usage error or unreadable input.`;
 

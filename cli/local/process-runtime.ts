@@ -18,6 +18,8 @@ export interface ProcessRuntimeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Cap on stdout and stderr each; the rest is read and discarded so the process never blocks. */
   readonly maxOutputBytes?: number;
+  /** Told why a command could not start (missing binary, bad cwd): the outcome only says exec_failed. */
+  readonly onCannotRun?: (message: string) => void;
 }
 
 /** Reads a stream to its end, keeping at most `max` bytes. */
@@ -47,6 +49,7 @@ export class ProcessRuntime implements ExecRuntime {
   readonly #cwd: string;
   readonly #env: NodeJS.ProcessEnv;
   readonly #maxOutputBytes: number;
+  readonly #onCannotRun: (message: string) => void;
   /** Process groups still running, killed by close() so no probe outlives `okg-sq local`. */
   readonly #running = new Set<number>();
 
@@ -54,6 +57,7 @@ export class ProcessRuntime implements ExecRuntime {
     this.#cwd = options.cwd;
     this.#env = options.env ?? process.env;
     this.#maxOutputBytes = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+    this.#onCannotRun = options.onCannotRun ?? (() => {});
   }
 
   async execSync(
@@ -115,7 +119,9 @@ export class ProcessRuntime implements ExecRuntime {
       }
       // Could not start: missing binary, not executable, bad cwd.
       const why = result.cause instanceof Error ? result.cause.message : result.shortMessage;
-      throw new ProbeRunError('exec_failed', `cannot run ${file} in ${this.#cwd}: ${why}`, { cause: result.cause });
+      const message = `cannot run ${file} in ${this.#cwd}: ${why}`;
+      this.#onCannotRun(message);
+      throw new ProbeRunError('exec_failed', message, { cause: result.cause });
     } finally {
       clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);

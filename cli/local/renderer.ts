@@ -10,6 +10,8 @@ export interface LocalView {
 export interface Renderer {
   /** A GameServer was created or changed. */
   changed(gameServer: LocalGameServer, view: LocalView): void;
+  /** Something the user should know that is not a GameServer (e.g. a probe command that cannot start). */
+  note(message: string): void;
   /** The run is over (duration reached, SIGINT or SIGTERM): show the end state, nothing after. */
   final(view: LocalView): void;
 }

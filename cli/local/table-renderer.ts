@@ -6,6 +6,9 @@ import type { LocalView, RenderOutput, Renderer } from './renderer.js';
 /** ANSI: move the cursor to the start of the line `n` lines up, then clear to the end of the screen. */
 const redrawFrom = (lines: number): string => `\u001b[${lines}F\u001b[0J`;
 
+/** On a terminal, the latest notes stay under the table; older ones scroll away. */
+export const MAX_NOTES_SHOWN = 5;
+
 export interface TableRendererOptions {
   readonly out: RenderOutput;
   readonly qualities: readonly string[];
@@ -28,6 +31,8 @@ export class TableRenderer implements Renderer {
   #pending: { view: LocalView; handle: { cancel(): void } } | undefined;
   #drawnLines = 0;
   #done = false;
+  #lastView: LocalView | undefined;
+  readonly #notes: string[] = [];
 
   constructor(options: TableRendererOptions) {
     this.#out = options.out;
@@ -36,8 +41,21 @@ export class TableRenderer implements Renderer {
     this.#defer = options.defer ?? deferImmediate;
   }
 
+  note(message: string): void {
+    if (this.#done) return;
+    const clean = message.replace(/[\u0000-\u001f\u007f]/g, ' ');
+    if (this.#out.isTTY !== true) {
+      this.#out.write(`note: ${clean}\n`);
+      return;
+    }
+    this.#notes.push(clean);
+    if (this.#notes.length > MAX_NOTES_SHOWN) this.#notes.shift();
+    if (this.#lastView !== undefined) this.changed(undefined, this.#lastView);
+  }
+
   changed(_gameServer: unknown, view: LocalView): void {
     if (this.#done) return;
+    this.#lastView = view;
     if (this.#pending !== undefined) {
       this.#pending.view = view;
       return;
@@ -62,9 +80,9 @@ export class TableRenderer implements Renderer {
     const lines = formatTable(view.gameServers, (name) => view.pod(name), this.#qualities);
     if (this.#out.isTTY === true) {
       const width = this.#out.columns ?? 0;
+      const all = [...lines, ...this.#notes.map((n) => `note: ${n}`), `updated ${this.#now().toTimeString().slice(0, 8)}`];
       // Lines cut to the terminal's width, so the next redraw moves up exactly as many lines.
-      const fitted = width > 0 ? lines.map((l) => ([...l].length > width ? [...l].slice(0, width).join('') : l)) : lines;
-      fitted.push(`updated ${this.#now().toTimeString().slice(0, 8)}`);
+      const fitted = width > 0 ? all.map((l) => ([...l].length > width ? [...l].slice(0, width).join('') : l)) : all;
       const prefix = this.#drawnLines > 0 ? redrawFrom(this.#drawnLines) : '';
       this.#out.write(`${prefix}${fitted.join('\n')}\n`);
       this.#drawnLines = fitted.length;

@@ -92,14 +92,18 @@ test('a timeout kills the probe and the processes it started, and reports kind t
   }
 });
 
-test('a missing binary is exec_failed, naming the command', async () => {
-  const err = await runtime.execSync(target, ['./no-such-probe.sh'], opts()).then(
+test('a missing binary is exec_failed, naming the command; the reason is told to onCannotRun', async () => {
+  const told: string[] = [];
+  const rt = new ProcessRuntime({ cwd: tmpdir(), env: { PATH: process.env.PATH }, onCannotRun: (m) => told.push(m) });
+  const err = await rt.execSync(target, ['./no-such-probe.sh'], opts()).then(
     () => assert.fail('expected exec_failed'),
     (e: unknown) => e,
   );
   assert.ok(err instanceof ProbeRunError, `got ${String(err)}`);
   assert.equal(err.kind, 'exec_failed');
   assert.match(err.message, /no-such-probe\.sh/);
+  assert.equal(told.length, 1);
+  assert.match(told[0]!, /cannot run \.\/no-such-probe\.sh in .*ENOENT/);
 });
 
 test('an empty command is exec_failed', async () => {

@@ -55,8 +55,11 @@ test('long or hostile results are cut and never reach the terminal as control co
 test('json: one line per change, then one final line, each GameServer in Kubernetes shape', () => {
   const { store, view } = fixture();
   const out = new Sink();
-  const renderer = new JsonRenderer(out);
+  const notes = new Sink();
+  const renderer = new JsonRenderer(out, notes);
   renderer.changed(store.get('minecraft-0')!);
+  renderer.note('cannot run ./probe.sh');
+  assert.equal(notes.text, 'okg-sq local: cannot run ./probe.sh\n', 'notes go to stderr, stdout stays JSON');
   renderer.final(view);
   renderer.changed(store.get('minecraft-1')!);
   const lines = out.text.trimEnd().split('\n').map((l) => JSON.parse(l));
@@ -107,4 +110,20 @@ test('table on a terminal: redraws in place, lines cut to the terminal width', (
   assert.ok(first.endsWith('\nupdated 21:05:09\n'), 'a live footer with the local time');
   renderer.changed(store.get('minecraft-1')!, view);
   assert.ok(out.text.slice(first.length).startsWith('\u001b[5F\u001b[0J'), 'moves up over the 5 lines drawn before');
+});
+
+test('table notes: under the table on a terminal (latest few), a plain note line otherwise', () => {
+  const { store, view } = fixture();
+  const tty = new Sink(true, 200);
+  const renderer = new TableRenderer({ out: tty, qualities: ['healthy'], defer: (fn) => (fn(), { cancel() {} }) });
+  renderer.changed(store.get('minecraft-0')!, view);
+  for (let i = 1; i <= 7; i++) renderer.note(`cannot run ./probe${i}.sh\u001b[2J`);
+  const lastDraw = tty.text.slice(tty.text.lastIndexOf('\u001b[0J') + '\u001b[0J'.length);
+  const noteLines = lastDraw.split('\n').filter((l) => l.startsWith('note: '));
+  assert.deepEqual(noteLines.map((l) => l.slice('note: cannot run ./'.length, 'note: cannot run ./probeN'.length)), ['probe3', 'probe4', 'probe5', 'probe6', 'probe7']);
+  assert.ok(!lastDraw.includes('\u001b[2J'), 'control codes from messages never reach the terminal');
+
+  const plain = new Sink(false);
+  new TableRenderer({ out: plain, qualities: ['healthy'] }).note('cannot run ./probe.sh');
+  assert.equal(plain.text, 'note: cannot run ./probe.sh\n');
 });
