@@ -6,6 +6,8 @@ import { testbedEnv } from '../testbed/env.js';
 import { chartFiles } from './chart-files.js';
 
 const execFileAsync = promisify(execFile);
+/** `helm template` and `lint` talk to no cluster: render for the bed's Kubernetes minor. */
+export const TEMPLATE_KUBE_VERSION = '1.34.0';
 const HELM_TIMEOUT_MS = 120_000;
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
@@ -67,7 +69,7 @@ export interface RenderOptions {
 
 /** `helm template` of the chart; returns the rendered objects. */
 export async function renderChart(options: RenderOptions = {}): Promise<KubeObject[]> {
-  const args = ['template', options.releaseName ?? 'okg-sq', chartFiles.chartDir(), '--namespace', options.namespace ?? 'okg-sq-system'];
+  const args = ['template', options.releaseName ?? 'okg-sq', chartFiles.chartDir(), '--namespace', options.namespace ?? 'okg-sq-system', '--kube-version', TEMPLATE_KUBE_VERSION];
   if (options.valuesFile) args.push('--values', options.valuesFile);
   for (const [key, value] of Object.entries(options.set ?? {})) args.push('--set', `${key}=${value}`);
   const { stdout } = await helm(args);
