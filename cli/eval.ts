@@ -18,7 +18,7 @@ Prints, as JSON, what okg-sq would write for these probe outcomes:
 podConditions is the pod's whole condition list after the write (starting from --pod's, if given).
 Feed the output back (patch applied to the GameServer, conditions stored as its status and the pod's)
 and the same outcomes give a null patch and the same conditions.
-Exit status: 0 ok, 1 invalid input, 2 usage error.
+Exit status: 0 ok, 1 failure, 2 usage error (bad arguments, unreadable or unsuitable files).
 `;
 
 export interface EvalOutcome {
@@ -125,7 +125,7 @@ export async function runEval(argv: readonly string[], io: CliIo = processIo): P
   } catch (err) {
     if (err instanceof OkgSqError && err.code === ERROR_CODES.INVALID_INPUT) {
       io.stderr.write(`okg-sq eval: ${err.message}\n`);
-      return EXIT.failure;
+      return EXIT.usage; // the files given are unreadable or not what was asked for
     }
     throw err;
   }

@@ -30,7 +30,7 @@ export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
     if (error !== undefined) {
       const pos = error.linePos?.[0];
       const where = pos ? `${pos.line}:${pos.col}` : `document ${i + 1}`;
-      throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}:${where}: YAML syntax error: ${error.message.split('\n')[0]}`, { cause: error });
+      throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}:${where}: YAML syntax error: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, { cause: error });
     }
     let value: unknown;
     try {

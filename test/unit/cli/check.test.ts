@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoPath } from '../rules/repo-root.js';
+import { runCli } from './run-cli.js';
+
+const fixture = (name: string): string => repoPath('test/fixtures/gss', name);
+
+describe('okg-sq check', () => {
+  it('exits 0 on a clean file, skipping other kinds with a note', async () => {
+    const r = await runCli(['check', fixture('valid.yaml')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /valid\.yaml:1: note: kind ConfigMap is not a GameServerSet; skipped/);
+    assert.match(r.stderr, /1 GameServerSet, 0 errors, 0 warnings/);
+  });
+
+  it('catches each listed problem with file, document and field path, and exits 1', async () => {
+    const r = await runCli(['check', fixture('problems.yaml')]);
+    assert.equal(r.code, 1);
+    const file = fixture('problems.yaml');
+    const expected: [string, string, string][] = [
+      ['error', 'spec.serviceQualities[1].name', 'DuplicateName'],
+      ['error', 'spec.serviceQualities[2].name', 'InvalidName'],
+      ['error', 'spec.serviceQualities[3]', 'NoHandler'],
+      ['error', 'spec.serviceQualities[4].tcpSocket', 'SeveralHandlers'],
+      ['error', 'spec.serviceQualities[5].containerName', 'MissingContainerName'],
+      ['error', 'spec.serviceQualities[6].containerName', 'UnknownContainer'],
+      ['error', 'spec.serviceQualities[7].httpGet.port', 'UnknownPortName'],
+      ['error', 'spec.serviceQualities[8].httpGet.host', 'HostRefused'],
+      ['error', 'spec.serviceQualities[9].grpc.port', 'InvalidPort'],
+      ['error', 'spec.serviceQualities[10].periodSeconds', 'NegativeValue'],
+      ['warning', 'spec.serviceQualities[11].serviceQualityAction[0].result', 'NeverMatches'],
+      ['warning', 'spec.serviceQualities[11].serviceQualityAction[1]', 'Shadowed'],
+      ['error', 'spec.serviceQualities[11].serviceQualityAction[3].opsState', 'TemplateParse'],
+      ['warning', 'spec.serviceQualities[11].serviceQualityAction[4].deletionPriority', 'PriorityNotInteger'],
+      ['error', 'spec.serviceQualities[11].serviceQualityAction[5].labels["bad key!"]', 'InvalidLabelKey'],
+      ['warning', 'spec.serviceQualities[12].grpc', 'KruiseRejects'],
+    ];
+    const lines = r.stdout.trimEnd().split('\n');
+    for (const [severity, path, code] of expected) {
+      const prefix = `${file}:2: ${severity}: ${path}: `;
+      assert.ok(lines.some((l) => l.startsWith(prefix) && l.endsWith(`[${code}]`)), `missing: ${prefix}… [${code}]\n${r.stdout}`);
+    }
+    // The first document (a clean set) has no problems.
+    assert.ok(!lines.some((l) => l.startsWith(`${file}:1:`)), r.stdout);
+    // The first quality is fine: nothing reported for it.
+    assert.ok(!lines.some((l) => l.includes('spec.serviceQualities[0]')), r.stdout);
+  });
+
+  it('prints the same problems as JSON with --output json', async () => {
+    const r = await runCli(['check', '--output', 'json', fixture('problems.yaml'), fixture('valid.yaml')]);
+    assert.equal(r.code, 1);
+    const out = JSON.parse(r.stdout) as { gameServerSets: number; errors: number; warnings: number; problems: { file: string; document: number; gameServerSet: string; severity: string; code: string; path: string }[] };
+    assert.equal(out.gameServerSets, 3);
+    assert.equal(out.errors, out.problems.filter((p) => p.severity === 'error').length);
+    assert.ok(out.errors >= 11);
+    const host = out.problems.find((p) => p.code === 'HostRefused');
+    assert.deepEqual(
+      host && { file: host.file, document: host.document, gameServerSet: host.gameServerSet, path: host.path },
+      { file: fixture('problems.yaml'), document: 2, gameServerSet: 'broken', path: 'spec.serviceQualities[8].httpGet.host' },
+    );
+  });
+
+  it('exits 0 with warnings only', async () => {
+    const r = await runCli(['check', repoPath('examples/http/gameserverset.yaml')]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /warning: .*KruiseRejects/);
+  });
+
+  it('exits 2 with the file and line on a YAML syntax error', async () => {
+    const r = await runCli(['check', fixture('bad-syntax.yaml')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bad-syntax\.yaml:\d+:\d+: YAML syntax error/);
+  });
+
+  it('exits 2 on an unreadable file, no file, or an unknown option', async () => {
+    const missing = await runCli(['check', fixture('does-not-exist.yaml')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /does-not-exist\.yaml: cannot read: no such file/);
+    const none = await runCli(['check']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no file given/);
+    const bad = await runCli(['check', '--bogus', fixture('valid.yaml')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Usage: okg-sq check/);
+  });
+
+  it('exits 1 when no GameServerSet is found', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'okgsq-check-'));
+    try {
+      const file = join(dir, 'cm.yaml');
+      await writeFile(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+      const r = await runCli(['check', file]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /no GameServerSet found/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('okg-sq dispatcher', () => {
+  it('prints help and version, and exits 2 on an unknown command or none', async () => {
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /check <file\.yaml>/);
+    const version = await runCli(['--version']);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^okg-sq \d+\.\d+\.\d+/);
+    const unknown = await runCli(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    assert.equal((await runCli([])).code, 2);
+  });
+});

@@ -1,0 +1,26 @@
+// Runs the built okg-sq CLI as a child process, as a user would.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI built next to this test (same output directory), not a path into the source tree. */
+const CLI = fileURLToPath(new URL('../../../cli/main.js', import.meta.url));
+/** Bounds a hung CLI; the tests themselves are fast. */
+const CLI_TIMEOUT_MS = 20_000;
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runCli(args: readonly string[], cwd?: string): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args], { cwd, timeout: CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') {
+        reject(err);
+        return;
+      }
+      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
+}
