@@ -85,10 +85,17 @@ test('minecraft: a killed gate process makes the GameServer GateMaintaining, a k
 test('http: the response body becomes the opsState; a stopped server fails the probe and the last opsState stands', async () => {
   await withRunDir(async (env) => {
     const ctl = (...args: string[]) => run('/bin/sh', [example('http', 'ctl.sh'), ...args], { env });
-    const server = spawn(process.execPath, [example('http', 'server.mjs')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(process.execPath, [example('http', 'server.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let serverStderr = '';
+    server.stderr!.setEncoding('utf8').on('data', (s: string) => (serverStderr += s));
+    const listening = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`examples/http/server.mjs did not start in 10 s\n${serverStderr}`)), 10_000);
+      server.stdout!.once('data', () => (clearTimeout(timer), resolve()));
+      server.once('exit', (code) => (clearTimeout(timer), reject(new Error(`examples/http/server.mjs exited (${code}): port 18080 taken?\n${serverStderr}`))));
+    });
     const cli = new CliRun(['local', example('http', 'gameserverset.yaml'), '--output', 'json', ...RUN_UNTIL_STOPPED], { cwd: root, env });
     try {
-      await once(server.stdout!, 'data'); // listening
+      await listening;
       await cli.waitForGameServer('arena-0', 'first answer "None"', (gs) => healthyCondition(gs, 'opsstate')?.status === 'True' && healthyCondition(gs, 'opsstate')?.result === 'None');
 
       let mark = cli.events.length;
@@ -99,8 +106,9 @@ test('http: the response body becomes the opsState; a stopped server fails the p
       await cli.waitForGameServer('arena-0', 'WaitToBeDeleted', (gs) => opsState(gs) === 'WaitToBeDeleted', { from: mark });
 
       mark = cli.events.length;
+      const exited = once(server, 'exit');
       server.kill('SIGTERM');
-      await once(server, 'exit');
+      await exited;
       const down = await cli.waitForGameServer('arena-0', 'probe failing', (gs) => healthyCondition(gs, 'opsstate')?.status === 'False', { from: mark });
       assert.equal(opsState((down.event as Extract<CliEvent, { event: 'update' }>).gameServer), 'WaitToBeDeleted', 'no state:false action: opsState stays');
 
