@@ -14,7 +14,12 @@ HELM_VERSION=v3.19.5
 cache=${OKGSQ_CACHE:-$HOME/.cache/okg-sq}
 bin_dir="$cache/bin"
 mkdir -p "$bin_dir"
-command -v go >/dev/null || { echo "build-testbed: missing prerequisite: go (the Go toolchain builds kube-apiserver, etcd and helm)" >&2; exit 1; }
+command -v go >/dev/null || { echo "build-testbed: missing prerequisite: go >= 1.24 (the Go toolchain builds kube-apiserver, etcd and helm)" >&2; exit 1; }
+go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+if [ -z "$go_minor" ] || [ "$go_minor" -lt 24 ]; then
+  echo "build-testbed: missing prerequisite: go >= 1.24 (found $(go env GOVERSION); Kubernetes $KUBE_VERSION needs it)" >&2
+  exit 1
+fi
 
 # One build at a time per cache: parallel test runs wait for the first one instead of rebuilding.
 exec 9>"$bin_dir/.build.lock"

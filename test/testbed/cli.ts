@@ -59,6 +59,7 @@ async function up(): Promise<void> {
   const vars = testbedEnvVars(bed.env);
   process.stdout.write(`kubeconfig: ${bed.env.kubeconfig}\ncontainerd socket: ${bed.env.containerdSocket}\n`);
   for (const [name, value] of Object.entries(vars)) process.stdout.write(`export ${name}='${value}'\n`);
+  process.stdout.write(`export KUBECONFIG='${bed.env.kubeconfig}'\n`);
   log('testbed: running; Ctrl-C or `node dist/test/testbed/cli.js down` stops it');
   // Keep the event loop alive until a signal arrives.
   setInterval(() => {}, 1 << 30);

@@ -19,13 +19,28 @@ const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 export function findStaticBusybox(): string {
   for (const candidate of BUSYBOX_CANDIDATES) {
     try {
-      const out = execFileSync('file', ['-L', candidate], { encoding: 'utf8' });
-      if (out.includes('statically linked')) return candidate;
+      if (isStaticElf(readFileSync(candidate))) return candidate;
     } catch {
       // not there; try the next one
     }
   }
   throw new Error('missing prerequisite: a statically linked busybox (Debian package busybox-static; scripts/install-prereqs.sh installs it)');
+}
+
+const ELF_MAGIC = 0x464c457f; // "\x7fELF" little-endian
+const ELF_CLASS_64 = 2;
+const PT_INTERP = 3;
+
+/** A 64-bit ELF without a PT_INTERP program header needs no dynamic loader: it runs in an empty image. */
+function isStaticElf(bytes: Buffer): boolean {
+  if (bytes.length < 64 || bytes.readUInt32LE(0) !== ELF_MAGIC || bytes[4] !== ELF_CLASS_64) return false;
+  const phoff = Number(bytes.readBigUInt64LE(0x20));
+  const phentsize = bytes.readUInt16LE(0x36);
+  const phnum = bytes.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) {
+    if (bytes.readUInt32LE(phoff + i * phentsize) === PT_INTERP) return false;
+  }
+  return true;
 }
 
 /** Writes the image tarball into `dir` and returns its path. Deterministic: same host busybox, same digests. */

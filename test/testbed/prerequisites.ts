@@ -13,7 +13,7 @@ export interface TestbedBinaries {
   promtool: string;
 }
 
-const REQUIRED_COMMANDS = ['containerd', 'runc', 'ctr', 'ip', 'tar', 'file', 'umount', 'prometheus', 'promtool'] as const;
+const REQUIRED_COMMANDS = ['containerd', 'runc', 'ctr', 'ip', 'tar', 'umount', 'prometheus', 'promtool'] as const;
 
 function which(command: string): string | undefined {
   const res = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
