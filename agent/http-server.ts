@@ -1,0 +1,30 @@
+// /healthz and /metrics on OKGSQ_HTTP_PORT. Liveness only: the agent is healthy while its loops run,
+// whether or not the decider is reachable (restarting it would not bring the decider back).
+import { createServer, type Server } from 'node:http';
+import type { AgentMetrics } from './metrics.js';
+
+export function startHttpServer(port: number, metrics: AgentMetrics, healthy: () => boolean, host = '0.0.0.0'): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405).end();
+    } else if (path === '/healthz') {
+      const ok = healthy();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'stopping\n');
+    } else if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
