@@ -38,8 +38,17 @@ class TemplateExecError extends Error {}
 
 const SPACE = ' \t\r\n';
 const isSpace = (c: string | undefined): boolean => c !== undefined && c !== '' && SPACE.includes(c);
-const trimRightSpace = (s: string): string => s.replace(/[ \t\r\n]+$/, '');
-const trimLeftSpace = (s: string): string => s.replace(/^[ \t\r\n]+/, '');
+// Loops, not regexes: /\s+$/ backtracks quadratically on long runs of spaces in hostile input.
+function trimRightSpace(s: string): string {
+  let end = s.length;
+  while (end > 0 && isSpace(s[end - 1])) end--;
+  return s.slice(0, end);
+}
+function trimLeftSpace(s: string): string {
+  let start = 0;
+  while (start < s.length && isSpace(s[start])) start++;
+  return s.slice(start);
+}
 
 // ---------- lexing: split into text and actions ----------
 
@@ -393,6 +402,8 @@ type Parsed = { ok: true; nodes: Node[] } | { ok: false; error: string };
 const cache = new Map<string, Parsed>();
 /** Templates are few and repeat on every evaluation; a small cache keeps rendering cheap. */
 const MAX_CACHED_TEMPLATES = 1024;
+/** Longer templates are parsed each time rather than held: the cache stays small whatever the input. */
+const MAX_CACHED_TEMPLATE_LENGTH = 4096;
 
 function parseTemplate(tmpl: string): Parsed {
   const hit = cache.get(tmpl);
@@ -406,8 +417,10 @@ function parseTemplate(tmpl: string): Parsed {
       parsed = { ok: false, error: err instanceof TemplateSyntaxError ? err.message : String(err) };
     }
   }
-  if (cache.size >= MAX_CACHED_TEMPLATES) cache.clear();
-  cache.set(tmpl, parsed);
+  if (tmpl.length <= MAX_CACHED_TEMPLATE_LENGTH) {
+    if (cache.size >= MAX_CACHED_TEMPLATES) cache.clear();
+    cache.set(tmpl, parsed);
+  }
   return parsed;
 }
 

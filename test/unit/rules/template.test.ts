@@ -71,3 +71,12 @@ describe('parsePriorityTemplate', () => {
     assert.equal(goAtoiToInt32('0x10'), undefined);
   });
 });
+
+describe('renderTemplate on hostile input', () => {
+  it('trims long runs of spaces in linear time', () => {
+    const t = 'a' + ' '.repeat(60_000) + 'x{{- .Result -}}' + ' '.repeat(3_000) + 'y';
+    const started = performance.now();
+    assert.equal(renderTemplate(t, 'r'), 'a' + ' '.repeat(60_000) + 'xry');
+    assert.ok(performance.now() - started < 1_000);
+  });
+});
