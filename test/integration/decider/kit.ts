@@ -129,8 +129,15 @@ const refuseAll: AgentAuthenticator = {
   },
 };
 
-export async function startTestDecider(kubeConfig: KubeConfig, options: DeciderOptions): Promise<{ decider: Decider; api: CountingApi }> {
+/** `realAuth`: agents are authenticated with TokenReview as in production (e2e); else none are accepted. */
+export async function startTestDecider(kubeConfig: KubeConfig, options: DeciderOptions, realAuth = false): Promise<{ decider: Decider; api: CountingApi }> {
   const api = new CountingApi(new KubeClient(kubeConfig));
-  const decider = await startDecider(options, { kubeConfig, logger: logger.child({ decider: options.podName }), host: '127.0.0.1', api, authenticator: refuseAll });
+  const decider = await startDecider(options, {
+    kubeConfig,
+    logger: logger.child({ decider: options.podName }),
+    host: '127.0.0.1',
+    api,
+    ...(realAuth ? {} : { authenticator: refuseAll }),
+  });
   return { decider, api };
 }
