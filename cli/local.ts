@@ -8,10 +8,11 @@ import { pino, type Logger } from 'pino';
 import { OkgSqError } from '../common/errors.js';
 import { LOG } from '../common/log-fields.js';
 import { ProbeEngine } from '../common/probe/probe-engine.js';
-import { gssName, parseServiceQualities, type Problem } from '../decider/rules/schema.js';
+import type { PlanProblem } from '../decider/rules/plan.js';
+import { gssName, parseServiceQualities, podTemplateContainers, type Problem } from '../decider/rules/schema.js';
 import { JsonRenderer } from './local/json-renderer.js';
 import { loadGameServerSet, type LoadedSet } from './local/load-game-server-set.js';
-import { localTargets, templateContainers } from './local/local-targets.js';
+import { localTargets } from './local/local-targets.js';
 import { LOCAL_USAGE, MAX_LOCAL_REPLICAS, parseLocalArgs, type LocalOptions } from './local/local-options.js';
 import { LocalPipeline } from './local/local-pipeline.js';
 import { LOCAL_NAMESPACE, MemoryStore, newGameServer } from './local/memory-store.js';
@@ -40,7 +41,7 @@ function processIo(): LocalIo {
 }
 
 /** One line per problem, exactly as `okg-sq check` prints it. */
-function formatProblem(file: string, document: number, p: Problem): string {
+function formatProblem(file: string, document: number, p: Problem | PlanProblem): string {
   return `${file}:${document}: ${p.severity}: ${p.path}: ${p.message} [${p.code}]\n`;
 }
 
@@ -132,12 +133,12 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
     namespace: LOCAL_NAMESPACE,
     uid: randomUUID(),
   }));
-  let targets;
-  try {
-    targets = localTargets({ gameServerSet: setName, qualities, containers: templateContainers(gss), pods, startedAtMs: Date.now() });
-  } catch (err) {
-    return fail(LOCAL_EXIT.invalidSet, `${options.file}: ${(err as Error).message}`);
+  const plan = localTargets({ gameServerSet: setName, qualities, containers: podTemplateContainers(gss), pods, startedAtMs: Date.now() });
+  for (const problem of plan.problems) io.stderr.write(formatProblem(options.file, document, problem));
+  if (plan.problems.some((p) => p.severity === 'error')) {
+    return fail(LOCAL_EXIT.invalidSet, `${options.file}: the set's probes cannot run against its pod template (see above)`);
   }
+  const targets = plan.targets;
 
   if (options.output === 'table') {
     const until = options.durationSeconds === undefined ? 'Ctrl-C to stop' : `for ${options.durationSeconds} s (Ctrl-C stops sooner)`;
