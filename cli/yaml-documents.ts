@@ -1,11 +1,23 @@
 // Reads a YAML (or JSON) file as its list of documents, for the CLI. Unreadable files and syntax errors
 // are reported with the file and line; they are the user's input, so they are OkgSqError INVALID_INPUT.
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, type Tags } from 'yaml';
 import { ERROR_CODES, OkgSqError } from '../common/errors.js';
 
 /** Bigger inputs are refused rather than parsed: `check` runs in CI on untrusted pull requests too. */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * kubectl reads YAML 1.1 (yes/no/on/off are booleans, 0777 is octal), so `check` must too, or it would
+ * disagree with what reaches the API server. Timestamps and base-60 numbers stay strings, as in the JSON
+ * kubectl sends.
+ */
+function kubectlTags(tags: Tags): Tags {
+  return tags.filter((t) => {
+    if (typeof t === 'string') return t !== 'timestamp' && t !== 'intTime' && t !== 'floatTime';
+    return t.tag !== 'tag:yaml.org,2002:timestamp' && (t as { format?: string }).format !== 'TIME';
+  });
+}
 
 export interface YamlDocument {
   /** 1-based position of the document in the file. */
@@ -22,7 +34,7 @@ export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
     throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: cannot read: ${reason}`, { cause: err });
   }
   if (text.length > MAX_INPUT_BYTES) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: larger than ${MAX_INPUT_BYTES} bytes`);
-  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const docs = parseAllDocuments(text, { prettyErrors: true, version: '1.1', customTags: kubectlTags });
   if (!Array.isArray(docs)) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: not a YAML stream`);
   const out: YamlDocument[] = [];
   for (const [i, doc] of docs.entries()) {

@@ -14,7 +14,7 @@ describe('okg-sq check', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /valid\.yaml:1: note: kind ConfigMap is not a GameServerSet; skipped/);
-    assert.match(r.stderr, /1 GameServerSet, 0 errors, 0 warnings/);
+    assert.match(r.stderr, /2 GameServerSets, 0 errors, 0 warnings/); // incl. YAML 1.1 'yes' and 'off' read as booleans, as kubectl does
   });
 
   it('catches each listed problem with file, document and field path, and exits 1', async () => {
@@ -54,7 +54,7 @@ describe('okg-sq check', () => {
     const r = await runCli(['check', '--output', 'json', fixture('problems.yaml'), fixture('valid.yaml')]);
     assert.equal(r.code, 1);
     const out = JSON.parse(r.stdout) as { gameServerSets: number; errors: number; warnings: number; problems: { file: string; document: number; gameServerSet: string; severity: string; code: string; path: string }[] };
-    assert.equal(out.gameServerSets, 3);
+    assert.equal(out.gameServerSets, 4);
     assert.equal(out.errors, out.problems.filter((p) => p.severity === 'error').length);
     assert.ok(out.errors >= 11);
     const host = out.problems.find((p) => p.code === 'HostRefused');
