@@ -1,0 +1,257 @@
+// `helm install` into the bed's real kube-apiserver, then the decider's RBAC checked with the chart's
+// own ServiceAccount token: every permission it needs is allowed (SelfSubjectAccessReview and real
+// calls), everything outside it is denied, pods/exec follows decider.remoteExec.enabled, TLS survives
+// an upgrade, and the real decider program runs with that token until it is leader and synced.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import {
+  ApiException,
+  AppsV1Api,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PolicyV1Api,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import { testbedEnv } from '../testbed/env.js';
+import { freePort } from '../testbed/free-port.js';
+import { httpGet } from '../testbed/https-get.js';
+import { adminKubeConfig, createNamespace } from '../testbed/kube.js';
+import { ManagedProcess } from '../testbed/managed-process.js';
+import { waitFor } from '../testbed/wait-for.js';
+import { chartFiles } from './chart-files.js';
+import { DECIDER_PERMISSIONS, DENIED_PERMISSIONS, REMOTE_EXEC_PERMISSIONS, permissionKey, type Permission } from './expected-rbac.js';
+import { helm, parseManifests, type KubeObject } from './helm.js';
+
+const RELEASE = 'okg-sq';
+const DECIDER_SA = 'okg-sq-decider';
+const TOKEN_SECONDS = 600;
+const DECIDER_READY_TIMEOUT_MS = 60_000;
+/** The decider compiled by the same build as this test (dist/ under npm test). */
+const DECIDER_MAIN = fileURLToPath(new URL('../../decider/main.js', import.meta.url));
+
+const env = testbedEnv();
+const admin = adminKubeConfig();
+
+function expectStatus(err: unknown, code: number): void {
+  assert.ok(err instanceof ApiException, `expected an API error ${code}, got ${String(err)}`);
+  assert.equal(err.code, code);
+}
+
+/** A client config that authenticates with a bearer token only, against the bed's API server. */
+function tokenKubeConfig(token: string): KubeConfig {
+  const cluster = admin.getCurrentCluster();
+  assert.ok(cluster);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ ...cluster, name: 'bed' }],
+    users: [{ name: 'decider', token }],
+    contexts: [{ name: 'decider', cluster: 'bed', user: 'decider' }],
+    currentContext: 'decider',
+  });
+  return kc;
+}
+
+async function serviceAccountToken(namespace: string, name: string): Promise<string> {
+  const core = admin.makeApiClient(CoreV1Api);
+  const res = await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: TOKEN_SECONDS } } });
+  assert.ok(res.status?.token);
+  return res.status.token;
+}
+
+async function allowed(kc: KubeConfig, p: Permission, namespace: string | undefined, name?: string): Promise<boolean> {
+  const authz = kc.makeApiClient(AuthorizationV1Api);
+  const review = await authz.createSelfSubjectAccessReview({
+    body: {
+      spec: {
+        resourceAttributes: {
+          group: p.group,
+          resource: p.resource,
+          ...(p.subresource ? { subresource: p.subresource } : {}),
+          verb: p.verb,
+          ...(p.scope === 'cluster' || !namespace ? {} : { namespace }),
+          ...(name ? { name } : {}),
+        },
+      },
+    },
+  });
+  return review.status?.allowed === true;
+}
+
+async function helmInstall(releaseNamespace: string, args: readonly string[] = []): Promise<void> {
+  await helm(['upgrade', '--install', RELEASE, chartFiles.chartDir(), '--namespace', releaseNamespace, ...args], { kubeconfig: env.kubeconfig });
+}
+
+async function manifest(releaseNamespace: string): Promise<KubeObject[]> {
+  const { stdout } = await helm(['get', 'manifest', RELEASE, '--namespace', releaseNamespace], { kubeconfig: env.kubeconfig });
+  return parseManifests(stdout);
+}
+
+describe('helm install into the test bed (all namespaces)', () => {
+  let releaseNs: string;
+  let gamesNs: string;
+  let decider: KubeConfig;
+
+  before(async () => {
+    releaseNs = await createNamespace('okgsq-chart');
+    gamesNs = await createNamespace('okgsq-games');
+    await helmInstall(releaseNs);
+    decider = tokenKubeConfig(await serviceAccountToken(releaseNs, DECIDER_SA));
+  });
+
+  after(async () => {
+    if (releaseNs) await helm(['uninstall', RELEASE, '--namespace', releaseNs], { kubeconfig: env.kubeconfig }).catch(() => undefined);
+  });
+
+  it('creates the release objects', async () => {
+    const apps = admin.makeApiClient(AppsV1Api);
+    const core = admin.makeApiClient(CoreV1Api);
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    const policy = admin.makeApiClient(PolicyV1Api);
+    const deployment = await apps.readNamespacedDeployment({ name: 'okg-sq-decider', namespace: releaseNs });
+    assert.equal(deployment.spec?.replicas, 2);
+    const ds = await apps.readNamespacedDaemonSet({ name: 'okg-sq-agent', namespace: releaseNs });
+    assert.equal(ds.spec?.template.spec?.automountServiceAccountToken, false);
+    await core.readNamespacedService({ name: 'okg-sq-decider', namespace: releaseNs });
+    await core.readNamespacedService({ name: 'okg-sq-decider-metrics', namespace: releaseNs });
+    await core.readNamespacedServiceAccount({ name: 'okg-sq-agent', namespace: releaseNs });
+    await core.readNamespacedServiceAccount({ name: DECIDER_SA, namespace: releaseNs });
+    const secret = await core.readNamespacedSecret({ name: 'okg-sq-grpc-tls', namespace: releaseNs });
+    assert.deepEqual(Object.keys(secret.data ?? {}).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
+    const cm = await core.readNamespacedConfigMap({ name: 'okg-sq-dashboard', namespace: releaseNs });
+    assert.equal(cm.metadata?.labels?.grafana_dashboard, '1');
+    await rbac.readClusterRole({ name: `okg-sq-decider-${releaseNs}` });
+    await rbac.readNamespacedRole({ name: 'okg-sq-decider-leader-election', namespace: releaseNs });
+    await policy.readNamespacedPodDisruptionBudget({ name: 'okg-sq-decider', namespace: releaseNs });
+  });
+
+  it('allows the decider every verb it uses (SelfSubjectAccessReview with its own token)', async () => {
+    const denied: string[] = [];
+    for (const p of DECIDER_PERMISSIONS) {
+      const ns = p.scope === 'release-namespace' ? releaseNs : gamesNs;
+      const name = p.group === 'coordination.k8s.io' && p.verb !== 'create' ? 'okg-sq-decider' : undefined;
+      if (!(await allowed(decider, p, ns, name))) denied.push(permissionKey(p));
+    }
+    assert.deepEqual(denied, []);
+  });
+
+  it('denies the decider everything else: secrets, deletes, other Leases, pods/exec while remote exec is off', async () => {
+    const granted: string[] = [];
+    for (const p of [...DENIED_PERMISSIONS, ...REMOTE_EXEC_PERMISSIONS]) {
+      if (await allowed(decider, p, gamesNs)) granted.push(permissionKey(p));
+    }
+    const otherLease = { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', scope: 'release-namespace' } as const;
+    if (await allowed(decider, otherLease, releaseNs, 'someone-elses-lease')) granted.push('update another Lease');
+    if (await allowed(decider, { ...otherLease, verb: 'get' }, gamesNs, 'okg-sq-decider')) granted.push('get a Lease outside its namespace');
+    assert.deepEqual(granted, []);
+  });
+
+  it('lets real calls with the decider token through, and refuses the rest with 403', async () => {
+    const custom = decider.makeApiClient(CustomObjectsApi);
+    await custom.listClusterCustomObject({ group: 'game.kruise.io', version: 'v1alpha1', plural: 'gameservers' });
+    await custom.listClusterCustomObject({ group: 'game.kruise.io', version: 'v1alpha1', plural: 'gameserversets' });
+    const core = decider.makeApiClient(CoreV1Api);
+    await core.listPodForAllNamespaces({ labelSelector: 'game.kruise.io/owner-gss' });
+    await core.listNode();
+    const review = await decider.makeApiClient(AuthenticationV1Api).createTokenReview({ body: { spec: { token: 'not-a-token', audiences: ['okg-sq'] } } });
+    assert.equal(review.status?.authenticated ?? false, false);
+    await assert.rejects(core.readNamespacedSecret({ name: 'okg-sq-grpc-tls', namespace: releaseNs }), (err) => (expectStatus(err, 403), true));
+    await assert.rejects(core.listSecretForAllNamespaces(), (err) => (expectStatus(err, 403), true));
+    await assert.rejects(core.deleteNamespacedPod({ name: 'anything', namespace: gamesNs }), (err) => (expectStatus(err, 403), true));
+  });
+
+  it('grants pods/exec only after an upgrade turns remote exec on, keeps the TLS Secret across upgrades, and takes it back', async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const before = (await core.readNamespacedSecret({ name: 'okg-sq-grpc-tls', namespace: releaseNs })).data;
+    const execCreate = REMOTE_EXEC_PERMISSIONS.find((p) => p.verb === 'create')!;
+    await helmInstall(releaseNs, ['--reuse-values', '--set', 'decider.remoteExec.enabled=true']);
+    await waitFor(() => allowed(decider, execCreate, gamesNs), { timeoutMs: 10_000, what: 'pods/exec create allowed' });
+    for (const p of REMOTE_EXEC_PERMISSIONS) assert.equal(await allowed(decider, p, gamesNs), true, permissionKey(p));
+    assert.deepEqual((await core.readNamespacedSecret({ name: 'okg-sq-grpc-tls', namespace: releaseNs })).data, before, 'upgrade keeps the CA and certificate');
+    const deployment = (await manifest(releaseNs)).find((o) => o.kind === 'Deployment')!;
+    assert.equal(deployment.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'OKGSQ_REMOTE_EXEC').value, 'true');
+    await helmInstall(releaseNs, ['--reuse-values', '--set', 'decider.remoteExec.enabled=false']);
+    await waitFor(async () => !(await allowed(decider, execCreate, gamesNs)), { timeoutMs: 10_000, what: 'pods/exec create denied again' });
+  });
+
+  it('runs the real decider with the chart ServiceAccount token and settings until it is leader and synced', async () => {
+    const objects = await manifest(releaseNs);
+    const container = objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0] as { env: { name: string; value?: string }[] };
+    const secret = (await admin.makeApiClient(CoreV1Api).readNamespacedSecret({ name: 'okg-sq-grpc-tls', namespace: releaseNs })).data!;
+    const dir = mkdtempSync(join(env.workDir, 'chart-decider-'));
+    writeFileSync(join(dir, 'tls.crt'), Buffer.from(secret['tls.crt']!, 'base64'));
+    writeFileSync(join(dir, 'tls.key'), Buffer.from(secret['tls.key']!, 'base64'));
+    const kubeconfigFile = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfigFile, tokenKubeConfig(await serviceAccountToken(releaseNs, DECIDER_SA)).exportConfig());
+    const httpPort = await freePort();
+    const grpcPort = await freePort();
+    // The chart's env as is, except what the kubelet would provide (downward API, mounted files, ports).
+    const chartEnv = Object.fromEntries(container.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+    const processEnv: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      ...chartEnv,
+      POD_NAME: 'okg-sq-decider-test-0',
+      POD_NAMESPACE: releaseNs,
+      OKGSQ_TLS_CERT_FILE: join(dir, 'tls.crt'),
+      OKGSQ_TLS_KEY_FILE: join(dir, 'tls.key'),
+      OKGSQ_HTTP_PORT: String(httpPort),
+      OKGSQ_GRPC_PORT: String(grpcPort),
+      KUBECONFIG: kubeconfigFile,
+    };
+    const decider = new ManagedProcess('decider', process.execPath, [DECIDER_MAIN], { logFile: join(dir, 'decider.log'), env: processEnv });
+    try {
+      await waitFor(async () => {
+        decider.assertRunning();
+        return (await httpGet(`http://127.0.0.1:${httpPort}/readyz`)).status === 200;
+      }, { timeoutMs: DECIDER_READY_TIMEOUT_MS, intervalMs: 200, what: 'decider /readyz with the chart ServiceAccount token' });
+      const lease = await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: chartEnv.OKGSQ_LEASE_NAME!, namespace: releaseNs });
+      assert.equal(lease.spec?.holderIdentity, 'okg-sq-decider-test-0');
+      assert.doesNotMatch(decider.logTail(), /forbidden|"code":403|\b403\b/i, 'no permission errors in the decider log');
+    } finally {
+      await decider.stop();
+    }
+  });
+});
+
+describe('helm install limited to namespaces (decider.namespaces)', () => {
+  let releaseNs: string;
+  let gamesNs: string;
+  let otherNs: string;
+  let decider: KubeConfig;
+
+  before(async () => {
+    releaseNs = await createNamespace('okgsq-chart-ns');
+    gamesNs = await createNamespace('okgsq-games-ns');
+    otherNs = await createNamespace('okgsq-other');
+    await helmInstall(releaseNs, ['--set', `decider.namespaces={${gamesNs}}`]);
+    decider = tokenKubeConfig(await serviceAccountToken(releaseNs, DECIDER_SA));
+  });
+
+  after(async () => {
+    if (releaseNs) await helm(['uninstall', RELEASE, '--namespace', releaseNs], { kubeconfig: env.kubeconfig }).catch(() => undefined);
+  });
+
+  it('allows the namespaced verbs in the served namespace only; cluster-wide ones stay cluster-wide', async () => {
+    const wrong: string[] = [];
+    for (const p of DECIDER_PERMISSIONS) {
+      if (p.scope === 'release-namespace') continue;
+      if (!(await allowed(decider, p, gamesNs))) wrong.push(`denied in ${gamesNs}: ${permissionKey(p)}`);
+      if (p.scope === 'namespaced' && (await allowed(decider, p, otherNs))) wrong.push(`allowed in ${otherNs}: ${permissionKey(p)}`);
+      if (p.scope === 'namespaced' && (await allowed(decider, { ...p, scope: 'cluster' }, undefined))) wrong.push(`allowed cluster-wide: ${permissionKey(p)}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it('helm uninstall removes the cluster-scoped objects', async () => {
+    await helm(['uninstall', RELEASE, '--namespace', releaseNs], { kubeconfig: env.kubeconfig });
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    await assert.rejects(rbac.readClusterRole({ name: `okg-sq-decider-${releaseNs}` }), (err) => (expectStatus(err, 404), true));
+    await assert.rejects(rbac.readNamespacedRole({ name: `okg-sq-decider-${releaseNs}`, namespace: gamesNs }), (err) => (expectStatus(err, 404), true));
+  });
+});
