@@ -35,6 +35,27 @@ function outcome(podUid: string, quality: string, state: boolean, result: string
   return { podUid, quality, state, result, exitCode: state ? 0 : 1, errorKind: '', durationMs: 12, observedAtMs: Date.now() };
 }
 
+/** Writes the apiserver itself counted (apiserver_request_total), by verb/resource/subresource, leases excluded. */
+async function apiserverWrites(): Promise<Map<string, number>> {
+  const res = await admin.request('GET', '/metrics');
+  const out = new Map<string, number>();
+  for (const line of String(res.body).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (name: string): string => new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const verb = label('verb');
+    if (!['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(verb) || label('resource') === 'leases') continue;
+    const key = `${verb} ${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.split(' ').pop()));
+  }
+  return out;
+}
+
+function delta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const d: Record<string, number> = {};
+  for (const [k, v] of after) if (v - (before.get(k) ?? 0) > 0) d[k] = v - (before.get(k) ?? 0);
+  return d;
+}
+
 async function httpGet(port: number, path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, text: await res.text() };
@@ -75,6 +96,7 @@ test('an outcome flip writes exactly: pod condition, GameServer patch, GameServe
   await d.decider.batcher.drain();
   d.api.writes.length = 0;
   const gsBefore = await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`);
+  const counted = await apiserverWrites();
 
   d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, '')]);
   await d.decider.batcher.drain();
@@ -85,6 +107,8 @@ test('an outcome flip writes exactly: pod condition, GameServer patch, GameServe
     'PATCH gameservers/status 200',
     'POST events 201',
   ]);
+  // The apiserver's own count agrees: 3 object writes and 1 Event for one action-causing flip.
+  assert.deepEqual(delta(counted, await apiserverWrites()), { 'PATCH pods/status': 1, 'PATCH gameservers': 1, 'PATCH gameservers/status': 1, 'POST events': 1 });
 
   const gs = await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`);
   assert.equal(gs.spec.opsState, 'GateMaintaining');
@@ -101,12 +125,14 @@ test('an outcome flip writes exactly: pod condition, GameServer patch, GameServe
 
   // Unchanged: zero writes, the objects' resourceVersions stay.
   d.api.writes.length = 0;
+  const countedQuiet = await apiserverWrites();
   const rvGs = gs.metadata.resourceVersion;
   const rvPod = pod.metadata.resourceVersion;
   d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, '')]);
   d.decider.batcher.enqueue(`${ns}/minecraft-0`); // even a forced recompute finds nothing to write
   await d.decider.batcher.drain();
   assert.deepEqual(d.api.objectWrites(), []);
+  assert.deepEqual(delta(countedQuiet, await apiserverWrites()), {});
   assert.equal((await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`)).metadata.resourceVersion, rvGs);
   assert.equal((await must(admin, 'GET', `/api/v1/namespaces/${ns}/pods/minecraft-0`)).metadata.resourceVersion, rvPod);
 
