@@ -186,6 +186,23 @@ const SAMPLE_RESULTS = ['', '0', 'x'];
 interface Ctx {
   readonly p: Problems;
   readonly containers: readonly TemplateContainer[];
+  /** Containers by name, and their port names: lookups stay O(1) however many containers or qualities. */
+  readonly byName: ReadonlyMap<string, { readonly container: TemplateContainer; readonly portNames: ReadonlySet<string> }>;
+  /** The container names as shown in messages (a bounded list). */
+  readonly namesShown: string;
+}
+
+/** How many names a message lists before it says "…". */
+const MAX_NAMES_SHOWN = 5;
+
+function newCtx(p: Problems, containers: TemplateContainer[]): Ctx {
+  const byName = new Map<string, { container: TemplateContainer; portNames: Set<string> }>();
+  for (const c of containers) {
+    if (!byName.has(c.name)) byName.set(c.name, { container: c, portNames: new Set(c.ports.flatMap((x) => (x.name ? [x.name] : []))) });
+  }
+  const names = containers.slice(0, MAX_NAMES_SHOWN).map((c) => c.name.slice(0, MAX_QUOTED_CHARS));
+  const namesShown = names.join(', ') + (containers.length > MAX_NAMES_SHOWN ? ', …' : '');
+  return { p, containers, byName, namesShown };
 }
 
 function checkTemplateField(ctx: Ctx, path: string, text: string, result: string | undefined): boolean {
@@ -222,7 +239,7 @@ function parsePort(ctx: Ctx, path: string, port: unknown, container: TemplateCon
       ctx.p.add('error', 'InvalidPort', path, `port name ${quote(port)} is invalid: ${bad}`);
       return undefined;
     }
-    if (container && !container.ports.some((p) => p.name === port)) {
+    if (container && !ctx.byName.get(container.name)?.portNames.has(port)) {
       ctx.p.add('error', 'UnknownPortName', path, `container ${quote(container.name)} has no port named ${quote(port)}`);
       return undefined;
     }
@@ -382,7 +399,7 @@ function parseContainers(ctx: Ctx, path: string, raw: unknown): GameServerContai
       ok = false;
       return;
     }
-    if (ctx.containers.length > 0 && !ctx.containers.some((t) => t.name === c['name'])) {
+    if (ctx.containers.length > 0 && !ctx.byName.has(c['name'])) {
       ctx.p.add('error', 'UnknownContainer', `${path}[${i}].name`, `the pod template has no container named ${quote(c['name'])}`);
       ok = false;
     }
@@ -538,13 +555,13 @@ function parseQuality(ctx: Ctx, path: string, raw: unknown, seen: Set<string>): 
     if (typeof cn !== 'string') ctx.p.add('error', 'WrongType', `${path}.containerName`, `containerName must be a string, got ${typeName(cn)}`);
     else {
       containerName = cn;
-      container = ctx.containers.find((c) => c.name === cn);
+      container = ctx.byName.get(cn)?.container;
       if (!container && ctx.containers.length > 0) {
-        ctx.p.add('error', 'UnknownContainer', `${path}.containerName`, `the pod template has no container named ${quote(cn)} (it has ${ctx.containers.map((c) => c.name).join(', ')})`);
+        ctx.p.add('error', 'UnknownContainer', `${path}.containerName`, `the pod template has no container named ${quote(cn)} (it has ${ctx.namesShown})`);
       }
     }
   } else if (ctx.containers.length > 1) {
-    ctx.p.add('error', 'MissingContainerName', `${path}.containerName`, `containerName is required: the pod template has ${ctx.containers.length} containers (${ctx.containers.map((c) => c.name).join(', ')})`);
+    ctx.p.add('error', 'MissingContainerName', `${path}.containerName`, `containerName is required: the pod template has ${ctx.containers.length} containers (${ctx.namesShown})`);
   } else {
     ctx.p.add('warning', 'KruiseRejects', `${path}.containerName`, 'stock OpenKruise rejects this set: its PodProbeMarker webhook requires containerName (okg-sq uses the first container)');
   }
@@ -595,7 +612,7 @@ export function parseServiceQualities(gss: unknown): { qualities: ServiceQuality
       p.add('error', 'WrongType', 'spec.serviceQualities', `serviceQualities must be a list, got ${typeName(raw)}`);
       return { qualities, problems: p.finish() };
     }
-    const ctx: Ctx = { p, containers: podTemplateContainers(gss) };
+    const ctx = newCtx(p, podTemplateContainers(gss));
     const seen = new Set<string>();
     raw.forEach((sq, i) => {
       const q = parseQuality(ctx, `spec.serviceQualities[${i}]`, sq, seen);

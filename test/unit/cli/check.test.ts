@@ -115,4 +115,12 @@ describe('okg-sq dispatcher', () => {
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
     assert.equal((await runCli([])).code, 2);
   });
+
+  it('routes local and explain to their modules', async () => {
+    for (const command of ['local', 'explain', 'eval', 'check']) {
+      const r = await runCli([command, '--help']);
+      assert.equal(r.code, 0, `${command}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Usage: okg-sq ${command}`));
+    }
+  });
 });

@@ -253,6 +253,22 @@ describe('parseServiceQualities', () => {
     assert.ok(problems.every((p) => p.message.length < 400), 'messages quote values with a bound');
   });
 
+  it('stays fast with 10,000 containers and 10,000 qualities', () => {
+    const containers = Array.from({ length: 10_000 }, (_, i) => ({ name: `c${i}`, ports: [{ name: `p${i}`, containerPort: 1000 + (i % 50_000) }] }));
+    const qualities = Array.from({ length: 10_000 }, (_, i) => ({
+      name: `q${i}`,
+      containerName: i % 2 === 0 ? `c${i}` : undefined, // odd ones: missing containerName, listing containers
+      tcpSocket: { port: `p${i}` },
+      serviceQualityAction: [{ state: true, containers: [{ name: `c${i}`, image: 'x' }] }],
+    }));
+    const started = performance.now();
+    const { qualities: ok, problems } = parseServiceQualities(gss(qualities, containers));
+    assert.ok(performance.now() - started < 5_000);
+    assert.equal(ok.length, 5_000);
+    assert.equal(problems.length, MAX_PROBLEMS_PER_OBJECT + 1);
+    assert.ok(problems.every((p) => p.message.length < 400));
+  });
+
   it('reports nothing for a set without serviceQualities', () => {
     assert.deepEqual(parseServiceQualities({ kind: 'GameServerSet', spec: {} }), { qualities: [], problems: [] });
   });
