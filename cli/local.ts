@@ -10,6 +10,7 @@ import { LOG } from '../common/log-fields.js';
 import { ProbeEngine } from '../common/probe/probe-engine.js';
 import type { PlanProblem } from '../decider/rules/plan.js';
 import { gssName, parseServiceQualities, podTemplateContainers, type Problem } from '../decider/rules/schema.js';
+import { decisionNotes } from './local/decision-notes.js';
 import { JsonRenderer } from './local/json-renderer.js';
 import { loadGameServerSet, type LoadedSet } from './local/load-game-server-set.js';
 import { localTargets } from './local/local-targets.js';
@@ -171,7 +172,11 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
     onOutcome: (outcome) => {
       // One bad evaluation must not end the run: log it and keep probing.
       try {
-        pipeline.accept(outcome);
+        const accepted = pipeline.accept(outcome);
+        if (accepted === undefined) return;
+        // In JSON the updates already say it all; warnings go to stderr there.
+        const notes = decisionNotes(accepted.gameServer, accepted.decision, { actions: options.output === 'table' });
+        for (const note of notes) renderer.note(note);
       } catch (err) {
         logger.error({ [LOG.err]: err, [LOG.podUid]: outcome.podUid, [LOG.quality]: outcome.quality }, 'evaluation failed');
       }

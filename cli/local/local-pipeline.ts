@@ -25,10 +25,10 @@ export class LocalPipeline {
   }
 
   /**
-   * Applies one published outcome. Returns the decision, or undefined when the outcome is for an
+   * Applies one published outcome. Returns the GameServer's name and the decision, or undefined when the outcome is for an
    * unknown pod or leaves the pod condition as it is (an unchanged result writes nothing, as in a cluster).
    */
-  accept(outcome: Outcome): Decision | undefined {
+  accept(outcome: Outcome): { readonly gameServer: string; readonly decision: Decision } | undefined {
     const pod = this.#store.podByUid(outcome.podUid);
     if (pod === undefined) return undefined;
     const type = conditionType(outcome.quality);
@@ -57,6 +57,6 @@ export class LocalPipeline {
         ...(decision.statusChanged ? { serviceQualitiesConditions: decision.serviceQualitiesConditions } : {}),
       },
     });
-    return decision;
+    return { gameServer: pod.name, decision };
   }
 }

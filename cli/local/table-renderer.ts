@@ -48,7 +48,7 @@ export class TableRenderer implements Renderer {
       this.#out.write(`note: ${clean}\n`);
       return;
     }
-    this.#notes.push(clean);
+    this.#notes.push(`${this.#now().toTimeString().slice(0, 8)} ${clean}`);
     if (this.#notes.length > MAX_NOTES_SHOWN) this.#notes.shift();
     if (this.#lastView !== undefined) this.changed(undefined, this.#lastView);
   }
@@ -80,7 +80,7 @@ export class TableRenderer implements Renderer {
     const lines = formatTable(view.gameServers, (name) => view.pod(name), this.#qualities);
     if (this.#out.isTTY === true) {
       const width = this.#out.columns ?? 0;
-      const all = [...lines, ...this.#notes.map((n) => `note: ${n}`), `updated ${this.#now().toTimeString().slice(0, 8)}`];
+      const all = [...lines, ...this.#notes, `updated ${this.#now().toTimeString().slice(0, 8)}`];
       // Lines cut to the terminal's width, so the next redraw moves up exactly as many lines.
       const fitted = width > 0 ? all.map((l) => ([...l].length > width ? [...l].slice(0, width).join('') : l)) : all;
       const prefix = this.#drawnLines > 0 ? redrawFrom(this.#drawnLines) : '';

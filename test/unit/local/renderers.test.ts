@@ -115,12 +115,17 @@ test('table on a terminal: redraws in place, lines cut to the terminal width', (
 test('table notes: under the table on a terminal (latest few), a plain note line otherwise', () => {
   const { store, view } = fixture();
   const tty = new Sink(true, 200);
-  const renderer = new TableRenderer({ out: tty, qualities: ['healthy'], defer: (fn) => (fn(), { cancel() {} }) });
+  const renderer = new TableRenderer({
+    out: tty,
+    qualities: ['healthy'],
+    now: () => new Date(2026, 10, 25, 21, 5, 9),
+    defer: (fn) => (fn(), { cancel() {} }),
+  });
   renderer.changed(store.get('minecraft-0')!, view);
   for (let i = 1; i <= 7; i++) renderer.note(`cannot run ./probe${i}.sh\u001b[2J`);
   const lastDraw = tty.text.slice(tty.text.lastIndexOf('\u001b[0J') + '\u001b[0J'.length);
-  const noteLines = lastDraw.split('\n').filter((l) => l.startsWith('note: '));
-  assert.deepEqual(noteLines.map((l) => l.slice('note: cannot run ./'.length, 'note: cannot run ./probeN'.length)), ['probe3', 'probe4', 'probe5', 'probe6', 'probe7']);
+  const noteLines = lastDraw.split('\n').filter((l) => l.startsWith('21:05:09 cannot run'));
+  assert.deepEqual(noteLines.map((l) => l.slice('21:05:09 cannot run ./'.length, '21:05:09 cannot run ./probeN'.length)), ['probe3', 'probe4', 'probe5', 'probe6', 'probe7']);
   assert.ok(!lastDraw.includes('\u001b[2J'), 'control codes from messages never reach the terminal');
 
   const plain = new Sink(false);
