@@ -1,0 +1,57 @@
+// The decider exports exactly the agreed okgsq_ metrics, with the agents' counters as a real histogram.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeciderMetrics } from '../../../decider/metrics.js';
+import { PROBE_DURATION_BUCKETS_SECONDS } from '../../../common/probe-duration-buckets.js';
+
+const AGREED = [
+  'okgsq_actions_applied_total',
+  'okgsq_agents_connected',
+  'okgsq_batch_size',
+  'okgsq_flip_to_patch_seconds',
+  'okgsq_foreign_condition_writes_total',
+  'okgsq_gameservers',
+  'okgsq_informer_synced',
+  'okgsq_invalid_qualities',
+  'okgsq_kube_writes_total',
+  'okgsq_leader',
+  'okgsq_outcomes_received_total',
+  'okgsq_outcomes_rejected_total',
+  'okgsq_probe_duration_seconds',
+  'okgsq_probe_runs_total',
+  'okgsq_probes_stale',
+  'okgsq_ratelimiter_wait_seconds',
+  'okgsq_write_queue_depth',
+];
+
+test('exactly the agreed okgsq_ metric families, plus default process metrics', async () => {
+  const m = new DeciderMetrics();
+  const text = await m.registry.metrics();
+  const families = [...text.matchAll(/^# TYPE (okgsq_\S+) /gm)].map((x) => x[1]).sort();
+  assert.deepEqual(families, AGREED);
+  assert.match(text, /^process_cpu_seconds_total/m);
+});
+
+test('agent counters become runs by outcome and a cumulative duration histogram; GameServers counted by opsState at scrape time', async () => {
+  const m = new DeciderMetrics({ defaultMetrics: false });
+  const buckets = new Array(PROBE_DURATION_BUCKETS_SECONDS.length + 1).fill(0);
+  buckets[0] = 2; // ≤ 5 ms
+  buckets[PROBE_DURATION_BUCKETS_SECONDS.length] = 1; // +Inf
+  const c = { namespace: 'ns', gameServerSet: 'mc', quality: 'healthy', runs: [{ outcome: 'true' as const, errorKind: '', count: 2 }, { outcome: 'false' as const, errorKind: 'timeout', count: 1 }], durationBucketCounts: buckets, durationSumSeconds: 40.01 };
+  m.probeCounters([c]);
+  m.probeCounters([c]);
+  m.setGameServerSource(() => [
+    { namespace: 'ns', gameServerSet: 'mc', opsState: 'None' },
+    { namespace: 'ns', gameServerSet: 'mc', opsState: 'None' },
+    { namespace: 'ns', gameServerSet: 'mc', opsState: 'Maintaining' },
+  ]);
+  const text = await m.registry.metrics();
+  assert.match(text, /okgsq_probe_runs_total\{namespace="ns",gameserverset="mc",quality="healthy",outcome="true",error_kind=""\} 4/);
+  assert.match(text, /okgsq_probe_runs_total\{[^}]*outcome="false",error_kind="timeout"\} 2/);
+  assert.match(text, /okgsq_probe_duration_seconds_bucket\{namespace="ns",gameserverset="mc",quality="healthy",le="0.005"\} 4/);
+  assert.match(text, /okgsq_probe_duration_seconds_bucket\{[^}]*le="30"\} 4/);
+  assert.match(text, /okgsq_probe_duration_seconds_bucket\{[^}]*le="\+Inf"\} 6/);
+  assert.match(text, /okgsq_probe_duration_seconds_count\{[^}]*\} 6/);
+  assert.match(text, /okgsq_gameservers\{namespace="ns",gameserverset="mc",ops_state="None"\} 2/);
+  assert.match(text, /okgsq_gameservers\{namespace="ns",gameserverset="mc",ops_state="Maintaining"\} 1/);
+});
