@@ -14,7 +14,7 @@ import { cleanupStaleSlot, startTestbed, type RunningTestbed } from './testbed.j
 import { waitFor } from './wait-for.js';
 
 const DOWN_TIMEOUT_MS = 120_000;
-const EXIT_CODE_FOR_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
+const EXIT_CODE_FOR_SIGNAL = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -39,7 +39,7 @@ function stopOnExitSignals(bed: RunningTestbed, beforeStop: (signal?: NodeJS.Sig
       },
     );
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => shutdown(EXIT_CODE_FOR_SIGNAL[signal], signal));
+  for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.on(signal, () => shutdown(EXIT_CODE_FOR_SIGNAL[signal], signal));
   process.on('uncaughtException', (err) => {
     log(`testbed: runner crashed: ${err.stack ?? err.message}`);
     shutdown(1);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { httpGet } from './https-get.js';
 import { ManagedProcess } from './managed-process.js';
+import { withPortRetry } from './port-retry.js';
 import { waitFor } from './wait-for.js';
 
 const ETCD_READY_TIMEOUT_MS = 30_000;
@@ -14,8 +15,12 @@ export interface RunningEtcd {
   stop(): Promise<void>;
 }
 
-export async function startEtcd(options: { bin: string; dir: string }): Promise<RunningEtcd> {
-  const dataDir = join(options.dir, 'etcd-data');
+export function startEtcd(options: { bin: string; dir: string }): Promise<RunningEtcd> {
+  return withPortRetry((attempt) => startEtcdOnce(options, attempt));
+}
+
+async function startEtcdOnce(options: { bin: string; dir: string }, attempt: number): Promise<RunningEtcd> {
+  const dataDir = join(options.dir, attempt === 1 ? 'etcd-data' : `etcd-data-${attempt}`);
   mkdirSync(dataDir, { recursive: true });
   const clientPort = await freePort();
   const peerPort = await freePort();

@@ -6,6 +6,7 @@ import { writeControlPlaneSecrets } from './certs.js';
 import { freePort } from './free-port.js';
 import { httpGet } from './https-get.js';
 import { ManagedProcess } from './managed-process.js';
+import { withPortRetry } from './port-retry.js';
 import { waitFor } from './wait-for.js';
 
 const APISERVER_READY_TIMEOUT_MS = 120_000; // first start migrates storage; slow on 2 busy cores
@@ -23,8 +24,12 @@ export interface RunningApiserver {
   stop(): Promise<void>;
 }
 
-export async function startKubeApiserver(options: { bin: string; dir: string; etcdUrl: string }): Promise<RunningApiserver> {
-  const dir = join(options.dir, 'apiserver');
+export function startKubeApiserver(options: { bin: string; dir: string; etcdUrl: string }): Promise<RunningApiserver> {
+  return withPortRetry((attempt) => startOnce(options, attempt));
+}
+
+async function startOnce(options: { bin: string; dir: string; etcdUrl: string }, attempt: number): Promise<RunningApiserver> {
+  const dir = join(options.dir, attempt === 1 ? 'apiserver' : `apiserver-${attempt}`);
   const certDir = join(dir, 'certs');
   mkdirSync(certDir, { recursive: true });
   const secrets = writeControlPlaneSecrets(dir);
@@ -50,7 +55,7 @@ export async function startKubeApiserver(options: { bin: string; dir: string; et
     `--api-audiences=${OKGSQ_TOKEN_AUDIENCE},${serviceAccountIssuer}`,
     '--profiling=false',
     '--v=1',
-  ], { logFile: join(options.dir, 'kube-apiserver.log') });
+  ], { logFile: join(dir, 'kube-apiserver.log') });
   try {
     const caPem = await waitFor(() => {
       proc.assertRunning();

@@ -2,6 +2,7 @@
 // period), and its PID recorded so a crashed runner's leftovers can be stopped by the next `down`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
+import { GiveUpWaiting } from './wait-for.js';
 
 const STOP_GRACE_MS = 5_000;
 const LOG_TAIL_BYTES = 4_000;
@@ -44,7 +45,7 @@ export class ManagedProcess {
 
   /** Throws with the log's tail if the process has exited (used while waiting for readiness). */
   assertRunning(): void {
-    if (this.exitInfo) throw new Error(`${this.name} exited (code ${this.exitInfo.code}, signal ${this.exitInfo.signal}); log ${this.logFile}:\n${this.logTail()}`);
+    if (this.exitInfo) throw new GiveUpWaiting(`${this.name} exited (code ${this.exitInfo.code}, signal ${this.exitInfo.signal}); log ${this.logFile}:\n${this.logTail()}`);
   }
 
   logTail(): string {

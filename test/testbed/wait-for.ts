@@ -10,7 +10,12 @@ export interface WaitForOptions {
 
 const DEFAULT_POLL_INTERVAL_MS = 50;
 
-/** Resolves with the first truthy value `check` returns; errors thrown by `check` count as "not yet". */
+/** Thrown by a check to stop waiting at once (e.g. the awaited process exited): it is never retried. */
+export class GiveUpWaiting extends Error {
+  override readonly name: string = 'GiveUpWaiting';
+}
+
+/** Resolves with the first truthy value `check` returns; errors thrown by `check` count as "not yet", except GiveUpWaiting. */
 export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, options: WaitForOptions): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let lastError: unknown;
@@ -19,6 +24,7 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false> | T
       const value = await check();
       if (value) return value;
     } catch (err) {
+      if (err instanceof GiveUpWaiting) throw err;
       lastError = err;
     }
     if (Date.now() >= deadline) {
