@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessRuntime } from '../../../cli/local/process-runtime.js';
@@ -56,6 +56,10 @@ test('cwd is the work dir; env has POD_NAME, POD_NAMESPACE and the user environm
     const rt = new ProcessRuntime({ cwd: dir, env: { PATH: process.env.PATH, GAME_MODE: 'pvp', POD_NAME: 'overridden' } });
     const out = await rt.execSync(target, ['sh', '-c', 'pwd; echo "$POD_NAME $POD_NAMESPACE $GAME_MODE"'], opts());
     assert.equal(text(out.stdout), `${await realpath(dir)}\nminecraft-1 default pvp\n`);
+    // A relative command (`./probe.sh`, as in OKG's examples) is found in the work dir.
+    await writeFile(join(dir, 'probe.sh'), '#!/bin/sh\necho "from $0"\n', { mode: 0o755 });
+    const relative = await rt.execSync(target, ['./probe.sh'], opts());
+    assert.equal(text(relative.stdout), 'from ./probe.sh\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
