@@ -513,6 +513,29 @@ function findShadowed(ctx: Ctx, path: string, actions: readonly (ServiceQualityA
   }
 }
 
+/**
+ * The only results a handler can produce, per state, where they are few: a tcp probe has no output; a
+ * grpc probe's result is the health status name (common/runners/grpc-runner.ts), '' when it failed.
+ */
+const POSSIBLE_RESULTS: Partial<Record<ProbeHandlerSpec['kind'], Record<'true' | 'false', readonly string[]>>> = {
+  tcpSocket: { true: [''], false: [''] },
+  grpc: { true: ['SERVING'], false: ['', 'UNKNOWN', 'NOT_SERVING', 'SERVICE_UNKNOWN'] },
+};
+
+function findImpossibleResults(ctx: Ctx, path: string, handler: ProbeHandlerSpec, actions: readonly (ServiceQualityAction | undefined)[]): void {
+  const possible = POSSIBLE_RESULTS[handler.kind];
+  if (!possible) return;
+  actions.forEach((a, j) => {
+    if (!a?.result) return;
+    const can = possible[a.state ? 'true' : 'false'];
+    if (!can.includes(a.result)) {
+      const shown = can.filter((r) => r !== '').map((r) => JSON.stringify(r));
+      ctx.p.add('warning', 'NeverMatches', `${path}[${j}].result`,
+        `never matches: a ${handler.kind} probe with state ${a.state} reports ${shown.length > 0 ? `${shown.join(', ')} or no result` : 'no result'}`);
+    }
+  });
+}
+
 function parseTimingField(ctx: Ctx, path: string, sq: Obj, field: (typeof TIMING_FIELDS)[number]): number | undefined {
   if (!present(sq, field)) return undefined;
   const v = sq[field];
@@ -584,6 +607,7 @@ function parseQuality(ctx: Ctx, path: string, raw: unknown, seen: Set<string>): 
     else {
       const parsed = rawActions.map((a, j) => parseAction(ctx, `${ap}[${j}]`, a));
       findShadowed(ctx, ap, parsed);
+      if (handler) findImpossibleResults(ctx, ap, handler, parsed);
       for (const a of parsed) if (a) actions.push(a);
     }
   }

@@ -144,6 +144,18 @@ describe('parseServiceQualities', () => {
       path: 'spec.serviceQualities[0].serviceQualityAction[0].result',
     },
     {
+      name: 'a result a tcp probe never reports',
+      qualities: [exec({ exec: undefined, tcpSocket: { port: 7777 }, serviceQualityAction: [{ state: true, result: 'up', opsState: 'None' }] })],
+      code: 'NeverMatches',
+      path: 'spec.serviceQualities[0].serviceQualityAction[0].result',
+    },
+    {
+      name: 'a result a grpc probe never reports with that state',
+      qualities: [exec({ exec: undefined, grpc: { port: 9000 }, serviceQualityAction: [{ state: true, result: 'NOT_SERVING', opsState: 'Maintaining' }] })],
+      code: 'NeverMatches',
+      path: 'spec.serviceQualities[0].serviceQualityAction[0].result',
+    },
+    {
       name: 'an action shadowed by a later broader one',
       qualities: [exec({ serviceQualityAction: [{ state: true, result: 'gate', opsState: 'GateMaintaining' }, { state: true, opsState: 'None' }] })],
       code: 'Shadowed',
@@ -224,6 +236,14 @@ describe('parseServiceQualities', () => {
       { state: false, opsState: 'Maintaining', deletionPriority: 3 },
     ] })]);
     assert.deepEqual(problems.filter((p) => p.code === 'Shadowed'), []);
+  });
+
+  it('accepts the results grpc probes do report', () => {
+    const problems = problemsOf([exec({ exec: undefined, grpc: { port: 9000 }, serviceQualityAction: [
+      { state: false, result: 'NOT_SERVING', opsState: 'Maintaining' },
+      { state: true, result: 'SERVING', opsState: 'None' },
+    ] })]);
+    assert.deepEqual(problems.filter((p) => p.code === 'NeverMatches'), []);
   });
 
   it('resolves httpGet with a known named port and defaults', () => {
