@@ -125,8 +125,8 @@ test('idle and healthy: --duration ends the run by itself with exit 0; the table
   await withRunDir(async (env) => {
     await run('/bin/sh', [example('idle', 'ctl.sh'), 'join', 'lobby-1', 'alice'], { env });
     await run('/bin/sh', [example('healthy', 'ctl.sh'), 'break', 'demo-gs-1', 'lost db'], { env });
-    const idle = new CliRun(['local', example('idle', 'gameserverset.yaml'), '--replicas', '2', '--output', 'json', '--duration', '4'], { cwd: root, env });
-    const healthy = new CliRun(['local', example('healthy', 'gameserverset.yaml'), '--replicas', '2', '--duration', '5'], { cwd: root, env });
+    const idle = new CliRun(['local', example('idle', 'gameserverset.yaml'), '--replicas', '2', '--output', 'json', '--duration', '6'], { cwd: root, env });
+    const healthy = new CliRun(['local', example('healthy', 'gameserverset.yaml'), '--replicas', '2', '--duration', '7'], { cwd: root, env });
     try {
       const [idleExit, healthyExit] = await Promise.all([idle.exited, healthy.exited]);
       assert.equal(idleExit.code, 0, idle.describe());
