@@ -259,3 +259,124 @@ describe('decide: idempotence', () => {
     assert.equal(d.gameServerPatch, null);
   });
 });
+
+// The scenarios of kruise-game's own TestSyncServiceQualities and TestSyncServiceQualities_WithTemplate
+// (pkg/controllers/gameserver/gameserver_manager_test.go), restated as data: the same inputs must give
+// the spec, labels, annotations and condition shape OKG's tests expect.
+describe('decide: the scenarios of OKG’s own syncServiceQualities tests', () => {
+  const upDown: ServiceQualityAction[] = [{ state: true, updatePriority: 20 }, { state: false, deletionPriority: 10 }];
+  const abc: ServiceQualityAction[] = ['A', 'B', 'C'].map((r) => ({ state: true, result: r, opsState: r }));
+  const other: PodCondition = { type: 'otherA', status: 'False', lastProbeTime: PROBED };
+  const rows: {
+    name: string;
+    q: ServiceQuality;
+    pod: PodCondition[];
+    prev?: ServiceQualityCondition[];
+    spec?: GameServerView['spec'];
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    status?: string;
+    result?: string;
+    acted: boolean;
+    noCondition?: boolean;
+  }[] = [
+    { name: 'case 0: first outcome True fires the state:true action', q: quality(upDown, true), pod: [podCondition('True', ''), other], spec: { updatePriority: 20 }, status: 'True', acted: true },
+    {
+      name: 'case 1: permanent and already acted: a change does not fire',
+      q: quality(upDown, true),
+      pod: [podCondition('True', ''), other],
+      prev: [{ name: 'healthy', status: 'False', lastProbeTime: PROBED, lastActionTransitionTime: EARLIER }],
+      status: 'True',
+      acted: true,
+    },
+    { name: 'case 2: no pod condition → {name} only', q: quality(upDown, true), pod: [other], acted: false, noCondition: true },
+    { name: 'case 3: fires, nothing matches → no action time', q: quality([{ state: true, updatePriority: 20 }], true), pod: [podCondition('False', ''), other], status: 'False', acted: false },
+    {
+      name: 'case 4: not permanent: a change fires again, annotations set',
+      q: quality([{ state: true, updatePriority: 20, annotations: { 'case-4': 'new' } }, { state: false, deletionPriority: 10 }]),
+      pod: [podCondition('True', ''), other],
+      prev: [{ name: 'healthy', status: 'False', lastProbeTime: PROBED, lastActionTransitionTime: EARLIER }],
+      spec: { updatePriority: 20 },
+      annotations: { 'case-4': 'new' },
+      status: 'True',
+      acted: true,
+    },
+    { name: 'case 5: the action whose result matches', q: quality(abc, false, 'multi-return'), pod: [podCondition('True', 'B', PROBED, 'multi-return')], spec: { opsState: 'B' }, status: 'True', result: 'B', acted: true },
+    {
+      name: 'case 6: a new result fires the other action',
+      q: quality(abc, false, 'multi-return'),
+      pod: [podCondition('True', 'A', PROBED, 'multi-return')],
+      prev: [{ name: 'multi-return', status: 'True', result: 'B', lastProbeTime: PROBED, lastActionTransitionTime: EARLIER }],
+      spec: { opsState: 'A' },
+      status: 'True',
+      result: 'A',
+      acted: true,
+    },
+    {
+      name: 'template in annotations and labels',
+      q: quality([{ state: true, annotations: { 'player-count': '{{.Result}}', info: 'players-{{.Result}}' }, labels: { count: '{{.Result}}' } }], false, 'player-count'),
+      pod: [podCondition('True', '42', PROBED, 'player-count')],
+      labels: { count: '42' },
+      annotations: { 'player-count': '42', info: 'players-42' },
+      status: 'True',
+      result: '42',
+      acted: true,
+    },
+    {
+      name: 'template with a conditional in opsState and a label',
+      q: quality([{ state: true, opsState: '{{if eq .Result "0"}}WaitToBeDeleted{{else}}None{{end}}', labels: { status: '{{if eq .Result "0"}}empty{{else}}active{{end}}' } }], false, 'health-check'),
+      pod: [podCondition('True', '0', PROBED, 'health-check')],
+      spec: { opsState: 'WaitToBeDeleted' },
+      labels: { status: 'empty' },
+      status: 'True',
+      result: '0',
+      acted: true,
+    },
+    {
+      name: 'template with gt',
+      q: quality([{ state: true, labels: { 'load-level': '{{if gt .Result "80"}}high{{else}}normal{{end}}' } }], false, 'load-check'),
+      pod: [podCondition('True', '85', PROBED, 'load-check')],
+      labels: { 'load-level': 'high' },
+      status: 'True',
+      result: '85',
+      acted: true,
+    },
+    {
+      name: 'template in updatePriority',
+      q: quality([{ state: true, updatePriority: '{{.Result}}' }], false, 'player-priority'),
+      pod: [podCondition('True', '75', PROBED, 'player-priority')],
+      spec: { updatePriority: 75 },
+      status: 'True',
+      result: '75',
+      acted: true,
+    },
+    {
+      name: 'template formula in deletionPriority',
+      q: quality([{ state: true, deletionPriority: '{{if eq .Result "0"}}1{{else}}100{{end}}' }], false, 'player-based-deletion'),
+      pod: [podCondition('True', '0', PROBED, 'player-based-deletion')],
+      spec: { deletionPriority: 1 },
+      status: 'True',
+      result: '0',
+      acted: true,
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      const gs = gameServer(row.prev);
+      const d = decide({ qualities: [row.q], podConditions: row.pod, gameServer: gs, now: NOW });
+      const after = applyGameServerPatch(gs, d.gameServerPatch);
+      assert.deepEqual(after.spec, row.spec ?? {});
+      assert.deepEqual(after.metadata.labels, row.labels);
+      assert.deepEqual(after.metadata.annotations, row.annotations);
+      const c = d.serviceQualitiesConditions[0]!;
+      if (row.noCondition) {
+        assert.deepEqual(c, { name: row.q.name });
+        return;
+      }
+      assert.equal(c.status, row.status);
+      assert.equal(c.result, row.result);
+      assert.equal(c.lastProbeTime, PROBED);
+      assert.equal(c.lastActionTransitionTime !== undefined, row.acted);
+    });
+  }
+});
