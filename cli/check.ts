@@ -15,6 +15,8 @@ Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error or un
 export interface CheckedProblem extends Problem {
   readonly file: string;
   readonly document: number;
+  /** The line of the field (or its nearest parent) in the file, when known. */
+  readonly line?: number;
   readonly gameServerSet: string;
 }
 
@@ -57,7 +59,10 @@ export async function runCheck(argv: readonly string[], io: CliIo = processIo): 
       }
       sets++;
       const name = gssName(doc.value);
-      for (const p of parseServiceQualities(doc.value).problems) problems.push({ file, document: doc.index, gameServerSet: name, ...p });
+      for (const p of parseServiceQualities(doc.value).problems) {
+        const line = doc.lineOf(p.path);
+        problems.push({ file, document: doc.index, ...(line !== undefined ? { line } : {}), gameServerSet: name, ...p });
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 // Reads a YAML (or JSON) file as its list of documents, for the CLI. Unreadable files and syntax errors
 // are reported with the file and line; they are the user's input, so they are OkgSqError INVALID_INPUT.
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments, type Tags } from 'yaml';
+import { isNode, LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
 import { ERROR_CODES, OkgSqError } from '../common/errors.js';
 
 /** Bigger inputs are refused rather than parsed: `check` runs in CI on untrusted pull requests too. */
@@ -23,6 +23,33 @@ export interface YamlDocument {
   /** 1-based position of the document in the file. */
   readonly index: number;
   readonly value: unknown;
+  /** The 1-based line of a field path such as spec.serviceQualities[1].exec (or of its nearest parent). */
+  lineOf(path: string): number | undefined;
+}
+
+/** spec.a[1]["k"] → ['spec', 'a', 1, 'k']; undefined when the path is not in that form. */
+export function pathSegments(path: string): (string | number)[] | undefined {
+  const segments: (string | number)[] = [];
+  const re = /(?:^|\.)([^.[\]"]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/gy;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < path.length && (m = re.exec(path)) !== null) {
+    if (m[1] !== undefined) segments.push(m[1]);
+    else if (m[2] !== undefined) segments.push(Number(m[2]));
+    else segments.push(JSON.parse(m[3]!) as string);
+  }
+  return re.lastIndex === path.length || path === '' ? segments : undefined;
+}
+
+function lineFinder(doc: Document, lines: LineCounter): (path: string) => number | undefined {
+  return (path) => {
+    const segments = pathSegments(path);
+    if (!segments) return undefined;
+    for (let n = segments.length; n >= 0; n--) {
+      const node = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
+      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
 }
 
 export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
@@ -34,7 +61,8 @@ export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
     throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: cannot read: ${reason}`, { cause: err });
   }
   if (text.length > MAX_INPUT_BYTES) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: larger than ${MAX_INPUT_BYTES} bytes`);
-  const docs = parseAllDocuments(text, { prettyErrors: true, version: '1.1', customTags: kubectlTags });
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { prettyErrors: true, version: '1.1', customTags: kubectlTags, lineCounter: lines });
   if (!Array.isArray(docs)) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: not a YAML stream`);
   const out: YamlDocument[] = [];
   for (const [i, doc] of docs.entries()) {
@@ -50,7 +78,7 @@ export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
     } catch (err) {
       throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: document ${i + 1}: ${(err as Error).message}`, { cause: err });
     }
-    out.push({ index: i + 1, value });
+    out.push({ index: i + 1, value, lineOf: lineFinder(doc, lines) });
   }
   return out;
 }

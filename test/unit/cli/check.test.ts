@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -53,15 +53,19 @@ describe('okg-sq check', () => {
   it('prints the same problems as JSON with --output json', async () => {
     const r = await runCli(['check', '--output', 'json', fixture('problems.yaml'), fixture('valid.yaml')]);
     assert.equal(r.code, 1);
-    const out = JSON.parse(r.stdout) as { gameServerSets: number; errors: number; warnings: number; problems: { file: string; document: number; gameServerSet: string; severity: string; code: string; path: string }[] };
+    const out = JSON.parse(r.stdout) as { gameServerSets: number; errors: number; warnings: number; problems: { file: string; document: number; line?: number; gameServerSet: string; severity: string; code: string; path: string }[] };
     assert.equal(out.gameServerSets, 4);
     assert.equal(out.errors, out.problems.filter((p) => p.severity === 'error').length);
     assert.ok(out.errors >= 11);
     const host = out.problems.find((p) => p.code === 'HostRefused');
+    const lines = (await readFile(fixture('problems.yaml'), 'utf8')).split('\n');
+    const hostLine = lines.findIndex((l) => l.includes('host: 169.254.169.254')) + 1;
     assert.deepEqual(
-      host && { file: host.file, document: host.document, gameServerSet: host.gameServerSet, path: host.path },
-      { file: fixture('problems.yaml'), document: 2, gameServerSet: 'broken', path: 'spec.serviceQualities[8].httpGet.host' },
+      host && { file: host.file, document: host.document, line: host.line, gameServerSet: host.gameServerSet, path: host.path },
+      { file: fixture('problems.yaml'), document: 2, line: hostLine, gameServerSet: 'broken', path: 'spec.serviceQualities[8].httpGet.host' },
     );
+    const label = out.problems.find((p) => p.code === 'InvalidLabelKey');
+    assert.equal(label?.line, lines.findIndex((l) => l.includes('"bad key!": x')) + 1);
   });
 
   it('exits 0 with warnings only', async () => {
