@@ -160,6 +160,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     active = true;
     log.info({ gameServers: cache.gameServers.size, pods: cache.pods.size }, 'active: serving agents and writing');
     events.setEnabled(true);
+    stale.restart();
     planner.reportAgain();
     batcher.resume();
     agentServer.start();

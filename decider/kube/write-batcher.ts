@@ -102,6 +102,7 @@ export class WriteBatcher {
     this.flushTimer?.cancel();
     this.flushTimer = undefined;
     this.dirty.clear();
+    this.firstDirtyAt.clear();
     this.ready.length = 0;
     this.readySet.clear();
     this.reportDepth();

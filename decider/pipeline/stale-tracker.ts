@@ -32,12 +32,19 @@ export type StaleReason = 'disconnected' | 'silent' | 'no_agent';
 export class StaleTracker {
   private readonly nodes = new Map<string, NodeState>();
   private readonly stale = new Map<string, StaleReason>();
-  private readonly startedMs: number;
+  private startedMs: number;
   private readonly log: Logger;
 
   constructor(private readonly opts: StaleTrackerOptions) {
     this.startedMs = opts.clock.now();
     this.log = opts.logger.child({ [LOG.component]: 'stale-tracker' });
+  }
+
+  /** Forget every node (became leader: agents reconnect to us now; give them the stale period to do so). */
+  restart(): void {
+    this.nodes.clear();
+    this.stale.clear();
+    this.startedMs = this.opts.clock.now();
   }
 
   connected(node: string): void {
