@@ -1,9 +1,26 @@
 // PURE: a GameServerSet's parsed qualities + one Pod (plain JSON) → the probes the pod's node must run.
 // Named ports are resolved here, from the probed container's ports, as the kubelet does, so agents
 // receive numbers only.
-import type { ProbeHandler, ProbeHandlerSpec, ServiceQuality } from '../../common/service-quality.js';
-import type { ProbeTarget } from '../../common/probe/types.js';
+import type { ProbeKey } from '../../common/outcome.js';
+import type { ProbeHandler, ProbeHandlerSpec, ProbeTiming, ServiceQuality } from '../../common/service-quality.js';
 import type { PodCondition } from './types.js';
+
+/**
+ * One probe assignment. The same shape as the probe engine's ProbeTarget (common/probe/types.ts),
+ * declared here because the pure core imports no engine module; the planner hands it on as a ProbeTarget.
+ */
+export interface PlannedTarget {
+  readonly key: ProbeKey;
+  readonly namespace: string;
+  readonly podName: string;
+  readonly gameServerSet: string;
+  readonly containerName: string;
+  readonly podIp: string;
+  readonly handler: ProbeHandler;
+  readonly timing: ProbeTiming;
+  /** Unix ms; 0 = unknown. */
+  readonly containerStartedAtMs: number;
+}
 
 /** The fields of a Pod the decider reads (the informer keeps only these). */
 export interface PodView {
@@ -45,7 +62,7 @@ export interface PlanProblem {
 export interface PodPlan {
   /** The node the pod runs on; '' when the pod is not probeable (then `targets` is empty). */
   readonly node: string;
-  readonly targets: ProbeTarget[];
+  readonly targets: PlannedTarget[];
   /** Qualities skipped for this pod, with why. */
   readonly problems: PlanProblem[];
 }
@@ -65,7 +82,7 @@ export function isProbeable(pod: PodView): boolean {
 export function planPod(gameServerSet: string, qualities: readonly ServiceQuality[], pod: PodView): PodPlan {
   if (!isProbeable(pod)) return { node: '', targets: [], problems: [] };
   const containers = pod.spec?.containers ?? [];
-  const targets: ProbeTarget[] = [];
+  const targets: PlannedTarget[] = [];
   const problems: PlanProblem[] = [];
   qualities.forEach((quality, index) => {
     const path = `spec.serviceQualities[${index}]`;
