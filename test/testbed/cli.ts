@@ -4,6 +4,7 @@
 //   cleanup            only clean up beds whose runner died (leaves running beds alone)
 //   run -- <cmd…>      ensure prerequisites, start a bed, run cmd with OKGSQ_TB_* set, tear down, exit with cmd's code
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { testbedEnvVars } from './env.js';
@@ -106,7 +107,7 @@ async function run(command: string[]): Promise<void> {
       log(`testbed: could not run ${command[0]}: ${err.message}`);
       resolve(127);
     });
-    child!.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 + 15 : 1)));
+    child!.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)));
   });
   const stopStarted = Date.now();
   try {

@@ -50,6 +50,9 @@ interface PodRecord {
 }
 
 const STOP_CONTAINER_TIMEOUT_SECONDS = 0; // tests want a prompt SIGKILL, not a grace period
+const KUBELET_CONDITION_TYPES: readonly string[] = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'];
+const HTTP_CONFLICT = 409;
+const MAX_STATUS_WRITE_ATTEMPTS = 5;
 
 export class FakeKubelet {
   private readonly cri: CriClient;
@@ -221,25 +224,35 @@ export class FakeKubelet {
     const allReady = containerStatuses.every((s) => s.ready);
     const now = new Date();
     const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now });
-    const pod = await core.readNamespacedPod({ name: record.pod.name, namespace: record.pod.namespace });
-    pod.status = {
-      phase: 'Running',
-      hostIP: '127.0.0.1',
-      hostIPs: [{ ip: '127.0.0.1' }],
-      podIP: record.pod.podIp,
-      podIPs: record.pod.podIp ? [{ ip: record.pod.podIp }] : [],
-      startTime: pod.status?.startTime ?? now,
-      qosClass: 'BestEffort',
-      conditions: [
-        ...(pod.status?.conditions ?? []).filter((c) => !['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].includes(c.type)),
-        condition('PodScheduled', true),
-        condition('Initialized', true),
-        condition('ContainersReady', allReady),
-        condition('Ready', allReady),
-      ],
-      containerStatuses,
-    };
-    await core.replaceNamespacedPodStatus({ name: record.pod.name, namespace: record.pod.namespace, body: pod });
+    // Read-modify-replace keeps conditions others wrote (okg-sq's decider writes game.kruise.io/* ones);
+    // a concurrent writer makes the replace conflict, so read again and retry.
+    for (let attempt = 1; ; attempt++) {
+      const pod = await core.readNamespacedPod({ name: record.pod.name, namespace: record.pod.namespace });
+      pod.status = {
+        ...pod.status,
+        phase: 'Running',
+        hostIP: '127.0.0.1',
+        hostIPs: [{ ip: '127.0.0.1' }],
+        podIP: record.pod.podIp,
+        podIPs: record.pod.podIp ? [{ ip: record.pod.podIp }] : [],
+        startTime: pod.status?.startTime ?? now,
+        qosClass: 'BestEffort',
+        conditions: [
+          ...(pod.status?.conditions ?? []).filter((c) => !KUBELET_CONDITION_TYPES.includes(c.type)),
+          condition('PodScheduled', true),
+          condition('Initialized', true),
+          condition('ContainersReady', allReady),
+          condition('Ready', allReady),
+        ],
+        containerStatuses,
+      };
+      try {
+        await core.replaceNamespacedPodStatus({ name: record.pod.name, namespace: record.pod.namespace, body: pod });
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== HTTP_CONFLICT || attempt >= MAX_STATUS_WRITE_ATTEMPTS) throw err;
+      }
+    }
   }
 }
 

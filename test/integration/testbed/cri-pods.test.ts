@@ -51,11 +51,16 @@ test('ExecSync in a real container: stdout, exit code, timeout kill; the Pod obj
     assert.equal(status?.containerID, `containerd://${gameId}`);
     assert.ok(status?.state?.running?.startedAt instanceof Date && Math.abs(status.state.running.startedAt.getTime() - Date.now()) < 120_000);
 
+    // A condition written by someone else (okg-sq's decider writes game.kruise.io/*) survives the kubelet's writes.
+    object.status!.conditions = [...(object.status!.conditions ?? []), { type: 'game.kruise.io/healthy', status: 'True', message: 'gate' }];
+    await core.replaceNamespacedPodStatus({ name: 'game-0', namespace, body: object });
+
     const newId = await kubelet.restartContainer(pod, 'game');
     assert.notEqual(newId, gameId);
     const restarted = await core.readNamespacedPod({ name: 'game-0', namespace });
     assert.equal(restarted.status?.containerStatuses?.[0]?.containerID, `containerd://${newId}`);
     assert.equal(restarted.status?.containerStatuses?.[0]?.restartCount, 1);
+    assert.equal(restarted.status?.conditions?.find((c) => c.type === 'game.kruise.io/healthy')?.message, 'gate');
     assert.equal((await cri.execSync({ containerId: newId, cmd: ['true'], timeout: 5 })).exitCode, 0);
 
     await kubelet.stopContainer(pod, 'game');
