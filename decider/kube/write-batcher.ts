@@ -1,6 +1,7 @@
 // Coalesces GameServers to write (latest wins: a dirty key is computed only when its turn comes, from
 // the freshest cache), flushes them on a short window, and runs each GameServer's writes in SPEC §4
 // order under a shared rate limit and bounded concurrency, retrying what the API server asks us to.
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
@@ -92,6 +93,8 @@ export class WriteBatcher {
     if (this.active) return;
     this.active = true;
     this.abort = new AbortController();
+    // Every in-flight write, rate-limiter wait and backoff listens on this one signal.
+    setMaxListeners(this.opts.concurrency * 4 + 16, this.abort.signal);
     if (this.dirty.size > 0) this.scheduleFlush();
   }
 
@@ -233,8 +236,13 @@ export class WriteBatcher {
 
   private enqueueLater(key: string): void {
     if (!this.active) return;
-    const timer = this.opts.clock.setTimeout(() => this.enqueue(key), this.retry.maxBackoffMs);
-    this.abort.signal.addEventListener('abort', () => timer.cancel(), { once: true });
+    const signal = this.abort.signal;
+    const onAbort = (): void => timer.cancel();
+    const timer = this.opts.clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      this.enqueue(key);
+    }, this.retry.maxBackoffMs);
+    signal.addEventListener('abort', onAbort, { once: true });
   }
 
   private async runStep(step: WriteStep, signal: AbortSignal): Promise<StepResult> {
