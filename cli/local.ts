@@ -33,6 +33,8 @@ export interface LocalIo {
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** Period of the timer that keeps the process alive until Ctrl-C when there is no --duration. */
+const KEEP_ALIVE_MS = 60 * 60 * 1000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Quiet by default: the table or the JSON lines are the output; logs go to stderr. */
 const DEFAULT_LOG_LEVEL = 'warn';
@@ -65,8 +67,12 @@ function waitForEnd(options: LocalOptions, io: LocalIo): { ended: Promise<string
   // stays for the process's life: the final render may fail the same way after cleanup.
   const output = io.stdout as Partial<Pick<NodeJS.WriteStream, 'on'>>;
   output.on?.('error', () => finish('stdout closed'));
+  // A referenced timer either way: the probe engine's timers are unref'd (they must not keep an agent
+  // alive), so without one `okg-sq local` would exit as soon as it started.
   const timer =
-    options.durationSeconds === undefined ? undefined : setTimeout(() => finish('duration'), options.durationSeconds * 1000);
+    options.durationSeconds === undefined
+      ? setInterval(() => {}, KEEP_ALIVE_MS)
+      : setTimeout(() => finish('duration'), options.durationSeconds * 1000);
   const handlers = STOP_SIGNALS.map((signal) => {
     const handler = (): void => finish(signal);
     io.signals.once(signal, handler);
@@ -75,7 +81,7 @@ function waitForEnd(options: LocalOptions, io: LocalIo): { ended: Promise<string
   return {
     ended,
     cleanup: () => {
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       for (const [signal, handler] of handlers) io.signals.removeListener(signal, handler);
     },
   };

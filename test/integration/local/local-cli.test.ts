@@ -9,13 +9,15 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../unit/local/repo-root.js';
-import { CliRun, healthyCondition, type CliEvent, type GameServerJson } from './cli-run.js';
+import { BUILT_CLI, CliRun, healthyCondition, type CliEvent, type GameServerJson } from './cli-run.js';
 
 const run = promisify(execFile);
 const root = repoRoot(import.meta.url);
 const example = (name: string, file: string) => join(root, 'examples', name, file);
 /** Long enough never to end a test by itself; the tests stop the CLI with SIGTERM. */
 const RUN_UNTIL_STOPPED = ['--duration', '300'];
+/** No --duration at all: runs until a signal, as users run it. */
+const RUN_FOREVER: string[] = [];
 
 async function withRunDir(fn: (env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'okgsq-local-'));
@@ -40,7 +42,7 @@ test('minecraft: a killed gate process makes the GameServer GateMaintaining, a k
   await withRunDir(async (env) => {
     const ctl = (...args: string[]) => run('/bin/sh', [example('minecraft', 'ctl.sh'), ...args], { env });
     await ctl('start', 'minecraft-0', 'minecraft-1', 'minecraft-2');
-    const cli = new CliRun(['local', example('minecraft', 'gameserverset.yaml'), '--replicas', '3', '--output', 'json', ...RUN_UNTIL_STOPPED], { cwd: root, env });
+    const cli = new CliRun(['local', example('minecraft', 'gameserverset.yaml'), '--replicas', '3', '--output', 'json', ...RUN_FOREVER], { cwd: root, env });
     try {
       // Everything running: each probe exits 1 (state false) and the `state: false` action sets None.
       for (const name of ['minecraft-0', 'minecraft-1', 'minecraft-2']) {
@@ -194,5 +196,23 @@ test('bad input: a clear message naming the file or flag, exit 2 for usage and 1
     r = await cli(join(dir, 'invalid.yaml'));
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /invalid\.yaml:1: error: spec\.serviceQualities\[0\]/);
+  });
+});
+
+test('minecraft demo.sh: starts the fake servers, runs okg-sq local, and stops them when it ends', async () => {
+  await withRunDir(async (env) => {
+    const cliCommand = `${process.execPath} ${BUILT_CLI}`;
+    const { stdout } = await run('/bin/sh', [example('minecraft', 'demo.sh'), '--output', 'json', '--duration', '4'], {
+      env: { ...env, OKGSQ: cliCommand },
+    });
+    const final = JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as Extract<CliEvent, { event: 'final' }>;
+    assert.equal(final.event, 'final');
+    assert.deepEqual(
+      final.gameServers.map((gs) => [gs.metadata.name, opsState(gs), healthyCondition(gs, 'healthy')?.status]),
+      [['minecraft-0', 'None', 'False'], ['minecraft-1', 'None', 'False'], ['minecraft-2', 'None', 'False']],
+      'all processes were up while it ran',
+    );
+    const { stdout: status } = await run('/bin/sh', [example('minecraft', 'ctl.sh'), 'status'], { env });
+    assert.deepEqual(status.trim().split('\n').filter((l) => l.includes('running')), [], 'nothing left running');
   });
 });
