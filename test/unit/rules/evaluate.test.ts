@@ -200,6 +200,17 @@ describe('decide: statuses and results', () => {
     assert.equal(d.statusChanged, true);
   });
 
+  it('reads the last of duplicate previous conditions, as OKG’s map does', () => {
+    const prev: ServiceQualityCondition[] = [
+      { name: 'healthy', status: 'False', result: 'down', lastProbeTime: EARLIER },
+      { name: 'healthy', status: 'True', result: '', lastProbeTime: PROBED },
+    ];
+    const d = decide({ qualities: [quality([setsNone])], podConditions: [podCondition('True', '')], gameServer: gameServer(prev, { opsState: 'Kill' }), now: NOW });
+    assert.equal(d.trace[0]!.fired, false);
+    assert.equal(d.gameServerPatch, null);
+    assert.equal(d.statusChanged, true, 'the duplicate is dropped from the status');
+  });
+
   it('keeps the set’s order and drops conditions of qualities no longer in the set', () => {
     const qs = [quality([], false, 'b'), quality([], false, 'a')];
     const d = decide({ qualities: qs, podConditions: [], gameServer: gameServer([{ name: 'a' }, { name: 'gone' }]), now: NOW });
