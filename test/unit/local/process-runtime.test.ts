@@ -125,3 +125,9 @@ test('aborting the signal stops a running probe at once', async () => {
   assert.ok(err instanceof ProbeRunError);
   assert.ok(Date.now() - started < 3_000);
 });
+
+test('a probe killed by a signal is a failed run with the shell-style status 128+n', async () => {
+  const out = await runtime.execSync(target, ['sh', '-c', 'echo partial; kill -TERM $$'], opts());
+  assert.equal(out.exitCode, 128 + 15);
+  assert.equal(text(out.stdout), 'partial\n');
+});
