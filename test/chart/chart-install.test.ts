@@ -3,9 +3,6 @@
 // calls), everything outside it is denied, pods/exec follows decider.remoteExec.enabled, TLS survives
 // an upgrade, and the real decider program runs with that token until it is leader and synced.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import {
   ApiException,
@@ -19,50 +16,16 @@ import {
   PolicyV1Api,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
-import { testbedEnv } from '../testbed/env.js';
-import { freePort } from '../testbed/free-port.js';
-import { httpGet } from '../testbed/https-get.js';
 import { adminKubeConfig, createNamespace } from '../testbed/kube.js';
-import { ManagedProcess } from '../testbed/managed-process.js';
 import { waitFor } from '../testbed/wait-for.js';
-import { chartFiles } from './chart-files.js';
+import { DECIDER_SA, helmInstall, helmUninstall, releaseManifest, serviceAccountToken, startChartDecider, tokenKubeConfig } from './bed-release.js';
 import { DECIDER_PERMISSIONS, DENIED_PERMISSIONS, REMOTE_EXEC_PERMISSIONS, permissionKey, type Permission } from './expected-rbac.js';
-import { helm, parseManifests, type KubeObject } from './helm.js';
 
-const RELEASE = 'okg-sq';
-const DECIDER_SA = 'okg-sq-decider';
-const TOKEN_SECONDS = 600;
-const DECIDER_READY_TIMEOUT_MS = 60_000;
-/** The decider compiled by the same build as this test (dist/ under npm test). */
-const DECIDER_MAIN = fileURLToPath(new URL('../../decider/main.js', import.meta.url));
-
-const env = testbedEnv();
 const admin = adminKubeConfig();
 
 function expectStatus(err: unknown, code: number): void {
   assert.ok(err instanceof ApiException, `expected an API error ${code}, got ${String(err)}`);
   assert.equal(err.code, code);
-}
-
-/** A client config that authenticates with a bearer token only, against the bed's API server. */
-function tokenKubeConfig(token: string): KubeConfig {
-  const cluster = admin.getCurrentCluster();
-  assert.ok(cluster);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ ...cluster, name: 'bed' }],
-    users: [{ name: 'decider', token }],
-    contexts: [{ name: 'decider', cluster: 'bed', user: 'decider' }],
-    currentContext: 'decider',
-  });
-  return kc;
-}
-
-async function serviceAccountToken(namespace: string, name: string): Promise<string> {
-  const core = admin.makeApiClient(CoreV1Api);
-  const res = await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: TOKEN_SECONDS } } });
-  assert.ok(res.status?.token);
-  return res.status.token;
 }
 
 async function allowed(kc: KubeConfig, p: Permission, namespace: string | undefined, name?: string): Promise<boolean> {
@@ -84,15 +47,6 @@ async function allowed(kc: KubeConfig, p: Permission, namespace: string | undefi
   return review.status?.allowed === true;
 }
 
-async function helmInstall(releaseNamespace: string, args: readonly string[] = []): Promise<void> {
-  await helm(['upgrade', '--install', RELEASE, chartFiles.chartDir(), '--namespace', releaseNamespace, ...args], { kubeconfig: env.kubeconfig });
-}
-
-async function manifest(releaseNamespace: string): Promise<KubeObject[]> {
-  const { stdout } = await helm(['get', 'manifest', RELEASE, '--namespace', releaseNamespace], { kubeconfig: env.kubeconfig });
-  return parseManifests(stdout);
-}
-
 describe('helm install into the test bed (all namespaces)', () => {
   let releaseNs: string;
   let gamesNs: string;
@@ -106,7 +60,7 @@ describe('helm install into the test bed (all namespaces)', () => {
   });
 
   after(async () => {
-    if (releaseNs) await helm(['uninstall', RELEASE, '--namespace', releaseNs], { kubeconfig: env.kubeconfig }).catch(() => undefined);
+    if (releaseNs) await helmUninstall(releaseNs).catch(() => undefined);
   });
 
   it('creates the release objects', async () => {
@@ -174,45 +128,18 @@ describe('helm install into the test bed (all namespaces)', () => {
     await waitFor(() => allowed(decider, execCreate, gamesNs), { timeoutMs: 10_000, what: 'pods/exec create allowed' });
     for (const p of REMOTE_EXEC_PERMISSIONS) assert.equal(await allowed(decider, p, gamesNs), true, permissionKey(p));
     assert.deepEqual((await core.readNamespacedSecret({ name: 'okg-sq-grpc-tls', namespace: releaseNs })).data, before, 'upgrade keeps the CA and certificate');
-    const deployment = (await manifest(releaseNs)).find((o) => o.kind === 'Deployment')!;
+    const deployment = (await releaseManifest(releaseNs)).find((o) => o.kind === 'Deployment')!;
     assert.equal(deployment.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'OKGSQ_REMOTE_EXEC').value, 'true');
     await helmInstall(releaseNs, ['--reuse-values', '--set', 'decider.remoteExec.enabled=false']);
     await waitFor(async () => !(await allowed(decider, execCreate, gamesNs)), { timeoutMs: 10_000, what: 'pods/exec create denied again' });
   });
 
   it('runs the real decider with the chart ServiceAccount token and settings until it is leader and synced', async () => {
-    const objects = await manifest(releaseNs);
-    const container = objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0] as { env: { name: string; value?: string }[] };
-    const secret = (await admin.makeApiClient(CoreV1Api).readNamespacedSecret({ name: 'okg-sq-grpc-tls', namespace: releaseNs })).data!;
-    const dir = mkdtempSync(join(env.workDir, 'chart-decider-'));
-    writeFileSync(join(dir, 'tls.crt'), Buffer.from(secret['tls.crt']!, 'base64'));
-    writeFileSync(join(dir, 'tls.key'), Buffer.from(secret['tls.key']!, 'base64'));
-    const kubeconfigFile = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfigFile, tokenKubeConfig(await serviceAccountToken(releaseNs, DECIDER_SA)).exportConfig());
-    const httpPort = await freePort();
-    const grpcPort = await freePort();
-    // The chart's env as is, except what the kubelet would provide (downward API, mounted files, ports).
-    const chartEnv = Object.fromEntries(container.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-    const processEnv: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      ...chartEnv,
-      POD_NAME: 'okg-sq-decider-test-0',
-      POD_NAMESPACE: releaseNs,
-      OKGSQ_TLS_CERT_FILE: join(dir, 'tls.crt'),
-      OKGSQ_TLS_KEY_FILE: join(dir, 'tls.key'),
-      OKGSQ_HTTP_PORT: String(httpPort),
-      OKGSQ_GRPC_PORT: String(grpcPort),
-      KUBECONFIG: kubeconfigFile,
-    };
-    const decider = new ManagedProcess('decider', process.execPath, [DECIDER_MAIN], { logFile: join(dir, 'decider.log'), env: processEnv });
+    const decider = await startChartDecider(releaseNs);
     try {
-      await waitFor(async () => {
-        decider.assertRunning();
-        return (await httpGet(`http://127.0.0.1:${httpPort}/readyz`)).status === 200;
-      }, { timeoutMs: DECIDER_READY_TIMEOUT_MS, intervalMs: 200, what: 'decider /readyz with the chart ServiceAccount token' });
-      const lease = await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: chartEnv.OKGSQ_LEASE_NAME!, namespace: releaseNs });
+      const lease = await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: decider.env.OKGSQ_LEASE_NAME!, namespace: releaseNs });
       assert.equal(lease.spec?.holderIdentity, 'okg-sq-decider-test-0');
-      assert.doesNotMatch(decider.logTail(), /forbidden|"code":403|\b403\b/i, 'no permission errors in the decider log');
+      assert.doesNotMatch(decider.process.logTail(), /forbidden|"code":403|\b403\b/i, 'no permission errors in the decider log');
     } finally {
       await decider.stop();
     }
@@ -234,7 +161,7 @@ describe('helm install limited to namespaces (decider.namespaces)', () => {
   });
 
   after(async () => {
-    if (releaseNs) await helm(['uninstall', RELEASE, '--namespace', releaseNs], { kubeconfig: env.kubeconfig }).catch(() => undefined);
+    if (releaseNs) await helmUninstall(releaseNs).catch(() => undefined);
   });
 
   it('allows the namespaced verbs in the served namespace only; cluster-wide ones stay cluster-wide', async () => {
@@ -245,11 +172,16 @@ describe('helm install limited to namespaces (decider.namespaces)', () => {
       if (p.scope === 'namespaced' && (await allowed(decider, p, otherNs))) wrong.push(`allowed in ${otherNs}: ${permissionKey(p)}`);
       if (p.scope === 'namespaced' && (await allowed(decider, { ...p, scope: 'cluster' }, undefined))) wrong.push(`allowed cluster-wide: ${permissionKey(p)}`);
     }
+    // The agents' identity check reads agent pods in the release namespace, and only that there.
+    const getPod = DECIDER_PERMISSIONS.find((p) => permissionKey(p) === 'get core/pods')!;
+    if (!(await allowed(decider, getPod, releaseNs))) wrong.push(`denied in ${releaseNs}: get core/pods (agent pods)`);
+    const listPods = DECIDER_PERMISSIONS.find((p) => permissionKey(p) === 'list core/pods')!;
+    if (await allowed(decider, listPods, releaseNs)) wrong.push(`allowed in ${releaseNs}: list core/pods`);
     assert.deepEqual(wrong, []);
   });
 
   it('helm uninstall removes the cluster-scoped objects', async () => {
-    await helm(['uninstall', RELEASE, '--namespace', releaseNs], { kubeconfig: env.kubeconfig });
+    await helmUninstall(releaseNs);
     const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     await assert.rejects(rbac.readClusterRole({ name: `okg-sq-decider-${releaseNs}` }), (err) => (expectStatus(err, 404), true));
     await assert.rejects(rbac.readNamespacedRole({ name: `okg-sq-decider-${releaseNs}`, namespace: gamesNs }), (err) => (expectStatus(err, 404), true));

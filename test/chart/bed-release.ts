@@ -1,0 +1,140 @@
+// Helpers for tests that install the chart into the test bed and run the real programs with the
+// settings it rendered, standing in for the kubelet (downward API, mounted files, ports).
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig, type V1BoundObjectReference } from '@kubernetes/client-node';
+import { testbedEnv } from '../testbed/env.js';
+import { freePort } from '../testbed/free-port.js';
+import { httpGet } from '../testbed/https-get.js';
+import { adminKubeConfig } from '../testbed/kube.js';
+import { ManagedProcess } from '../testbed/managed-process.js';
+import { waitFor } from '../testbed/wait-for.js';
+import { chartFiles } from './chart-files.js';
+import { helm, parseManifests, type KubeObject } from './helm.js';
+
+export const RELEASE = 'okg-sq';
+export const DECIDER_SA = 'okg-sq-decider';
+export const AGENT_SA = 'okg-sq-agent';
+export const TLS_SECRET = 'okg-sq-grpc-tls';
+const TOKEN_SECONDS = 600;
+const DECIDER_READY_TIMEOUT_MS = 60_000;
+
+/** The programs compiled by the same build as these tests (dist/ under npm test). */
+export const PROGRAMS = {
+  decider: fileURLToPath(new URL('../../decider/main.js', import.meta.url)),
+  agent: fileURLToPath(new URL('../../agent/main.js', import.meta.url)),
+} as const;
+
+export async function helmInstall(releaseNamespace: string, args: readonly string[] = []): Promise<void> {
+  await helm(['upgrade', '--install', RELEASE, chartFiles.chartDir(), '--namespace', releaseNamespace, ...args], { kubeconfig: testbedEnv().kubeconfig });
+}
+
+export async function helmUninstall(releaseNamespace: string): Promise<void> {
+  await helm(['uninstall', RELEASE, '--namespace', releaseNamespace], { kubeconfig: testbedEnv().kubeconfig });
+}
+
+export async function releaseManifest(releaseNamespace: string): Promise<KubeObject[]> {
+  const { stdout } = await helm(['get', 'manifest', RELEASE, '--namespace', releaseNamespace], { kubeconfig: testbedEnv().kubeconfig });
+  return parseManifests(stdout);
+}
+
+/** A client config that authenticates with a bearer token only, against the bed's API server. */
+export function tokenKubeConfig(token: string): KubeConfig {
+  const cluster = adminKubeConfig().getCurrentCluster();
+  assert.ok(cluster);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ ...cluster, name: 'bed' }],
+    users: [{ name: 'sa', token }],
+    contexts: [{ name: 'sa', cluster: 'bed', user: 'sa' }],
+    currentContext: 'sa',
+  });
+  return kc;
+}
+
+/** TokenRequest for a ServiceAccount, optionally with audiences and bound to a pod (like a projected token). */
+export async function serviceAccountToken(
+  namespace: string,
+  name: string,
+  opts: { audiences?: string[]; expirationSeconds?: number; boundPod?: { name: string; uid: string } } = {},
+): Promise<string> {
+  const core = adminKubeConfig().makeApiClient(CoreV1Api);
+  const boundObjectRef: V1BoundObjectReference | undefined = opts.boundPod ? { kind: 'Pod', apiVersion: 'v1', name: opts.boundPod.name, uid: opts.boundPod.uid } : undefined;
+  const res = await core.createNamespacedServiceAccountToken({
+    name,
+    namespace,
+    body: { spec: { audiences: opts.audiences ?? [], expirationSeconds: opts.expirationSeconds ?? TOKEN_SECONDS, ...(boundObjectRef ? { boundObjectRef } : {}) } },
+  });
+  assert.ok(res.status?.token);
+  return res.status.token;
+}
+
+type EnvVar = { name: string; value?: string };
+
+export function containerOf(objects: readonly KubeObject[], kind: 'Deployment' | 'DaemonSet'): { env: EnvVar[]; [k: string]: any } {
+  const o = objects.find((x) => x.kind === kind);
+  assert.ok(o, `the release has a ${kind}`);
+  return o.spec.template.spec.containers[0];
+}
+
+/** The literal env values the chart sets on a container (downward-API ones are the caller's). */
+export function chartEnv(objects: readonly KubeObject[], kind: 'Deployment' | 'DaemonSet'): Record<string, string> {
+  return Object.fromEntries(containerOf(objects, kind).env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+}
+
+export async function tlsSecret(namespace: string): Promise<Record<string, Buffer>> {
+  const secret = await adminKubeConfig().makeApiClient(CoreV1Api).readNamespacedSecret({ name: TLS_SECRET, namespace });
+  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+}
+
+export interface RunningDecider {
+  process: ManagedProcess;
+  httpPort: number;
+  grpcPort: number;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Starts dist/decider/main.js with the release's env, its TLS Secret and its ServiceAccount's token. */
+export async function startChartDecider(releaseNamespace: string, podName = 'okg-sq-decider-test-0'): Promise<RunningDecider> {
+  const env = testbedEnv();
+  const objects = await releaseManifest(releaseNamespace);
+  const tls = await tlsSecret(releaseNamespace);
+  const dir = mkdtempSync(join(env.workDir, 'chart-decider-'));
+  writeFileSync(join(dir, 'tls.crt'), tls['tls.crt']!);
+  writeFileSync(join(dir, 'tls.key'), tls['tls.key']!);
+  const kubeconfigFile = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfigFile, tokenKubeConfig(await serviceAccountToken(releaseNamespace, DECIDER_SA)).exportConfig());
+  const httpPort = await freePort();
+  const grpcPort = await freePort();
+  const deciderEnv = {
+    ...chartEnv(objects, 'Deployment'),
+    POD_NAME: podName,
+    POD_NAMESPACE: releaseNamespace,
+    OKGSQ_TLS_CERT_FILE: join(dir, 'tls.crt'),
+    OKGSQ_TLS_KEY_FILE: join(dir, 'tls.key'),
+    OKGSQ_HTTP_PORT: String(httpPort),
+    OKGSQ_GRPC_PORT: String(grpcPort),
+    KUBECONFIG: kubeconfigFile,
+  };
+  const proc = new ManagedProcess('decider', process.execPath, [PROGRAMS.decider], { logFile: join(dir, 'decider.log'), env: { PATH: process.env.PATH, ...deciderEnv } });
+  const running: RunningDecider = { process: proc, httpPort, grpcPort, env: deciderEnv, stop: () => proc.stop() };
+  try {
+    await waitFor(async () => {
+      proc.assertRunning();
+      return (await httpGet(`http://127.0.0.1:${httpPort}/readyz`)).status === 200;
+    }, { timeoutMs: DECIDER_READY_TIMEOUT_MS, intervalMs: 200, what: 'decider /readyz with the chart ServiceAccount token' });
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return running;
+}
+
+/** One sample value of a metric in Prometheus text format, or undefined. */
+export function metricValue(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
