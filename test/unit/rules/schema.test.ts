@@ -238,6 +238,14 @@ describe('parseServiceQualities', () => {
     assert.deepEqual(problems.filter((p) => p.code === 'Shadowed'), []);
   });
 
+  it('does not count a later priority template as a sure overwrite (it may fail to render and leave the field)', () => {
+    const problems = problemsOf([exec({ serviceQualityAction: [
+      { state: true, deletionPriority: 5 },
+      { state: true, deletionPriority: '{{.Result}}' },
+    ] })]);
+    assert.deepEqual(problems.filter((p) => p.code === 'Shadowed'), []);
+  });
+
   it('accepts the results grpc probes do report', () => {
     const problems = problemsOf([exec({ exec: undefined, grpc: { port: 9000 }, serviceQualityAction: [
       { state: false, result: 'NOT_SERVING', opsState: 'Maintaining' },
