@@ -1,11 +1,13 @@
 // PURE: OKG's syncServiceQualities (kruise-game pkg/controllers/gameserver/gameserver_manager.go) and the
 // minimal GameServer patch built after it. Given the set's qualities, the pod's conditions, the GameServer
 // and `now`, it returns the new status.serviceQualitiesConditions and the spec/labels/annotations patch.
-// One deliberate difference: OKG accepts an action's `containers` but ignores it; okg-sq applies them,
-// merged by container name.
+// Deliberate differences: OKG accepts an action's `containers` but ignores it, okg-sq applies them,
+// merged by container name; a label value rendered from the result that Kubernetes would refuse is left
+// out with a warning (OKG sends it, and the API server refuses the whole patch, opsState included).
 import { stripOkgSeparators } from '../../common/probe-result.js';
 import type { GameServerContainer, IntOrString, ServiceQuality, ServiceQualityAction } from '../../common/service-quality.js';
 import { kubeTime, kubeTimeMs } from './kube-time.js';
+import { isLabelValue } from './kube-names.js';
 import { conditionType } from './pod-conditions.js';
 import { isTemplate, parsePriorityTemplate, renderTemplate } from './template.js';
 import type { GameServerPatch, GameServerView, KubeTime, PodCondition, ServiceQualityCondition } from './types.js';
@@ -29,7 +31,11 @@ export interface AppliedAction {
 export interface DecisionWarning {
   readonly quality: string;
   readonly actionIndex: number;
-  readonly reason: 'InvalidUpdatePriority' | 'InvalidDeletionPriority';
+  /**
+   * OKG's two Warning reasons for priority templates, plus okg-sq's own: a label value rendered from the
+   * result that Kubernetes would refuse (OKG sends it, and the API server refuses the whole patch).
+   */
+  readonly reason: 'InvalidUpdatePriority' | 'InvalidDeletionPriority' | 'InvalidLabelValue';
   readonly message: string;
 }
 
@@ -137,7 +143,12 @@ function applyAction(action: ServiceQualityAction, result: string, spec: Working
   }
   if (action.networkDisabled !== undefined && action.networkDisabled !== null) spec.networkDisabled = action.networkDisabled;
   if (action.containers && action.containers.length > 0) spec.containers = mergeContainers(spec.containers, action.containers);
-  if (action.labels && Object.keys(action.labels).length > 0) Object.assign(spec.labels, renderMap(action.labels, result));
+  if (action.labels && Object.keys(action.labels).length > 0) {
+    for (const [k, v] of Object.entries(renderMap(action.labels, result))) {
+      if (isLabelValue(v)) spec.labels[k] = v;
+      else warnings.push({ ...where, reason: 'InvalidLabelValue', message: `label ${k}: rendered value ${JSON.stringify(v.slice(0, 80))} is not a valid label value; the label is left alone` });
+    }
+  }
   if (action.annotations && Object.keys(action.annotations).length > 0) Object.assign(spec.annotations, renderMap(action.annotations, result));
   return opsState;
 }

@@ -11,6 +11,7 @@ import type {
   ServiceQualityAction,
 } from '../../common/service-quality.js';
 import { withOkgDefaults } from '../../common/thresholds.js';
+import { isLabelValue, MAX_LABEL_VALUE, qualifiedNameError } from './kube-names.js';
 import { conditionType } from './pod-conditions.js';
 import { checkTemplate, goAtoiToInt32, isTemplate, probeTemplateExecution } from './template.js';
 
@@ -55,8 +56,6 @@ export type ProblemCode = (typeof PROBLEM_CODES)[number];
 export const MAX_PROBLEMS_PER_OBJECT = 100;
 /** How much of a user's value is quoted back in a message. */
 const MAX_QUOTED_CHARS = 60;
-const MAX_NAME_PART = 63;
-const MAX_PREFIX = 253;
 const MAX_PORT = 65535;
 const MAX_PORT_NAME = 15;
 
@@ -112,26 +111,6 @@ class Problems {
     }
     return this.list;
   }
-}
-
-const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
-/** Kubernetes' IsQualifiedName: [prefix/]name; undefined when valid, else why not. */
-export function qualifiedNameError(key: string): string | undefined {
-  const parts = key.split('/');
-  if (parts.length > 2) return 'a qualified name has at most one "/"';
-  const name = parts[parts.length - 1]!;
-  if (parts.length === 2) {
-    const prefix = parts[0]!;
-    if (prefix.length === 0) return 'the prefix before "/" must not be empty';
-    if (prefix.length > MAX_PREFIX || !DNS1123_SUBDOMAIN.test(prefix)) return 'the prefix must be a DNS subdomain (lowercase)';
-  }
-  if (name.length === 0) return 'the name part must not be empty';
-  if (name.length > MAX_NAME_PART) return `the name part must be at most ${MAX_NAME_PART} characters`;
-  if (!QUALIFIED_NAME_PART.test(name)) return 'the name part must start and end with [A-Za-z0-9] and contain only [-A-Za-z0-9_.]';
-  return undefined;
 }
 
 /** Kubernetes' IsValidPortName (IANA_SVC_NAME). */
@@ -360,8 +339,8 @@ function parseStringMap(ctx: Ctx, path: string, raw: unknown, isLabels: boolean,
       continue;
     }
     if (!checkTemplateField(ctx, kp, v, result)) ok = false;
-    else if (isLabels && !isTemplate(v) && (v.length > MAX_NAME_PART || !LABEL_VALUE.test(v))) {
-      ctx.p.add('error', 'InvalidLabelValue', kp, `${quote(v)} is not a valid label value (at most ${MAX_NAME_PART} characters, [-A-Za-z0-9_.], alphanumeric at both ends)`);
+    else if (isLabels && !isTemplate(v) && !isLabelValue(v)) {
+      ctx.p.add('error', 'InvalidLabelValue', kp, `${quote(v)} is not a valid label value (at most ${MAX_LABEL_VALUE} characters, [-A-Za-z0-9_.], alphanumeric at both ends)`);
       ok = false;
     }
     out[k] = v;

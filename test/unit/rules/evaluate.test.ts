@@ -151,6 +151,14 @@ describe('decide: actions', () => {
     });
   });
 
+  it('a label value rendered from the result that Kubernetes would refuse is left out with a warning (okg-sq)', () => {
+    const q = quality([{ state: true, opsState: 'Allocated', labels: { players: '{{.Result}}', ok: 'yes' } }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', '42 players')], gameServer: gameServer(), now: NOW });
+    assert.deepEqual(d.gameServerPatch, { spec: { opsState: 'Allocated' }, metadata: { labels: { ok: 'yes' } } });
+    assert.deepEqual(d.warnings.map((w) => [w.reason, w.actionIndex]), [['InvalidLabelValue', 0]]);
+    assert.match(d.warnings[0]!.message, /players/);
+  });
+
   it('a priority template that does not render to an integer is a warning and leaves the field alone', () => {
     const q = quality([{ state: true, deletionPriority: '{{.Result}}', updatePriority: '{{.Result}}', opsState: 'Allocated' }]);
     const d = decide({ qualities: [q], podConditions: [podCondition('True', 'abc')], gameServer: gameServer(undefined, { deletionPriority: 1 }), now: NOW });
