@@ -1,0 +1,280 @@
+// Agent footprint (SPEC P6): CPU per 100 probes/s and RSS with 1,000 registered probes, measured in this
+// process with the shared ProbeEngine (slot scheduler, thresholds, counters) and the agent's
+// CriExecRuntime bookkeeping. Runtime: a fake ExecRuntime (answers at once: the runtime's own exec
+// cost is excluded by construction), and, when the test bed's containerd is up (OKGSQ_TB_CONTAINERD_SOCKET),
+// real exec probes through CRI ExecSync into busybox containers (containerd's and runc's CPU is theirs,
+// not counted here). A third run puts a fake CRI runtime (a grpc-js RuntimeService answering ExecSync at
+// once) in a child process, so the agent's whole CRI path (grpc-js over the unix socket, the container
+// index) is measured at the full probe rate without runc's cost.
+//   node dist/bench/agent-probes.js [--seconds 20] [--probes 1000] [--period 10]
+//   (under the bed for the containerd row: node dist/test/testbed/cli.js run -- node dist/bench/agent-probes.js …)
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { RuntimeServiceService, type ExecSyncRequest, type ExecSyncResponse, type ListContainersResponse } from '../proto/gen/cri/runtime/v1/api.js';
+import { CriClient } from '../agent/cri/cri-client.js';
+import { criAddress } from '../agent/cri/cri-endpoint.js';
+import { CriExecRuntime } from '../agent/cri/cri-exec-runtime.js';
+import { ProbeEngine } from '../common/probe/probe-engine.js';
+import type { ExecOutput, ExecRuntime, ProbeTarget } from '../common/probe/types.js';
+
+interface Args {
+  seconds: number;
+  probes: number;
+  period: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { seconds: 20, probes: 1000, period: 10 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]?.replace(/^--/, '') as keyof Args;
+    const value = Number(argv[i + 1]);
+    if (!(name in args) || !Number.isFinite(value) || value <= 0) throw new Error(`bad argument ${argv[i]} ${argv[i + 1]}`);
+    args[name] = value;
+  }
+  return args;
+}
+
+const STDOUT = new TextEncoder().encode('gate\n');
+
+/** Answers every exec at once with "gate", like a runtime that costs nothing. */
+class InstantRuntime implements ExecRuntime {
+  execs = 0;
+  async execSync(): Promise<ExecOutput> {
+    this.execs++;
+    return { exitCode: 0, stdout: STDOUT, stderr: new Uint8Array() };
+  }
+  async containerStartedAtMs(): Promise<number | undefined> {
+    return Date.now() - 60_000;
+  }
+}
+
+function targets(count: number, period: number, pod: (i: number) => { uid: string; name: string; namespace: string; container: string }): ProbeTarget[] {
+  return Array.from({ length: count }, (_, i) => {
+    const p = pod(i);
+    return {
+      key: { podUid: p.uid, quality: `q${i}` },
+      namespace: p.namespace,
+      podName: p.name,
+      gameServerSet: 'bench',
+      containerName: p.container,
+      podIp: '127.0.0.1',
+      handler: { kind: 'exec', command: ['/probe.sh'] },
+      timing: { initialDelaySeconds: 0, timeoutSeconds: 5, periodSeconds: period, successThreshold: 1, failureThreshold: 3 },
+      containerStartedAtMs: 0,
+    } satisfies ProbeTarget;
+  });
+}
+
+interface Figures {
+  runtime: string;
+  registeredProbes: number;
+  probesPerSecond: number;
+  cpuPercentOfOneCore: number;
+  cpuPercentPer100ProbesPerSecond: number;
+  rssMiB: number;
+  heapUsedMiB: number;
+  runsCounted: number;
+}
+
+async function measure(runtimeName: string, exec: ExecRuntime, list: ProbeTarget[], seconds: number, period: number): Promise<Figures> {
+  let runs = 0;
+  const engine = new ProbeEngine({ exec, onOutcome: () => {}, onRun: () => void runs++, maxConcurrentExecs: 16 });
+  engine.replaceAll(list);
+  engine.start();
+  // Warm-up: two periods, so every key has run and the first runs' backlog (channel connect, first
+  // container listing) is not counted in the window.
+  await new Promise((r) => setTimeout(r, 2 * period * 1000 + 500));
+  engine.takeCounters();
+  runs = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  // The reporter takes counters every few seconds; do the same so that cost is included.
+  const counters = setInterval(() => engine.takeCounters(), 5_000);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  clearInterval(counters);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const mem = process.memoryUsage();
+  await engine.stop();
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const rate = runs / wall;
+  const cpuPercent = (cpuSeconds / wall) * 100;
+  return {
+    runtime: runtimeName,
+    registeredProbes: list.length,
+    probesPerSecond: Math.round(rate * 10) / 10,
+    cpuPercentOfOneCore: Math.round(cpuPercent * 100) / 100,
+    cpuPercentPer100ProbesPerSecond: Math.round((cpuPercent / (rate / 100)) * 100) / 100,
+    rssMiB: Math.round((mem.rss / 2 ** 20) * 10) / 10,
+    heapUsedMiB: Math.round((mem.heapUsed / 2 ** 20) * 10) / 10,
+    runsCounted: runs,
+  };
+}
+
+async function withContainerd(socket: string, seconds: number): Promise<Figures | undefined> {
+  // Imported lazily: only this mode needs the bed's FakeKubelet.
+  const { FakeKubelet } = await import('../test/testbed/fake-kubelet.js');
+  const kubelet = new FakeKubelet({ socket, nodeName: 'bench-node' });
+  const namespace = `bench-${randomUUID().slice(0, 8)}`;
+  const pods: Awaited<ReturnType<typeof kubelet.runPod>>[] = [];
+  const containerCount = 10;
+  const probesPerContainer = 2;
+  const period = 1;
+  try {
+    for (let i = 0; i < containerCount; i++) {
+      pods.push(
+        await kubelet.runPod({
+          namespace,
+          name: `game-${i}`,
+          inApiserver: false,
+          containers: [{ name: 'game', command: ['sh', '-c', 'printf "#!/bin/sh\\necho gate\\n" > /probe.sh && chmod +x /probe.sh && exec sleep 100000'] }],
+        }),
+      );
+    }
+    const cri = new CriClient(criAddress(socket));
+    const runtime = new CriExecRuntime(cri);
+    const list = targets(containerCount * probesPerContainer, period, (i) => {
+      const pod = pods[i % containerCount]!;
+      return { uid: pod.uid, name: pod.name, namespace, container: 'game' };
+    });
+    const figures = await measure('containerd (real CRI ExecSync)', runtime, list, seconds, period);
+    runtime.stop();
+    cri.close();
+    return figures;
+  } finally {
+    for (const pod of pods) await kubelet.removePod(pod).catch(() => {});
+    await kubelet.close();
+  }
+}
+
+const FAKE_CRI_FLAG = '--serve-fake-cri';
+const FAKE_CRI_PODS = 500;
+const FAKE_CRI_CONTAINER = 'game';
+
+/** Child-process mode: a CRI RuntimeService on a unix socket whose containers answer every exec at once. */
+async function serveFakeCri(socket: string): Promise<void> {
+  const containers: ListContainersResponse['containers'] = Array.from({ length: FAKE_CRI_PODS }, (_, i) => ({
+    id: `c${i}`,
+    podSandboxId: `s${i}`,
+    metadata: { name: FAKE_CRI_CONTAINER, attempt: 0 },
+    image: undefined,
+    imageRef: '',
+    state: 1,
+    createdAt: 0,
+    labels: { 'io.kubernetes.pod.uid': `pod-${i}`, 'io.kubernetes.container.name': FAKE_CRI_CONTAINER },
+    annotations: {},
+  }));
+  const stdout = Buffer.from('gate\n');
+  const impl: UntypedServiceImplementation = {
+    version: (_call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) =>
+      cb(null, { version: '0.1.0', runtimeName: 'fake', runtimeVersion: '0', runtimeApiVersion: 'v1' }),
+    listContainers: (_call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<ListContainersResponse>) => cb(null, { containers }),
+    execSync: (_call: ServerUnaryCall<ExecSyncRequest, ExecSyncResponse>, cb: sendUnaryData<ExecSyncResponse>) =>
+      cb(null, { stdout, stderr: Buffer.alloc(0), exitCode: 0 }),
+  };
+  const server = new Server();
+  server.addService(RuntimeServiceService, impl);
+  await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+  process.stdout.write('ready\n');
+  process.on('SIGTERM', () => server.forceShutdown());
+}
+
+async function withFakeCri(args: Args): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'okgsq-bench-cri-'));
+  const socket = join(dir, 'cri.sock');
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), FAKE_CRI_FLAG, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`fake CRI exited with ${code}`)));
+    });
+    const cri = new CriClient(criAddress(socket));
+    const runtime = new CriExecRuntime(cri);
+    const list = targets(args.probes, args.period, (i) => {
+      const pod = i % FAKE_CRI_PODS;
+      return { uid: `pod-${pod}`, name: `game-${pod}`, namespace: 'bench', container: FAKE_CRI_CONTAINER };
+    });
+    const figures = await measure('fake CRI server (grpc-js over unix socket)', runtime, list, args.seconds, args.period);
+    runtime.stop();
+    cri.close();
+    return figures;
+  } finally {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Mode = 'fake' | 'fake-cri' | 'containerd';
+/** V8 flags for the measured processes, e.g. AGENT_BENCH_NODE_FLAGS=--max-semi-space-size=2 (RSS vs CPU). */
+const NODE_FLAGS = (process.env.AGENT_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+const MODE_FLAG = '--mode';
+
+/** One mode in this process (RSS is per process, so each mode gets a fresh one). */
+async function runMode(mode: Mode, args: Args): Promise<Figures | undefined> {
+  switch (mode) {
+    case 'fake':
+      return measure(
+        'fake (instant ExecRuntime)',
+        new InstantRuntime(),
+        targets(args.probes, args.period, (i) => ({ uid: `pod-${Math.floor(i / 2)}`, name: `game-${Math.floor(i / 2)}`, namespace: 'bench', container: 'game' })),
+        args.seconds,
+        args.period,
+      );
+    case 'fake-cri':
+      return withFakeCri(args);
+    case 'containerd': {
+      const socket = process.env.OKGSQ_TB_CONTAINERD_SOCKET;
+      return socket ? withContainerd(socket, args.seconds) : undefined;
+    }
+  }
+}
+
+function runChild(mode: Mode, argv: string[]): Promise<Figures | undefined> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_FLAGS, fileURLToPath(import.meta.url), MODE_FLAG, mode, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench mode ${mode} exited with ${code}`));
+      const line = out.trim();
+      resolve(line ? (JSON.parse(line) as Figures) : undefined);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === FAKE_CRI_FLAG) return serveFakeCri(process.argv[3]!);
+  if (process.argv[2] === MODE_FLAG) {
+    const mode = process.argv[3] as Mode;
+    const figures = await runMode(mode, parseArgs(process.argv.slice(4)));
+    if (figures) process.stdout.write(`${JSON.stringify(figures)}\n`);
+    return;
+  }
+  const argv = process.argv.slice(2);
+  parseArgs(argv);
+  const results: Figures[] = [];
+  for (const mode of ['fake', 'fake-cri', 'containerd'] as const) {
+    if (mode === 'containerd' && !process.env.OKGSQ_TB_CONTAINERD_SOCKET) {
+      process.stderr.write('agent-probes: OKGSQ_TB_CONTAINERD_SOCKET not set: real containerd run skipped (run under the test bed for it)\n');
+      continue;
+    }
+    const figures = await runChild(mode, argv);
+    if (figures) results.push(figures);
+  }
+  process.stdout.write(`${JSON.stringify({ bench: 'agent-probes', node: process.version, nodeFlags: NODE_FLAGS, results }, null, 2)}\n\n`);
+  const rows = results.map((r) => [r.runtime, r.registeredProbes, r.probesPerSecond, r.cpuPercentOfOneCore, r.cpuPercentPer100ProbesPerSecond, r.rssMiB]);
+  const head = ['runtime', 'probes', 'probes/s', 'cpu % (1 core)', 'cpu % per 100 probes/s', 'RSS MiB'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells: (string | number)[]): string => cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
+  process.stdout.write(`${line(head)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`agent-probes: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
