@@ -138,3 +138,59 @@ export function metricValue(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
+
+/** The agent pod the kubelet would run on `node` (its token is bound to it, as the projected volume's is). */
+export async function createAgentPod(namespace: string, node: string): Promise<{ name: string; uid: string }> {
+  const core = adminKubeConfig().makeApiClient(CoreV1Api);
+  const pod = await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name: `okg-sq-agent-${node}`, labels: { 'app.kubernetes.io/component': 'agent' } },
+      spec: { nodeName: node, serviceAccountName: AGENT_SA, automountServiceAccountToken: false, containers: [{ name: 'agent', image: 'okg-sq-agent:test' }] },
+    },
+  });
+  return { name: pod.metadata!.name!, uid: pod.metadata!.uid! };
+}
+
+/** The projected token source of the agent DaemonSet (audience, expirationSeconds, path). */
+export function agentTokenProjection(objects: readonly KubeObject[]): { audience: string; expirationSeconds: number; path: string } {
+  const ds = objects.find((o) => o.kind === 'DaemonSet');
+  assert.ok(ds, 'the release has the agent DaemonSet');
+  return (ds.spec.template.spec.volumes as any[]).find((v) => v.projected).projected.sources[0].serviceAccountToken;
+}
+
+/**
+ * Starts dist/agent/main.js on `node` as the DaemonSet would: the chart's env, the CA of its TLS Secret
+ * and a pod-bound token (audience: the projected volume's unless overridden). The Service's DNS name does
+ * not resolve in the bed, so it dials 127.0.0.1; TLS still checks the chart's OKGSQ_TLS_SERVER_NAME.
+ */
+export async function startChartAgent(
+  releaseNamespace: string,
+  objects: readonly KubeObject[],
+  decider: RunningDecider,
+  node: string,
+  opts: { audience?: string } = {},
+): Promise<ManagedProcess> {
+  const env = testbedEnv();
+  const projection = agentTokenProjection(objects);
+  const pod = await createAgentPod(releaseNamespace, node);
+  const dir = mkdtempSync(join(env.workDir, `chart-agent-${node}-`));
+  const token = await serviceAccountToken(releaseNamespace, AGENT_SA, { audiences: [opts.audience ?? projection.audience], expirationSeconds: projection.expirationSeconds, boundPod: pod });
+  writeFileSync(join(dir, 'token'), token);
+  writeFileSync(join(dir, 'ca.crt'), (await tlsSecret(releaseNamespace))['ca.crt']!);
+  const agentEnv = {
+    ...chartEnv(objects, 'DaemonSet'),
+    OKGSQ_NODE_NAME: node,
+    OKGSQ_DECIDER_ADDRESS: `127.0.0.1:${decider.grpcPort}`,
+    OKGSQ_TLS_CA_FILE: join(dir, 'ca.crt'),
+    OKGSQ_TOKEN_FILE: join(dir, 'token'),
+    OKGSQ_CRI_ENDPOINT: `unix://${env.containerdSocket}`,
+    OKGSQ_HTTP_PORT: String(await freePort()),
+  };
+  return new ManagedProcess(`agent-${node}`, process.execPath, [PROGRAMS.agent], { logFile: join(dir, 'agent.log'), env: { PATH: process.env.PATH, ...agentEnv } });
+}
+
+export async function deciderMetric(decider: RunningDecider, name: string): Promise<number | undefined> {
+  const res = await httpGet(`http://127.0.0.1:${decider.httpPort}/metrics`);
+  return metricValue(res.body, name);
+}
