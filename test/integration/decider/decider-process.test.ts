@@ -1,0 +1,66 @@
+// The decider as the chart runs it: `node dist/decider/main.js` configured by environment variables.
+// It becomes ready (leader + synced), serves /metrics, and on SIGTERM fails readiness, releases the
+// lease and exits 0. A bad option exits 2 naming the variable.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { adminKubeConfig, createNamespace } from '../../testbed/kube.js';
+import { testbedEnv } from '../../testbed/env.js';
+import { freePort } from '../../testbed/free-port.js';
+import { repoRoot } from '../../testbed/repo-root.js';
+import { waitFor } from '../../testbed/wait-for.js';
+import { KubeClient } from '../../../decider/kube/kube-client.js';
+import { must } from './kit.js';
+
+const main = join(repoRoot(import.meta.url), process.env.OKGSQ_DIST_DIR ?? 'dist', 'decider', 'main.js');
+
+test('ready as leader, metrics served, SIGTERM releases the lease and exits 0', async () => {
+  const kubeConfig = adminKubeConfig();
+  const admin = new KubeClient(kubeConfig);
+  const ns = await createNamespace('dkube-proc', kubeConfig);
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  let log = '';
+  const child = spawn(process.execPath, [main], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      KUBECONFIG: testbedEnv().kubeconfig,
+      POD_NAME: 'decider-proc-0',
+      POD_NAMESPACE: ns,
+      OKGSQ_NAMESPACES: ns,
+      OKGSQ_HTTP_PORT: String(httpPort),
+      OKGSQ_GRPC_PORT: String(grpcPort),
+      OKGSQ_INSECURE_GRPC: 'true',
+      OKGSQ_LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (c: Buffer) => (log += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, { timeoutMs: 20_000, what: '/readyz 200' });
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    assert.match(metrics, /^okgsq_leader 1$/m);
+    assert.equal((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status, 200);
+    const lease = await must(admin, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/okg-sq-decider`);
+    assert.equal(lease.spec.holderIdentity, 'decider-proc-0');
+    assert.equal(lease.spec.leaseDurationSeconds, 15);
+    assert.match(log, /"msg":"became leader"/);
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, log.slice(-2000));
+    const released = await must(admin, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/okg-sq-decider`);
+    assert.ok(!released.spec.holderIdentity, 'the lease is released for the next replica');
+    assert.match(log, /"msg":"decider stopped"/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    admin.close();
+  }
+});
+
+test('a bad option exits 2 and names the variable and value', () => {
+  const res = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', POD_NAME: 'x', POD_NAMESPACE: 'y', OKGSQ_INSECURE_GRPC: 'true', OKGSQ_KUBE_BURST: 'lots' }, encoding: 'utf8' });
+  assert.equal(res.status, 2);
+  assert.match(res.stderr, /OKGSQ_KUBE_BURST="lots"/);
+});
