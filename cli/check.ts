@@ -7,7 +7,8 @@ import { kindOf, readYamlDocuments } from './yaml-documents.js';
 
 export const CHECK_USAGE = `Usage: okg-sq check [--output text|json] <file.yaml>…
 
-Checks the serviceQualities of every GameServerSet in the files (multi-document YAML or JSON).
+Checks the serviceQualities of every GameServerSet in the files (multi-document YAML or JSON;
+the items of a kind: List too, as \`kubectl get gss -o yaml\` prints them).
 Prints one line per problem: file:document: severity: path: message [code].
 Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error or unreadable input.
 `;
@@ -18,6 +19,13 @@ export interface CheckedProblem extends Problem {
   /** The line of the field (or its nearest parent) in the file, when known. */
   readonly line?: number;
   readonly gameServerSet: string;
+}
+
+/** The objects of a document: itself, or the items of a `kind: List` (as `kubectl get -o yaml` prints). */
+function objectsOf(value: unknown): { value: unknown; prefix: string }[] {
+  const items = kindOf(value) === 'List' ? (value as { items?: unknown }).items : undefined;
+  if (!Array.isArray(items)) return [{ value, prefix: '' }];
+  return items.map((item, i) => ({ value: item, prefix: `items[${i}].` }));
 }
 
 export async function runCheck(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -52,16 +60,19 @@ export async function runCheck(argv: readonly string[], io: CliIo = processIo): 
     }
     for (const doc of docs) {
       if (doc.value === null || doc.value === undefined) continue; // an empty document (e.g. a trailing ---)
-      const kind = kindOf(doc.value);
-      if (kind !== 'GameServerSet') {
-        io.stderr.write(`${file}:${doc.index}: note: kind ${kind ?? '(none)'} is not a GameServerSet; skipped\n`);
-        continue;
-      }
-      sets++;
-      const name = gssName(doc.value);
-      for (const p of parseServiceQualities(doc.value).problems) {
-        const line = doc.lineOf(p.path);
-        problems.push({ file, document: doc.index, ...(line !== undefined ? { line } : {}), gameServerSet: name, ...p });
+      for (const { value, prefix } of objectsOf(doc.value)) {
+        const kind = kindOf(value);
+        if (kind !== 'GameServerSet') {
+          io.stderr.write(`${file}:${doc.index}: note: ${prefix}kind ${kind ?? '(none)'} is not a GameServerSet; skipped\n`);
+          continue;
+        }
+        sets++;
+        const name = gssName(value);
+        for (const p of parseServiceQualities(value).problems) {
+          const path = prefix + p.path;
+          const line = doc.lineOf(path);
+          problems.push({ file, document: doc.index, ...(line !== undefined ? { line } : {}), gameServerSet: name, ...p, path });
+        }
       }
     }
   }

@@ -92,6 +92,26 @@ describe('okg-sq check', () => {
     assert.match(bad.stderr, /Usage: okg-sq check/);
   });
 
+  it('checks the items of a kind: List, as kubectl get -o yaml prints them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'okgsq-check-'));
+    try {
+      const file = join(dir, 'list.json');
+      const gss = (host: string) => ({
+        apiVersion: 'game.kruise.io/v1alpha1',
+        kind: 'GameServerSet',
+        metadata: { name: `set-${host || 'ok'}` },
+        spec: { gameServerTemplate: { spec: { containers: [{ name: 'game' }] } }, serviceQualities: [{ name: 'h', containerName: 'game', tcpSocket: { port: 80, ...(host ? { host } : {}) } }] },
+      });
+      await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [gss(''), gss('10.0.0.1')] }));
+      const r = await runCli(['check', file]);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /list\.json:1: error: items\[1\]\.spec\.serviceQualities\[0\]\.tcpSocket\.host: .*\[HostRefused\]/);
+      assert.match(r.stderr, /2 GameServerSets, 1 error/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 1 when no GameServerSet is found', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'okgsq-check-'));
     try {
