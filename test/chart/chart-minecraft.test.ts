@@ -12,7 +12,9 @@ import { testbedEnv } from '../testbed/env.js';
 import { FakeKubelet, type RunningPod } from '../testbed/fake-kubelet.js';
 import { adminKubeConfig, createNamespace } from '../testbed/kube.js';
 import type { ManagedProcess } from '../testbed/managed-process.js';
+import { startPrometheus, type RunningPrometheus } from '../testbed/prometheus.js';
 import { waitFor } from '../testbed/wait-for.js';
+import { dashboardQueries } from './dashboard-queries.js';
 import { helmInstall, helmUninstall, releaseManifest, startChartAgent, startChartDecider, type RunningDecider } from './bed-release.js';
 
 const GROUP = { group: 'game.kruise.io', version: 'v1alpha1' } as const;
@@ -21,6 +23,7 @@ const OWNER_LABEL = 'game.kruise.io/owner-gss';
 const PROBE = 'for r in gate data; do [ -f /run/mc/$r.pid ] || { echo $r; exit 0; }; done; exit 1';
 const GAME_MAIN = 'mkdir -p /run/mc; for r in gate data; do sleep 2147483647 >/dev/null 2>&1 & echo $! > /run/mc/$r.pid; done; while :; do wait; sleep 1; done';
 const SCENARIO_STEP_TIMEOUT_MS = 30_000;
+const DASHBOARD_DATA_TIMEOUT_MS = 30_000;
 
 describe('helm install, then the minecraft scenario', () => {
   const env = testbedEnv();
@@ -34,6 +37,7 @@ describe('helm install, then the minecraft scenario', () => {
   let gamesNs = '';
   let decider: RunningDecider | undefined;
   let agent: ManagedProcess | undefined;
+  let prom: RunningPrometheus | undefined;
 
   before(async () => {
     releaseNs = await createNamespace('okgsq-chart-mc');
@@ -82,10 +86,13 @@ describe('helm install, then the minecraft scenario', () => {
       pods.push(await kubelet.runPod({ namespace: gamesNs, name, labels: { [OWNER_LABEL]: 'minecraft' }, containers: [{ name: 'minecraft', command: ['/bin/sh', '-c', GAME_MAIN] }] }));
     }
     decider = await startChartDecider(releaseNs);
+    // Scrapes the decider through the whole scenario, for the dashboard check at the end.
+    prom = await startPrometheus({ targets: [`127.0.0.1:${decider.httpPort}`], scrapeIntervalSeconds: 1 });
     agent = await startChartAgent(releaseNs, await releaseManifest(releaseNs), decider, nodeName);
   });
 
   after(async () => {
+    await prom?.stop();
     await agent?.stop();
     await decider?.stop();
     await kubelet.close();
@@ -147,5 +154,24 @@ describe('helm install, then the minecraft scenario', () => {
     await execIn(pods[0]!, 'sleep 2147483647 >/dev/null 2>&1 & echo $! > /run/mc/gate.pid');
     await execIn(pods[1]!, 'sleep 2147483647 >/dev/null 2>&1 & echo $! > /run/mc/data.pid');
     await expectOpsStates(['None', 'None', 'None'], 'all None');
+  });
+
+  it('every Grafana dashboard panel returns data from Prometheus scraping this decider', async () => {
+    const panels = new Map<string, string[]>();
+    for (const q of dashboardQueries({ rateInterval: '1m' })) panels.set(q.panel, [...(panels.get(q.panel) ?? []), q.expr]);
+    let empty: string[] = [];
+    try {
+      await waitFor(async () => {
+        empty = [];
+        for (const [panel, exprs] of panels) {
+          let samples = 0;
+          for (const expr of exprs) samples += (await prom!.query(expr)).length;
+          if (samples === 0) empty.push(`${panel}: ${exprs.join(' | ')}`);
+        }
+        return empty.length === 0;
+      }, { timeoutMs: DASHBOARD_DATA_TIMEOUT_MS, intervalMs: 1000, what: 'data in every dashboard panel' });
+    } catch (err) {
+      throw new Error(`panels without data:\n${empty.join('\n')}`, { cause: err });
+    }
   });
 });
