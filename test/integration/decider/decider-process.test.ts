@@ -59,6 +59,46 @@ test('ready as leader, metrics served, SIGTERM releases the lease and exits 0', 
   }
 });
 
+test('a crashed leader (SIGKILL, lease not released) is replaced within the lease duration + one retry', async () => {
+  const kubeConfig = adminKubeConfig();
+  const admin = new KubeClient(kubeConfig);
+  const ns = await createNamespace('dkube-crash', kubeConfig);
+  const start = async (name: string) => {
+    const httpPort = await freePort();
+    const child = spawn(process.execPath, [main], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        KUBECONFIG: testbedEnv().kubeconfig,
+        POD_NAME: name,
+        POD_NAMESPACE: ns,
+        OKGSQ_NAMESPACES: ns,
+        OKGSQ_HTTP_PORT: String(httpPort),
+        OKGSQ_GRPC_PORT: String(await freePort()),
+        OKGSQ_INSECURE_GRPC: 'true',
+        OKGSQ_LEASE_DURATION_SECONDS: '4',
+      },
+      stdio: 'ignore',
+    });
+    const ready = async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200;
+    return { child, ready };
+  };
+  const a = await start('decider-a');
+  const b = await start('decider-b');
+  try {
+    await waitFor(async () => (await a.ready()) || (await b.ready()), { timeoutMs: 20_000, what: 'a leader' });
+    const [leader, standby] = (await a.ready()) ? [a, b] : [b, a];
+    assert.equal(await standby.ready(), false, 'exactly one replica is ready');
+    const killedAt = Date.now();
+    leader.child.kill('SIGKILL');
+    await waitFor(() => standby.ready(), { timeoutMs: 15_000, intervalMs: 100, what: 'the standby takes over' });
+    const failoverMs = Date.now() - killedAt;
+    assert.ok(failoverMs <= 4_000 + 2_000 + 1_500, `failover took ${failoverMs} ms`);
+  } finally {
+    for (const c of [a.child, b.child]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    admin.close();
+  }
+});
+
 test('a bad option exits 2 and names the variable and value', () => {
   const res = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', POD_NAME: 'x', POD_NAMESPACE: 'y', OKGSQ_INSECURE_GRPC: 'true', OKGSQ_KUBE_BURST: 'lots' }, encoding: 'utf8' });
   assert.equal(res.status, 2);
