@@ -49,6 +49,7 @@ export class ProbeWorker {
   #thresholds: Thresholds;
   #lastPublished: Outcome | undefined;
   #delayPassed = false;
+  #runtimeStartedAt: number | undefined;
   #generation = 0;
   #inFlight: AbortController | undefined;
   readonly #addedAtMs: number;
@@ -100,8 +101,18 @@ export class ProbeWorker {
   async probeOnce(): Promise<StepResult> {
     const target = this.#target;
     const generation = this.#generation;
+    const fromRuntime = await this.#runtimeStartedAtMs(target);
+    if (fromRuntime !== undefined) {
+      // The container restarted (the runtime reports a new start): like the kubelet, count the
+      // thresholds afresh and wait for the initial delay again. The last published outcome stands.
+      if (this.#runtimeStartedAt !== undefined && fromRuntime !== this.#runtimeStartedAt) {
+        this.#thresholds = new Thresholds(target.timing);
+        this.#delayPassed = false;
+      }
+      this.#runtimeStartedAt = fromRuntime;
+    }
     if (!this.#delayPassed) {
-      const startedAt = await this.#containerStartedAtMs(target);
+      const startedAt = fromRuntime ?? (target.containerStartedAtMs > 0 ? target.containerStartedAtMs : this.#addedAtMs);
       if (!initialDelayPassed(startedAt, this.#deps.clock.now(), target.timing.initialDelaySeconds)) return { kind: 'delayed' };
       this.#delayPassed = true;
     }
@@ -145,16 +156,14 @@ export class ProbeWorker {
     return { kind: 'ran', run, published };
   }
 
-  async #containerStartedAtMs(target: ProbeTarget): Promise<number> {
-    let fromRuntime: number | undefined;
+  /** The container's start as the runtime reports it (free in steady state: adapters cache it per container). */
+  async #runtimeStartedAtMs(target: ProbeTarget): Promise<number | undefined> {
     try {
-      fromRuntime = await this.#deps.exec?.containerStartedAtMs?.(execTargetOf(target));
+      const v = await this.#deps.exec?.containerStartedAtMs?.(execTargetOf(target));
+      return v !== undefined && v > 0 ? v : undefined;
     } catch {
-      fromRuntime = undefined; // the runtime does not know: fall back to the plan, then to when we saw it
+      return undefined; // the runtime does not know: fall back to the plan, then to when we saw it
     }
-    if (fromRuntime && fromRuntime > 0) return fromRuntime;
-    if (target.containerStartedAtMs > 0) return target.containerStartedAtMs;
-    return this.#addedAtMs;
   }
 
   async #run(target: ProbeTarget, controller: AbortController): Promise<{ result: RunnerResult; startedAtMs: number }> {

@@ -90,6 +90,21 @@ describe('ProbeEngine', () => {
     await engine.stop();
   });
 
+  it('waits for the initial delay again after the container restarts', async () => {
+    const { clock, exec, engine } = harness();
+    exec.startedAt.set('p1/main', clock.now() - 60_000);
+    engine.upsert([target('p1', 'q', { timing: { initialDelaySeconds: 5 } })]);
+    engine.start();
+    await clock.advance(2_100);
+    assert.equal(exec.calls.length, 3);
+    exec.startedAt.set('p1/main', clock.now()); // restarted just now
+    await clock.advance(4_000);
+    assert.equal(exec.calls.length, 3, 'no exec during the new container initial delay');
+    await clock.advance(2_000);
+    assert.ok(exec.calls.length >= 4);
+    await engine.stop();
+  });
+
   it('falls back to the plan, then to when the key was added, for the initial delay', async () => {
     const { clock, exec, engine } = harness();
     engine.upsert([
