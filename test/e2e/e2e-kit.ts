@@ -22,12 +22,17 @@ export class E2eBed {
   readonly admin = new KubeClient(this.kubeConfig);
   readonly cri = new CriClient(this.env.containerdSocket);
   readonly nodeName = `e2e-${randomBytes(3).toString('hex')}`;
-  readonly kubelet = new FakeKubelet({ socket: this.env.containerdSocket, nodeName: this.nodeName, kubeConfig: this.kubeConfig });
+  readonly kubelet: FakeKubelet;
   ns = '';
   d: { decider: Decider; api: CountingApi } | undefined;
   agent: ChildProcess | undefined;
   agentLog = '';
   private tokenFile = '';
+
+  /** `nodeLabels`: the FakeKubelet node's labels (e.g. type=virtual-kubelet for a node without agent). */
+  constructor(opts: { nodeLabels?: Record<string, string> } = {}) {
+    this.kubelet = new FakeKubelet({ socket: this.env.containerdSocket, nodeName: this.nodeName, kubeConfig: this.kubeConfig, ...(opts.nodeLabels ? { nodeLabels: opts.nodeLabels } : {}) });
+  }
 
   /** Namespace + the agent's ServiceAccount, Pod and token. Create the workload next, then start(). */
   async prepare(prefix: string): Promise<void> {
@@ -45,10 +50,11 @@ export class E2eBed {
     writeFileSync(this.tokenFile, review.status.token);
   }
 
-  /** The decider (in this process, real TokenReview auth) and the agent (a child process). */
-  async start(): Promise<void> {
-    this.d = await startTestDecider(this.kubeConfig, testOptions(this.ns, `decider-${this.ns}`, { OKGSQ_AGENT_NAMESPACE: this.ns }), true);
+  /** The decider (in this process, real TokenReview auth) and, unless `agent: false`, the agent (a child process). */
+  async start(opts: { agent?: boolean; deciderEnv?: Record<string, string> } = {}): Promise<void> {
+    this.d = await startTestDecider(this.kubeConfig, testOptions(this.ns, `decider-${this.ns}`, { OKGSQ_AGENT_NAMESPACE: this.ns, ...opts.deciderEnv }), true);
     await waitFor(() => this.d!.decider.ready(), { timeoutMs: 20_000, what: 'decider ready' });
+    if (opts.agent === false) return;
     this.agent = spawn(process.execPath, [join(repoRoot(import.meta.url), process.env.OKGSQ_DIST_DIR ?? 'dist', 'agent', 'main.js')], {
       env: {
         ...process.env,
