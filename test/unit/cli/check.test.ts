@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -66,6 +66,16 @@ describe('okg-sq check', () => {
     );
     const label = out.problems.find((p) => p.code === 'InvalidLabelKey');
     assert.equal(label?.line, lines.findIndex((l) => l.includes('"bad key!": x')) + 1);
+  });
+
+  it('passes every shipped example', async () => {
+    const examples = (await readdir(repoPath('examples'), { withFileTypes: true })).filter((d) => d.isDirectory());
+    assert.ok(examples.length > 0);
+    for (const dir of examples) {
+      const file = repoPath('examples', dir.name, 'gameserverset.yaml');
+      const r = await runCli(['check', file]);
+      assert.equal(r.code, 0, `${file}:\n${r.stdout}${r.stderr}`);
+    }
   });
 
   it('exits 0 with warnings only', async () => {
