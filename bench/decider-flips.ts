@@ -122,9 +122,17 @@ async function main(): Promise<void> {
     decider.pipeline.accept('bench-node', [o]);
   };
 
+  const rss = process.memoryUsage().rss / 2 ** 20;
+  process.stdout.write(`footprint after sync: RSS ${rss.toFixed(0)} MB (decider + bench in one process)\n`);
+  const flips = Math.round(RATE * SECONDS);
+  if (flips === 0 && WAVE === 0) {
+    await decider.stop();
+    admin.close();
+    return;
+  }
+
   // Steady flips.
   let before = await apiserverWrites(admin);
-  const flips = Math.round(RATE * SECONDS);
   const steadyStart = Date.now();
   for (let i = 0; i < flips; i++) {
     const due = steadyStart + (i * 1000) / RATE;

@@ -73,7 +73,9 @@ type StepResult = 'ok' | 'gone' | 'conflict' | 'failed' | 'stopped';
 export class WriteBatcher {
   /** key → when it first became dirty since it was last written (for flip-to-patch latency). */
   private readonly dirty = new Map<string, number>();
-  private readonly ready: string[] = [];
+  /** FIFO of keys to write: `ready[readyHead…]` (a head index, since Array.shift is O(n) on long waves). */
+  private ready: string[] = [];
+  private readyHead = 0;
   private readonly readySet = new Set<string>();
   private readonly processing = new Set<string>();
   private flushTimer: { cancel(): void } | undefined;
@@ -106,7 +108,8 @@ export class WriteBatcher {
     this.flushTimer = undefined;
     this.dirty.clear();
     this.firstDirtyAt.clear();
-    this.ready.length = 0;
+    this.ready = [];
+    this.readyHead = 0;
     this.readySet.clear();
     this.reportDepth();
   }
@@ -132,11 +135,11 @@ export class WriteBatcher {
   }
 
   get depth(): number {
-    return this.dirty.size + this.ready.length;
+    return this.dirty.size + this.ready.length - this.readyHead;
   }
 
   private isIdle(): boolean {
-    return this.dirty.size === 0 && this.ready.length === 0 && this.processing.size === 0;
+    return this.dirty.size === 0 && this.ready.length === this.readyHead && this.processing.size === 0;
   }
 
   private reportDepth(): void {
@@ -171,8 +174,12 @@ export class WriteBatcher {
   }
 
   private pump(): void {
-    while (this.active && this.processing.size < this.opts.concurrency && this.ready.length > 0) {
-      const key = this.ready.shift()!;
+    while (this.active && this.processing.size < this.opts.concurrency && this.readyHead < this.ready.length) {
+      const key = this.ready[this.readyHead++]!;
+      if (this.readyHead === this.ready.length) {
+        this.ready = [];
+        this.readyHead = 0;
+      }
       this.readySet.delete(key);
       this.processing.add(key);
       void this.process(key, this.abort.signal).finally(() => {
