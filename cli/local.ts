@@ -10,6 +10,7 @@ import { LOG } from '../common/log-fields.js';
 import { ProbeEngine } from '../common/probe/probe-engine.js';
 import type { PlanProblem } from '../decider/rules/plan.js';
 import { gssName, parseServiceQualities, podTemplateContainers, type Problem } from '../decider/rules/schema.js';
+import { containerEnv } from './local/container-env.js';
 import { decisionNotes } from './local/decision-notes.js';
 import { JsonRenderer } from './local/json-renderer.js';
 import { loadGameServerSet, type LoadedSet } from './local/load-game-server-set.js';
@@ -162,9 +163,14 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
 
   const pipeline = new LocalPipeline({ store, qualities });
   const told = new Set<string>();
+  const templateEnv = containerEnv(gss);
+  for (const [container, names] of templateEnv.skipped) {
+    renderer.note(`container ${container}: env ${names.join(', ')} not set for probes (valueFrom needs a cluster)`);
+  }
   const runtime = new ProcessRuntime({
     cwd: workdir,
     env: io.env,
+    containerEnv: templateEnv,
     // Once per distinct reason: every replica hits the same missing binary every period.
     onCannotRun: (message) => {
       if (told.has(message)) return;

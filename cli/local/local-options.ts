@@ -41,8 +41,10 @@ applies the set's actions exactly as OKG does, showing the GameServers as they c
 
 Probes:
   exec     the command runs as a process (argv as written, no shell) in --workdir, with the
-           environment of okg-sq plus POD_NAME=<set>-<i> and POD_NAMESPACE=default; exit code 0
-           is state true, anything else false; stdout is the result either way.
+           environment of okg-sq, the container's env from the pod template (values, and the
+           downward API's metadata.name/namespace/uid and status.podIP), POD_NAME=<set>-<i> and
+           POD_NAMESPACE=default; exit code 0 is state true, anything else false; stdout is the
+           result either way. A timeout kills the probe and every process it started.
   httpGet, tcpSocket, grpc
            go to 127.0.0.1 and the probe's port (named ports resolved from the pod template's
            container ports); every replica probes the same address.

@@ -1,6 +1,7 @@
 // The ExecRuntime of `okg-sq local`: a quality's exec probe runs as a process on this machine,
 // the way the agent runs it in a container through the CRI. argv as given (never a shell of ours),
-// cwd = the user's work dir, env POD_NAME / POD_NAMESPACE on top of the user's environment.
+// cwd = the user's work dir; env = the user's environment, then the container's (from the pod
+// template), then POD_NAME / POD_NAMESPACE.
 import { execa } from 'execa';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -18,6 +19,8 @@ export interface ProcessRuntimeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Cap on stdout and stderr each; the rest is read and discarded so the process never blocks. */
   readonly maxOutputBytes?: number;
+  /** The pod template's variables for the target's container (they win over `env`). */
+  readonly containerEnv?: (target: ExecTarget) => Record<string, string>;
   /** Told why a command could not start (missing binary, bad cwd): the outcome only says exec_failed. */
   readonly onCannotRun?: (message: string) => void;
 }
@@ -50,6 +53,7 @@ export class ProcessRuntime implements ExecRuntime {
   readonly #env: NodeJS.ProcessEnv;
   readonly #maxOutputBytes: number;
   readonly #onCannotRun: (message: string) => void;
+  readonly #containerEnv: (target: ExecTarget) => Record<string, string>;
   /** Process groups still running, killed by close() so no probe outlives `okg-sq local`. */
   readonly #running = new Set<number>();
 
@@ -58,6 +62,7 @@ export class ProcessRuntime implements ExecRuntime {
     this.#env = options.env ?? process.env;
     this.#maxOutputBytes = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
     this.#onCannotRun = options.onCannotRun ?? (() => {});
+    this.#containerEnv = options.containerEnv ?? (() => ({}));
   }
 
   async execSync(
@@ -74,7 +79,7 @@ export class ProcessRuntime implements ExecRuntime {
     }
     const child = execa(file, args, {
       cwd: this.#cwd,
-      env: { ...this.#env, POD_NAME: target.podName, POD_NAMESPACE: target.namespace },
+      env: { ...this.#env, ...this.#containerEnv(target), POD_NAME: target.podName, POD_NAMESPACE: target.namespace },
       extendEnv: false,
       stdin: 'ignore',
       buffer: false,

@@ -131,3 +131,13 @@ test('a probe killed by a signal is a failed run with the shell-style status 128
   assert.equal(out.exitCode, 128 + 15);
   assert.equal(text(out.stdout), 'partial\n');
 });
+
+test("the container's env from the pod template is set, over the user's; POD_NAME always wins", async () => {
+  const rt = new ProcessRuntime({
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH, GAME_MODE: 'user', KEEP: 'kept' },
+    containerEnv: (t) => ({ GAME_MODE: `template-${t.containerName}`, POD_NAME: 'template' }),
+  });
+  const out = await rt.execSync(target, ['sh', '-c', 'echo "$GAME_MODE $KEEP $POD_NAME"'], opts());
+  assert.equal(text(out.stdout), 'template-minecraft kept minecraft-1\n');
+});
