@@ -399,3 +399,23 @@ describe('decide: the scenarios of OKG’s own syncServiceQualities tests', () =
     });
   }
 });
+
+describe('decide: purity', () => {
+  function deepFreeze<T>(value: T): T {
+    if (typeof value === 'object' && value !== null) {
+      for (const v of Object.values(value)) deepFreeze(v);
+      Object.freeze(value);
+    }
+    return value;
+  }
+
+  it('never mutates its inputs (they are informer cache objects)', () => {
+    const q = quality([{ state: true, opsState: 'None', labels: { a: '{{.Result}}' }, annotations: { b: 'x' }, containers: [{ name: 'game', image: 'g:2' }] }]);
+    const gs = gameServer([{ name: 'healthy', status: 'False' }], { containers: [{ name: 'game', image: 'g:1' }] }, { keep: 'k' });
+    const input = deepFreeze({ qualities: [q], podConditions: [podCondition('True', 'r')], gameServer: gs, now: NOW });
+    const d = decide(input); // strict-mode ESM: writing to a frozen object would throw
+    assert.notEqual(d.gameServerPatch, null);
+    assert.deepEqual(gs.metadata.labels, { keep: 'k' });
+    assert.deepEqual(applyGameServerPatch(gs, d.gameServerPatch).metadata.labels, { keep: 'k', a: 'r' });
+  });
+});
