@@ -10,6 +10,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { CriClient } from '../testbed/cri-client.js';
 import { testbedEnv } from '../testbed/env.js';
 import { FakeKubelet, type RunningPod } from '../testbed/fake-kubelet.js';
+import { httpGet } from '../testbed/https-get.js';
 import { adminKubeConfig, createNamespace } from '../testbed/kube.js';
 import type { ManagedProcess } from '../testbed/managed-process.js';
 import { startPrometheus, type RunningPrometheus } from '../testbed/prometheus.js';
@@ -154,6 +155,17 @@ describe('helm install, then the minecraft scenario', () => {
     await execIn(pods[0]!, 'sleep 2147483647 >/dev/null 2>&1 & echo $! > /run/mc/gate.pid');
     await execIn(pods[1]!, 'sleep 2147483647 >/dev/null 2>&1 & echo $! > /run/mc/data.pid');
     await expectOpsStates(['None', 'None', 'None'], 'all None');
+  });
+
+  it('wrote everything with the chart RBAC: pod conditions, GameServers, status, Events; no 403', async () => {
+    const text = (await httpGet(`http://127.0.0.1:${decider!.httpPort}/metrics`)).body;
+    const writes = text.split('\n').filter((l) => l.startsWith('okgsq_kube_writes_total{'));
+    const ok = (resource: string, verb: string) => writes.some((l) => l.includes(`resource="${resource}"`) && l.includes(`verb="${verb}"`) && /code="2\d\d"/.test(l));
+    assert.ok(writes.length > 0, 'the decider counts its writes');
+    assert.deepEqual(writes.filter((l) => /code="40[13]"/.test(l)), [], 'no write refused by authentication or RBAC');
+    assert.ok(writes.some((l) => /code="2\d\d"/.test(l) && /resource="(pods|pods\/status)"/.test(l)), `pod condition written: ${writes.join('; ')}`);
+    assert.ok(writes.some((l) => /code="2\d\d"/.test(l) && /resource="gameservers(\/status)?"/.test(l)), `GameServer written: ${writes.join('; ')}`);
+    assert.ok(ok('events', 'create'), `an Event created: ${writes.join('; ')}`);
   });
 
   it('every Grafana dashboard panel returns data from Prometheus scraping this decider', async () => {
