@@ -12,7 +12,7 @@ export const MAX_NOTES_SHOWN = 5;
 export interface TableRendererOptions {
   readonly out: RenderOutput;
   readonly qualities: readonly string[];
-  /** The timestamp of each printed table when not on a terminal; default: the wall clock. */
+  /** Time of the tables (timestamp, or the "updated" footer on a terminal) and notes; default: the wall clock. */
   readonly now?: () => Date;
   /** Defers a redraw so a burst of changes prints one table; default setImmediate. */
   readonly defer?: (fn: () => void) => { cancel(): void };
