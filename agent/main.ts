@@ -1,8 +1,6 @@
 // The agent's entry point: the only place real dependencies are wired (CRI socket, decider stream,
 // HTTP server, pino root logger). SIGTERM: stop probing, end the stream, close the server, exit.
 import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
-import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { OkgSqError } from '../common/errors.js';
 import { LOG } from '../common/log-fields.js';
@@ -13,18 +11,9 @@ import { CriExecRuntime } from './cri/cri-exec-runtime.js';
 import { startHttpServer } from './http-server.js';
 import { AgentMetrics } from './metrics.js';
 import { agentOptions, type AgentOptions } from './options.js';
+import { channelCredentials } from './report/channel-credentials.js';
 import { AgentReporter } from './report/reporter.js';
 import { AGENT_VERSION } from './version.js';
-
-function channelCredentials(options: AgentOptions): { creds: ChannelCredentials; channelOptions: Record<string, string> } {
-  if (options.tls === 'insecure') return { creds: credentials.createInsecure(), channelOptions: {} };
-  const ca = readFileSync(options.tls.caFile);
-  const name = options.tls.serverName;
-  return {
-    creds: credentials.createSsl(ca),
-    channelOptions: name ? { 'grpc.ssl_target_name_override': name, 'grpc.default_authority': name } : {},
-  };
-}
 
 async function main(): Promise<void> {
   let options: AgentOptions;
@@ -48,7 +37,7 @@ async function main(): Promise<void> {
     onOutcome: (outcome) => reporter?.offer(outcome),
     onRun: (run) => metrics.probeRun(run.outcome, run.errorKind, run.durationMs),
   });
-  const { creds, channelOptions } = channelCredentials(options);
+  const { creds, channelOptions } = channelCredentials(options.tls);
   reporter = new AgentReporter({
     nodeName: options.nodeName,
     address: options.deciderAddress,

@@ -1,5 +1,6 @@
 // A real grpc-js AgentService on 127.0.0.1 that records what agents send and answers with a plan:
 // the decider's side of the stream, reduced to what the reporter tests look at.
+import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { AgentServiceService, type AgentMessage, type DeciderMessage, type OutcomeBatch, type PlanUpdate } from '../../../proto/gen/okgsq/v1/agent.js';
 
@@ -18,7 +19,7 @@ export class AgentServiceStub {
   #server: Server | undefined;
   port = 0;
 
-  async start(port = 0): Promise<number> {
+  async start(port = 0, tls?: { certFile: string; keyFile: string }): Promise<number> {
     const server = new Server();
     server.addService(AgentServiceService, {
       connect: (stream: ServerDuplexStream<AgentMessage, DeciderMessage>) => {
@@ -39,7 +40,13 @@ export class AgentServiceStub {
       },
     });
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(
+        `127.0.0.1:${port}`,
+        tls
+          ? ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }], false)
+          : ServerCredentials.createInsecure(),
+        (err, p) => (err ? reject(err) : resolve(p)),
+      ),
     );
     this.#server = server;
     return this.port;

@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { credentials, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
+import { channelCredentials } from '../../../agent/report/channel-credentials.js';
 import { AgentReporter } from '../../../agent/report/reporter.js';
+import { selfSignedCert } from '../../unit/probe/self-signed-cert.js';
 import { ProbeEngine } from '../../../common/probe/probe-engine.js';
 import type { ProbeAssignment } from '../../../proto/gen/okgsq/v1/agent.js';
 import { waitFor } from '../../testbed/wait-for.js';
@@ -40,14 +42,16 @@ describe('AgentReporter against a real grpc-js AgentService', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function build(port: number, exec: FakeExecRuntime) {
+  function build(port: number, exec: FakeExecRuntime, tls: Parameters<typeof channelCredentials>[0] = 'insecure') {
+    const { creds, channelOptions } = channelCredentials(tls);
     const logger = pino({ level: 'silent' });
     let reporter: AgentReporter | undefined;
     const engine = new ProbeEngine({ exec, onOutcome: (o) => reporter?.offer(o), random: () => 0, slotMs: 20 });
     reporter = new AgentReporter({
       nodeName: 'node-a',
       address: `127.0.0.1:${port}`,
-      credentials: credentials.createInsecure(),
+      credentials: creds,
+      channelOptions,
       readToken: () => readFile(tokenFile, 'utf8'),
       runtimeInfo: async () => ({ name: 'fake', version: '1.0' }),
       agentVersion: 'test',
@@ -116,6 +120,32 @@ describe('AgentReporter against a real grpc-js AgentService', () => {
     } finally {
       await reporter.stop();
       await engine.stop();
+      stub.kill();
+    }
+  });
+
+  it('connects over TLS trusting only the configured CA, with a server name override', async () => {
+    const name = 'okg-sq-decider.okg-sq.svc';
+    const pki = selfSignedCert(dir, name);
+    const other = selfSignedCert(dir, 'someone-else');
+    const stub = new AgentServiceStub();
+    stub.plan = [{ full: true, upsert: [assignment('p1', 'gate')], remove: [], resyncIntervalSeconds: 0 }];
+    const port = await stub.start(0, pki);
+    // Trusting another CA: the handshake fails and nothing reaches the service.
+    const untrusted = build(port, new FakeExecRuntime(), { caFile: other.certFile, serverName: name });
+    untrusted.reporter.start();
+    const trusted = build(port, new FakeExecRuntime(), { caFile: pki.certFile, serverName: name });
+    trusted.engine.start();
+    trusted.reporter.start();
+    try {
+      const conn = await waitFor(() => stub.connections[0], { timeoutMs: 10_000, what: 'a TLS connection' });
+      await waitFor(() => stub.batches(conn).some((b) => b.outcomes.length > 0), { timeoutMs: 5_000, what: 'an outcome over TLS' });
+      assert.equal(stub.connections.length, 1, 'the agent trusting another CA never got through');
+      assert.equal(untrusted.reporter.connected, false);
+    } finally {
+      await untrusted.reporter.stop();
+      await trusted.reporter.stop();
+      await trusted.engine.stop();
       stub.kill();
     }
   });

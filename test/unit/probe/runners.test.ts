@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Server, ServerCredentials, status, type ServiceDefinition, type UntypedHandleCall } from '@grpc/grpc-js';
@@ -7,6 +11,7 @@ import { MAX_RESULT_BYTES } from '../../../common/probe-result.js';
 import { decodeHealthCheckResponse, encodeHealthCheckRequest, grpcRunner } from '../../../common/runners/grpc-runner.js';
 import { httpRunner, type HttpProbeSpec } from '../../../common/runners/http-runner.js';
 import { tcpRunner } from '../../../common/runners/tcp-runner.js';
+import { selfSignedCert } from './self-signed-cert.js';
 
 const opts = (timeoutMs = 2_000) => ({ timeoutMs, signal: new AbortController().signal });
 const get = (path: string, headers: HttpProbeSpec['headers'] = []): HttpProbeSpec => ({ path, port: httpPort, scheme: 'HTTP', headers });
@@ -119,6 +124,22 @@ describe('httpRunner', () => {
     assert.equal(r.state, true);
     assert.ok(!r.result.includes('|') && !r.result.includes('\n'));
     assert.ok(r.result.endsWith('A'));
+  });
+
+  it('HTTPS does not verify the certificate, like kubelet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'okgsq-https-'));
+    const { certFile, keyFile } = selfSignedCert(dir, 'game.example');
+    const server = createHttpsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (_req, res) => res.end('secure'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const r = await httpRunner('127.0.0.1', { path: '/', port, scheme: 'HTTPS', headers: [] }, opts());
+      assert.deepEqual([r.state, r.result], [true, 'secure']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('connection refused is its own error kind', async () => {
