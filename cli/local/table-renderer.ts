@@ -80,7 +80,15 @@ export class TableRenderer implements Renderer {
     const lines = formatTable(view.gameServers, (name) => view.pod(name), this.#qualities);
     if (this.#out.isTTY === true) {
       const width = this.#out.columns ?? 0;
-      const all = [...lines, ...this.#notes, `updated ${this.#now().toTimeString().slice(0, 8)}`];
+      const height = this.#out.rows ?? 0;
+      const footer = [...this.#notes, `updated ${this.#now().toTimeString().slice(0, 8)}`];
+      let table = lines;
+      // Taller than the screen: the cursor cannot move up past its top, so keep the table within it.
+      if (height > 0 && table.length + footer.length >= height) {
+        const keep = Math.max(2, height - footer.length - 2);
+        table = [...table.slice(0, keep), `… ${table.length - keep} more (--output json shows all)`];
+      }
+      const all = [...table, ...footer];
       // Lines cut to the terminal's width, so the next redraw moves up exactly as many lines.
       const fitted = width > 0 ? all.map((l) => ([...l].length > width ? [...l].slice(0, width).join('') : l)) : all;
       const prefix = this.#drawnLines > 0 ? redrawFrom(this.#drawnLines) : '';

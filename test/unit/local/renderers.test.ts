@@ -23,7 +23,7 @@ function fixture(): { store: MemoryStore; view: LocalView } {
 
 class Sink {
   text = '';
-  constructor(readonly isTTY = false, readonly columns?: number) {}
+  constructor(readonly isTTY = false, readonly columns?: number, readonly rows?: number) {}
   write(s: string): boolean {
     this.text += s;
     return true;
@@ -131,4 +131,18 @@ test('table notes: under the table on a terminal (latest few), a plain note line
   const plain = new Sink(false);
   new TableRenderer({ out: plain, qualities: ['healthy'] }).note('cannot run ./probe.sh');
   assert.equal(plain.text, 'note: cannot run ./probe.sh\n');
+});
+
+test('table on a short terminal: cut to fit the screen, saying how many rows are hidden', () => {
+  const store = new MemoryStore();
+  for (let i = 0; i < 30; i++) store.create(newGameServer('big', i, `gs-${i}`), { uid: `pod-${i}` });
+  const view: LocalView = { get gameServers() { return store.list(); }, pod: (n) => store.pod(n) };
+  const out = new Sink(true, 120, 10);
+  const renderer = new TableRenderer({ out, qualities: ['q'], defer: (fn) => (fn(), { cancel() {} }) });
+  renderer.changed(store.get('big-0')!, view);
+  const lines = out.text.trimEnd().split('\n');
+  assert.ok(lines.length < 10, `${lines.length} lines on a 10-row screen`);
+  assert.match(out.text, /^… 2\d more \(--output json shows all\)$/m);
+  renderer.changed(store.get('big-1')!, view);
+  assert.ok(out.text.slice(lines.join('\n').length + 1).startsWith(`\u001b[${lines.length}F`));
 });
