@@ -321,6 +321,16 @@ for (const scenario of scenarios) {
         assert.equal(metricsService.spec.publishNotReadyAddresses, true, 'the standby is scraped too');
         for (const [k, v] of Object.entries(values.metrics.serviceMonitor.labels ?? {})) assert.equal(sm[0]!.metadata.labels?.[k], v);
       }
+      const pm = objects.filter((o) => o.kind === 'PodMonitor');
+      assert.equal(pm.length, agentEnabled && values.metrics?.agentPodMonitor?.enabled ? 1 : 0);
+      if (pm.length === 1) {
+        const agentPod = findObject(objects, 'DaemonSet').spec.template;
+        for (const [k, v] of Object.entries(pm[0]!.spec.selector.matchLabels as Record<string, string>)) {
+          assert.equal(agentPod.metadata.labels?.[k], v, `PodMonitor selects the agent pods by ${k}`);
+        }
+        const port = (agentPod.spec.containers[0].ports as { name: string }[]).find((p) => p.name === pm[0]!.spec.podMetricsEndpoints[0].port);
+        assert.ok(port, 'the PodMonitor scrapes a named port of the agent');
+      }
       const rules = objects.filter((o) => o.kind === 'PrometheusRule');
       assert.equal(rules.length, values.metrics?.prometheusRule?.enabled ? 1 : 0);
       if (rules.length === 1) {
