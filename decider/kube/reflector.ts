@@ -38,6 +38,8 @@ export interface ReflectorOptions<T extends KubeObject> {
 const LIST_PAGE_SIZE = 500;
 /** The server ends each watch after about this long; we then resume from the last resourceVersion. */
 const WATCH_TIMEOUT_SECONDS = 300;
+/** A watch silent this much longer than the server's own timeout is presumed dead (half-open TCP). */
+const WATCH_SILENCE_GRACE_MS = 60_000;
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 
@@ -126,7 +128,12 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
           timeoutSeconds: String(WATCH_TIMEOUT_SECONDS),
         });
         if (this.opts.labelSelector) query.set('labelSelector', this.opts.labelSelector);
+        const watchdog = new AbortController();
+        const silenceLimitMs = WATCH_TIMEOUT_SECONDS * 1000 + WATCH_SILENCE_GRACE_MS;
+        let timer = this.opts.clock.setTimeout(() => watchdog.abort(), silenceLimitMs);
         await this.opts.api.watch(`${path}?${query}`, (event) => {
+          timer.cancel();
+          timer = this.opts.clock.setTimeout(() => watchdog.abort(), silenceLimitMs);
           if (event.type === 'ERROR') {
             // 410 Gone: our resourceVersion is too old; anything else also forces a fresh list.
             gone = true;
@@ -136,7 +143,8 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
           if (rv) resourceVersion = rv;
           if (event.type === 'BOOKMARK') return;
           this.apply(event.type, this.opts.trim(event.object));
-        }, this.abort.signal);
+        }, AbortSignal.any([this.abort.signal, watchdog.signal])).finally(() => timer.cancel());
+        if (watchdog.signal.aborted) this.log.warn({}, 'watch silent too long, restarting it');
         if (gone) resourceVersion = '';
         backoffMs = BACKOFF_INITIAL_MS;
       } catch (err) {

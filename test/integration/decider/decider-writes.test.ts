@@ -8,6 +8,8 @@ import { KubeClient } from '../../../decider/kube/kube-client.js';
 import type { Decider } from '../../../decider/decider.js';
 import type { Outcome } from '../../../common/outcome.js';
 import { OKGSQ_CONDITION_REASON } from '../../../common/okg-defaults.js';
+import { runExplain } from '../../../cli/explain.js';
+import { testbedEnv } from '../../testbed/env.js';
 import { CountingApi, GAME, createGameServerAndPod, createSet, must, startTestDecider, testOptions } from './kit.js';
 
 const kubeConfig = adminKubeConfig();
@@ -141,6 +143,20 @@ test('an outcome flip writes exactly: pod condition, GameServer patch, GameServe
   await d.decider.batcher.drain();
   assert.equal((await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`)).spec.opsState, 'None');
   assert.deepEqual(d.api.objectWrites().filter((w) => !w.includes('events')), ['PATCH pods/status 200', 'PATCH gameservers 200', 'PATCH gameservers/status 200']);
+});
+
+test('okg-sq explain reads the cluster and tells who wrote the outcome and whether anything is pending', async () => {
+  let out = '';
+  let err = '';
+  const code = await runExplain([`${ns}/minecraft-0`, '--kubeconfig', testbedEnv().kubeconfig], { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) } });
+  assert.equal(code, 0, err);
+  assert.match(out, new RegExp(`GameServer ${ns}/minecraft-0: opsState "None"`));
+  assert.match(out, /quality healthy-gate\n  latest outcome: True result "gate" probed \S+ by okg-sq/);
+  assert.match(out, /quality healthy-data\n  latest outcome: none yet/);
+  assert.match(out, /converged: okg-sq has nothing to write/);
+  const missing = await runExplain([`${ns}/nope`, '--kubeconfig', testbedEnv().kubeconfig], { stdout: { write: () => true }, stderr: { write: (t: string) => (err += t) } });
+  assert.equal(missing, 1);
+  assert.match(err, /GameServer .*\/nope not found/);
 });
 
 test('a restarted decider recomputes from the cluster with zero writes', async () => {

@@ -111,3 +111,21 @@ test('observe() takes our own write\'s answer, and an older watch event does not
   assert.equal(r.get('ns', 'p1')!.status!.conditions!.length, 1);
   await r.stop();
 });
+
+test('a watch that stays silent past the server timeout + grace is restarted from the same resourceVersion', async () => {
+  const clock = new FakeClock();
+  const api = new ScriptedApi();
+  api.lists.push(list('10', [rawPod('p1', '5')]));
+  const r = new Reflector<PodView>({ resource: 'pods', paths: ['/api/v1/pods'], trim: trimPod, api, clock, logger: silentLogger });
+  r.start();
+  await settle(10);
+  assert.equal(api.calls.filter((c) => c.startsWith('WATCH')).length, 1);
+  await clock.advance(300_000);
+  assert.equal(api.calls.filter((c) => c.startsWith('WATCH')).length, 1, 'not before the limit');
+  await clock.advance(60_001);
+  const watches = api.calls.filter((c) => c.startsWith('WATCH'));
+  assert.equal(watches.length, 2);
+  assert.match(watches[1]!, /resourceVersion=10&/);
+  assert.equal(api.calls.filter((c) => c.startsWith('GET')).length, 1, 'no relist needed');
+  await r.stop();
+});
