@@ -96,6 +96,9 @@ function parsedTsconfig(): ts.ParsedCommandLine {
   return ts.parseJsonConfigFileContent(config.config, ts.sys, root, undefined, configPath);
 }
 
+/** Value imports (not `import type`) of packages. */
+const BARE_IMPORT = /^(?:import|export)\s+(?!type\b)[^'"]*?from\s*['"]([^'"]+)['"]|^import\s*['"]([^'"]+)['"]/gm;
+
 const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
 
 /** Every repo file the entrypoint reaches through relative imports (.js specifiers → .ts sources). */
@@ -182,6 +185,22 @@ for (const image of IMAGES) {
         const out = join('dist', file.replace(/\.ts$/, '.js'));
         assert.ok(shipped.some((dir) => out.startsWith(`${dir}/`)), `${out} is not copied into the runtime image`);
       }
+    });
+
+    it(`needs only production dependencies at run time (npm ci --omit=dev is enough)`, () => {
+      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      const runtimeDeps = new Set(Object.keys(pkg.dependencies ?? {}));
+      const missing = new Set<string>();
+      for (const file of importClosure(`${image.program}/main.ts`)) {
+        const source = readFileSync(join(root, file), 'utf8');
+        for (const m of source.matchAll(BARE_IMPORT)) {
+          const spec = (m[1] ?? m[2])!;
+          if (spec.startsWith('node:') || spec.startsWith('.')) continue;
+          const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+          if (!runtimeDeps.has(name)) missing.add(`${name} (imported by ${file})`);
+        }
+      }
+      assert.deepEqual([...missing], [], 'imported at run time but not in package.json dependencies');
     });
 
     it(image.root ? 'runs as root, and says why (the CRI socket)' : 'runs as a numeric non-root user', () => {
