@@ -254,6 +254,8 @@ for (const scenario of scenarios) {
       const mount = (decider.volumeMounts as any[]).find((m) => m.name === tlsVolume.name);
       assert.equal(envValue(decider, 'OKGSQ_TLS_CERT_FILE'), `${mount.mountPath}/tls.crt`);
       assert.equal(envValue(decider, 'OKGSQ_TLS_KEY_FILE'), `${mount.mountPath}/tls.key`);
+      assert.equal(tlsVolume.secret.defaultMode, 0o440, 'the key is not world-readable');
+      assert.equal(podSpec(objects, 'Deployment').securityContext.fsGroup, podSpec(objects, 'Deployment').securityContext.runAsGroup, 'but readable by the decider');
       if (agentEnabled) {
         assert.equal((podSpec(objects, 'DaemonSet').volumes as any[]).find((v) => v.secret).secret.secretName, secretName);
       }
