@@ -209,14 +209,67 @@ async function withFakeCri(args: Args): Promise<Figures> {
   }
 }
 
-type Mode = 'fake' | 'fake-cri' | 'containerd';
+type Mode = 'fake' | 'fake-cri' | 'containerd' | 'timeouts';
+
+/** P7: a few execs hang for ever (ignoring their abort) among many healthy ones. */
+class HangingRuntime implements ExecRuntime {
+  constructor(private readonly hangs: (podUid: string) => boolean) {}
+  async execSync(target: { podUid: string }): Promise<ExecOutput> {
+    if (this.hangs(target.podUid)) return new Promise<ExecOutput>(() => {});
+    return { exitCode: 0, stdout: STDOUT, stderr: new Uint8Array() };
+  }
+}
+
+function p99(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
+}
+
+/** Hanging probes: how long after their timeout they are reported; the others: lag behind their cadence. */
+async function measureTimeouts(args: Args): Promise<Record<string, number | string>> {
+  const HANGING = 10;
+  const timeoutSeconds = 2;
+  const list = targets(args.probes, args.period, (i) => ({ uid: `pod-${i}`, name: `game-${i}`, namespace: 'bench', container: 'game' })).map((t) => ({
+    ...t,
+    timing: { ...t.timing, timeoutSeconds },
+  }));
+  const hanging = new Set(list.slice(0, HANGING).map((t) => t.key.podUid));
+  const starts = new Map<string, number[]>();
+  const lateBy: number[] = [];
+  const engine = new ProbeEngine({
+    exec: new HangingRuntime((uid) => hanging.has(uid)),
+    onOutcome: () => {},
+    onRun: (run, target) => {
+      const startedAt = run.observedAtMs - run.durationMs;
+      if (hanging.has(target.key.podUid)) lateBy.push(run.durationMs - timeoutSeconds * 1000);
+      else starts.set(target.key.podUid, [...(starts.get(target.key.podUid) ?? []), startedAt]);
+    },
+  });
+  engine.replaceAll(list);
+  engine.start();
+  await new Promise((r) => setTimeout(r, args.seconds * 1000));
+  await engine.stop();
+  const lags: number[] = [];
+  const periodMs = args.period * 1000;
+  for (const s of starts.values()) for (let k = 1; k < s.length; k++) lags.push(s[k]! - s[0]! - k * periodMs);
+  return {
+    runtime: `fake, ${HANGING} of ${args.probes} execs hang (timeout ${timeoutSeconds} s)`,
+    hangingReports: lateBy.length,
+    hangingReportedAfterTimeoutP99Ms: p99(lateBy),
+    otherRuns: lags.length,
+    scheduleLagP99Ms: p99(lags.map((l) => Math.max(0, l))),
+  };
+}
 /** V8 flags for the measured processes, e.g. AGENT_BENCH_NODE_FLAGS=--max-semi-space-size=2 (RSS vs CPU). */
 const NODE_FLAGS = (process.env.AGENT_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 const MODE_FLAG = '--mode';
 
 /** One mode in this process (RSS is per process, so each mode gets a fresh one). */
-async function runMode(mode: Mode, args: Args): Promise<Figures | undefined> {
+async function runMode(mode: Mode, args: Args): Promise<Figures | Record<string, number | string> | undefined> {
   switch (mode) {
+    case 'timeouts':
+      return measureTimeouts(args);
     case 'fake':
       return measure(
         'fake (instant ExecRuntime)',
@@ -234,7 +287,7 @@ async function runMode(mode: Mode, args: Args): Promise<Figures | undefined> {
   }
 }
 
-function runChild(mode: Mode, argv: string[]): Promise<Figures | undefined> {
+function runChild<T = Figures>(mode: Mode, argv: string[]): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_FLAGS, fileURLToPath(import.meta.url), MODE_FLAG, mode, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -242,7 +295,7 @@ function runChild(mode: Mode, argv: string[]): Promise<Figures | undefined> {
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`bench mode ${mode} exited with ${code}`));
       const line = out.trim();
-      resolve(line ? (JSON.parse(line) as Figures) : undefined);
+      resolve(line ? (JSON.parse(line) as T) : undefined);
     });
   });
 }
@@ -266,12 +319,19 @@ async function main(): Promise<void> {
     const figures = await runChild(mode, argv);
     if (figures) results.push(figures);
   }
-  process.stdout.write(`${JSON.stringify({ bench: 'agent-probes', node: process.version, nodeFlags: NODE_FLAGS, results }, null, 2)}\n\n`);
+  const timeouts = await runChild<Record<string, number | string>>('timeouts', argv);
+  process.stdout.write(`${JSON.stringify({ bench: 'agent-probes', node: process.version, nodeFlags: NODE_FLAGS, results, timeouts }, null, 2)}\n\n`);
   const rows = results.map((r) => [r.runtime, r.registeredProbes, r.probesPerSecond, r.cpuPercentOfOneCore, r.cpuPercentPer100ProbesPerSecond, r.rssMiB]);
   const head = ['runtime', 'probes', 'probes/s', 'cpu % (1 core)', 'cpu % per 100 probes/s', 'RSS MiB'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells: (string | number)[]): string => cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
   process.stdout.write(`${line(head)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
+  if (timeouts) {
+    process.stdout.write(
+      `\nP7 (${timeouts.runtime}): hanging probes reported ${timeouts.hangingReportedAfterTimeoutP99Ms} ms after their timeout (p99, ${timeouts.hangingReports} reports); ` +
+        `other probes' schedule lag p99 ${timeouts.scheduleLagP99Ms} ms (${timeouts.otherRuns} runs)\n`,
+    );
+  }
 }
 
 main().catch((err: unknown) => {
