@@ -115,3 +115,23 @@ test('restore both → None again, and a steady state writes nothing more', asyn
   await d.decider.batcher.drain();
   assert.deepEqual(d.api.objectWrites(), []);
 });
+
+test('the agent dies: its probes go stale (metric + Warning Event), nothing becomes False, nothing is written', async () => {
+  const d = bed.d!;
+  await d.decider.batcher.drain();
+  d.api.writes.length = 0;
+  bed.agent!.kill('SIGKILL');
+  const staleLine = new RegExp(`^okgsq_probes_stale\\{namespace="${bed.ns}",gameserverset="minecraft"\\} 3$`, 'm');
+  await waitFor(async () => staleLine.test(await (await fetch(`http://127.0.0.1:${d.decider.httpPort}/metrics`)).text()), {
+    timeoutMs: 20_000,
+    intervalMs: 200,
+    what: 'okgsq_probes_stale = 3',
+  });
+  await waitFor(async () => {
+    const events = await must(bed.admin, 'GET', `/api/v1/namespaces/${bed.ns}/events`);
+    return events.items.some((e: { reason: string; type: string; involvedObject: { kind: string } }) => e.reason === 'ProbesStale' && e.type === 'Warning' && e.involvedObject.kind === 'GameServerSet');
+  }, { timeoutMs: 10_000, what: 'the ProbesStale Warning Event' });
+  await d.decider.batcher.drain();
+  assert.deepEqual(await opsStates(), ['None', 'None', 'None']);
+  assert.deepEqual(d.api.objectWrites().filter((w) => !w.includes('events')), [], 'staleness writes no GameServer or pod');
+});
