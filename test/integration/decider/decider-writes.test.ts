@@ -159,6 +159,31 @@ test('okg-sq explain reads the cluster and tells who wrote the outcome and wheth
   assert.match(err, /GameServer .*\/nope not found/);
 });
 
+test('another writer of an okg-sq pod condition is reported with a Warning Event and okgsq_foreign_condition_writes_total', async () => {
+  const d = running[0]!;
+  const pod = await must(admin, 'GET', `/api/v1/namespaces/${ns}/pods/minecraft-0`);
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await must(
+    admin,
+    'PATCH',
+    `/api/v1/namespaces/${ns}/pods/minecraft-0/status`,
+    { status: { conditions: [{ type: 'game.kruise.io/healthy-data', status: 'False', reason: 'kruise-daemon', message: '', lastProbeTime: now, lastTransitionTime: now }] } },
+    'application/strategic-merge-patch+json',
+  );
+  assert.ok(pod.metadata.resourceVersion);
+  const counter = new RegExp(`^okgsq_foreign_condition_writes_total\\{namespace="${ns}",gameserverset="minecraft",quality="healthy-data"\\} 1$`, 'm');
+  await waitFor(async () => counter.test((await httpGet(d.decider.httpPort, '/metrics')).text), { timeoutMs: 10_000, what: 'the foreign-writer metric' });
+  await waitFor(async () => {
+    const events = await must(admin, 'GET', `/api/v1/namespaces/${ns}/events`);
+    return events.items.some((e: { reason: string; type: string }) => e.reason === 'ForeignConditionWriter' && e.type === 'Warning');
+  }, { timeoutMs: 10_000, what: 'the ForeignConditionWriter Event' });
+  // Remove it again so later tests start from okg-sq's own state.
+  const fresh = await must(admin, 'GET', `/api/v1/namespaces/${ns}/pods/minecraft-0`);
+  const index = fresh.status.conditions.findIndex((c: { type: string }) => c.type === 'game.kruise.io/healthy-data');
+  await must(admin, 'PATCH', `/api/v1/namespaces/${ns}/pods/minecraft-0/status`, [{ op: 'remove', path: `/status/conditions/${index}` }], 'application/json-patch+json');
+  await d.decider.batcher.drain();
+});
+
 test('a restarted decider recomputes from the cluster with zero writes', async () => {
   const old = running[0]!;
   await old.decider.batcher.drain();
