@@ -173,6 +173,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     active = false;
     log.warn({}, 'inactive: writes stopped, agent streams ended');
     batcher.pause();
+    pipeline.reset();
     events.setEnabled(false);
     void agentless.stop();
     void agentServer.drain();

@@ -75,6 +75,14 @@ export class Pipeline implements OutcomeSink {
     opts.pods.addHandlers({ onUpsert: (pod, old) => this.checkForeignWriters(pod, old) });
   }
 
+  /**
+   * Forgets every outcome (lost leadership): another leader may write newer ones meanwhile, and ours
+   * must not overwrite them if we lead again. The agents re-send their latest state on reconnect.
+   */
+  reset(): void {
+    this.latest.clear();
+  }
+
   /** Connection changes, for the stale tracker. */
   onConnection(listener: { connected(node: string): void; disconnected(node: string): void }): void {
     this.connectionListeners.push(listener);

@@ -233,3 +233,12 @@ test('a node whose agent disconnects or falls silent makes its probes stale, nev
   tracker.check();
   assert.deepEqual([...stale.at(-1)!], [['ns/mc', 1]], 'silent longer than the limit');
 });
+
+test('after losing leadership the outcomes are forgotten: a later leader term never writes an old outcome back', () => {
+  const { pipeline, apply } = setup();
+  pipeline.accept('node-a', [outcome(false, 'down', T0)]);
+  apply(pipeline.compute('ns/mc-0'));
+  pipeline.reset();
+  assert.equal(pipeline.latestOutcome({ podUid: 'uid-mc-0', quality: 'gate' }), undefined);
+  assert.equal(pipeline.compute('ns/mc-0'), null);
+});
