@@ -239,6 +239,11 @@ test('after losing leadership the outcomes are forgotten: a later leader term ne
   pipeline.accept('node-a', [outcome(false, 'down', T0)]);
   apply(pipeline.compute('ns/mc-0'));
   pipeline.reset();
+  // Meanwhile another leader wrote a newer outcome (the "other decider" is a second pipeline on the same caches' state).
+  const other = setup();
+  other.pipeline.accept('node-a', [outcome(true, 'up', T0 + 5000)]);
+  const newer = other.pipeline.compute('ns/mc-0')!;
+  apply(newer);
   assert.equal(pipeline.latestOutcome({ podUid: 'uid-mc-0', quality: 'gate' }), undefined);
-  assert.equal(pipeline.compute('ns/mc-0'), null);
+  assert.equal(pipeline.compute('ns/mc-0'), null, 'nothing of ours to write over the newer state');
 });
