@@ -3,6 +3,7 @@
 // Prints writes per flip counted by the apiserver itself (apiserver_request_total) and flip → patch latency.
 //   node dist/test/testbed/cli.js run -- node dist/bench/decider-flips.js [--gameservers 1000] [--rate 10] [--seconds 30] [--wave 1000] [--qps 50]
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { adminKubeConfig, createNamespace } from '../test/testbed/kube.js';
 import { waitFor } from '../test/testbed/wait-for.js';
@@ -133,6 +134,9 @@ async function main(): Promise<void> {
 
   // Steady flips.
   let before = await apiserverWrites(admin);
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const cpuBefore = process.cpuUsage();
   const steadyStart = Date.now();
   for (let i = 0; i < flips; i++) {
     const due = steadyStart + (i * 1000) / RATE;
@@ -141,13 +145,17 @@ async function main(): Promise<void> {
     flip(names[i % N]!);
   }
   await decider.batcher.drain();
+  lag.disable();
+  const cpu = process.cpuUsage(cpuBefore);
+  const cores = (cpu.user + cpu.system) / 1000 / (Date.now() - steadyStart);
   let delta = deltaOf(before, await apiserverWrites(admin));
   const objectWrites = (d: Record<string, number>) => Object.entries(d).filter(([k]) => !k.includes('events')).reduce((a, [, v]) => a + v, 0);
   const events = (d: Record<string, number>) => d['POST events'] ?? 0;
   latencies.sort((a, b) => a - b);
   process.stdout.write(
     `steady: ${flips} flips at ${RATE}/s over ${N} GameServers, QPS ${QPS}: writes/flip ${(objectWrites(delta) / flips).toFixed(2)} ` +
-      `(${JSON.stringify(delta)}), events/flip ${(events(delta) / flips).toFixed(2)}, flip→patch p50 ${percentile(latencies, 50).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms\n`,
+      `(${JSON.stringify(delta)}), events/flip ${(events(delta) / flips).toFixed(2)}, flip→patch p50 ${percentile(latencies, 50).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
+      `CPU ${cores.toFixed(3)} cores, event-loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms\n`,
   );
 
   // Unchanged outcomes: zero writes.
@@ -159,6 +167,11 @@ async function main(): Promise<void> {
   await decider.batcher.drain();
   process.stdout.write(`unchanged: re-sent every latest outcome: writes ${objectWrites(deltaOf(before, await apiserverWrites(admin)))}\n`);
 
+  if (WAVE === 0) {
+    await decider.stop();
+    admin.close();
+    return;
+  }
   // One wave of simultaneous flips.
   latencies.length = 0;
   before = await apiserverWrites(admin);
