@@ -139,9 +139,17 @@ describe('CriExecRuntime on real containerd', () => {
     assert.equal(back.result, 'gate');
   });
 
-  it('the probe engine publishes the real probe outcome through the CRI', async () => {
+  it('the probe engine publishes the real probe outcome through the CRI, one CRI call per run', async () => {
     const outcomes: Outcome[] = [];
-    const engine = new ProbeEngine({ exec: runtime, onOutcome: (o) => outcomes.push(o), slotMs: 20 });
+    // Counted inside onRun: one key, so no other exec is in flight at that moment.
+    let runs = 0;
+    let steady: { method: CriMethod; code: string }[] | undefined;
+    const onRun = (): void => {
+      runs++;
+      if (runs === 2) calls.length = 0;
+      if (runs === 5) steady = [...calls];
+    };
+    const engine = new ProbeEngine({ exec: runtime, onOutcome: (o) => outcomes.push(o), onRun, slotMs: 20 });
     const target: ProbeTarget = {
       key: { podUid: game.uid, quality: 'gate' },
       namespace: game.namespace,
@@ -158,6 +166,9 @@ describe('CriExecRuntime on real containerd', () => {
     try {
       const o = await waitFor(() => outcomes[0], { timeoutMs: 10_000, what: 'an outcome' });
       assert.deepEqual([o.state, o.result, o.exitCode], [true, 'gate', 0]);
+      // Steady state: the start time and the container ID are cached, so each run is one ExecSync.
+      const window = await waitFor(() => steady, { timeoutMs: 10_000, what: 'runs 3 to 5' });
+      assert.deepEqual(window, Array.from({ length: 3 }, () => ({ method: 'ExecSync', code: 'OK' })));
     } finally {
       await engine.stop();
     }
