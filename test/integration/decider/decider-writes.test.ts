@@ -218,3 +218,22 @@ test('two replicas: one leads and writes; when it goes, the other takes over and
   const gs = await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/minecraft-0`);
   assert.equal(gs.spec.opsState, 'GateMaintaining');
 });
+
+test('a leader whose lease is taken stops writing at once, and leads again when the lease is free', async () => {
+  const d = running[0]!;
+  await waitFor(() => d.decider.ready(), { timeoutMs: 15_000, what: 'leader' });
+  const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/okg-sq-decider`;
+  const lease = await must(admin, 'GET', leasePath);
+  const now = new Date().toISOString().replace('Z', '000Z');
+  await must(admin, 'PUT', leasePath, { ...lease, spec: { ...lease.spec, holderIdentity: 'intruder', renewTime: now, leaseDurationSeconds: 60 } });
+  await waitFor(() => !d.decider.isLeader(), { timeoutMs: 5_000, intervalMs: 50, what: 'the leader notices the lease is gone' });
+  assert.equal(d.decider.ready(), false);
+  d.api.writes.length = 0;
+  d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', true, 'while not leading')]);
+  await d.decider.batcher.drain();
+  assert.deepEqual(d.api.objectWrites(), [], 'no writes without the lease');
+  // The intruder releases it: the decider takes it back and is ready again.
+  const taken = await must(admin, 'GET', leasePath);
+  await must(admin, 'PUT', leasePath, { ...taken, spec: { ...taken.spec, holderIdentity: null, leaseDurationSeconds: 1 } });
+  await waitFor(() => d.decider.ready(), { timeoutMs: 10_000, what: 'leading again' });
+});
