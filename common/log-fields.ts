@@ -19,4 +19,10 @@ export const LOG = {
   peer: 'peer',
   attempt: 'attempt',
   delayMs: 'delayMs',
+  // decider kube side
+  resource: 'resource',
+  httpStatus: 'httpStatus',
+  reason: 'reason',
+  identity: 'identity',
+  count: 'count',
 } as const;

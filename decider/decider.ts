@@ -171,7 +171,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
   const deactivate = (): void => {
     if (!active) return;
     active = false;
-    log.warn({}, 'inactive: writes stopped, agent streams ended');
+    log.info({}, 'inactive: writes stopped, agent streams ended');
     batcher.pause();
     pipeline.reset();
     events.setEnabled(false);

@@ -130,7 +130,7 @@ export class EventRecorder implements EventSink {
       }
       t.written = count;
     } catch (err) {
-      this.log.warn({ [LOG.err]: err, reason: t.reason, object: `${namespace}/${t.ref.name}` }, 'event not written');
+      this.log.warn({ [LOG.err]: err, [LOG.reason]: t.reason, [LOG.namespace]: namespace, [t.ref.kind === 'GameServerSet' ? LOG.gameServerSet : LOG.gameServer]: t.ref.name }, 'event not written');
     }
   }
 }

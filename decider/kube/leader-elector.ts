@@ -117,7 +117,7 @@ export class LeaderElector {
   private setLeading(leading: boolean): void {
     if (this.leading === leading) return;
     this.leading = leading;
-    this.log.info({ identity: this.opts.identity, leading }, leading ? 'became leader' : 'lost leadership');
+    this.log.info({ [LOG.identity]: this.opts.identity }, leading ? 'became leader' : 'lost leadership');
     if (leading) this.opts.onStartedLeading();
     else this.opts.onStoppedLeading();
   }

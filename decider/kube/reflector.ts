@@ -115,7 +115,7 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
             this.pathSynced.add(path);
             if (this.pathSynced.size === this.opts.paths.length && !this.syncedOnce) {
               this.syncedOnce = true;
-              this.log.info({ objects: this.store.size }, 'synced');
+              this.log.info({ [LOG.count]: this.store.size }, 'synced');
               this.opts.onSynced?.(true);
             }
           }

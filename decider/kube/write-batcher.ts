@@ -235,9 +235,9 @@ export class WriteBatcher {
         this.firstDirtyAt.delete(key);
         return;
       }
-      this.log.warn({ key }, 'gave up after repeated conflicts until the next change');
+      this.log.warn({ [LOG.gameServer]: key }, 'gave up after repeated conflicts until the next change');
     } catch (err) {
-      this.log.error({ [LOG.err]: err, key }, 'write job failed');
+      this.log.error({ [LOG.err]: err, [LOG.gameServer]: key }, 'write job failed');
     }
   }
 
@@ -271,18 +271,18 @@ export class WriteBatcher {
       } catch (err) {
         if (signal.aborted) return 'stopped';
         status = 0; // transport error or timeout: retried like a 5xx
-        this.log.warn({ [LOG.err]: err, resource: step.resource, [LOG.attempt]: attempt }, 'write failed');
+        this.log.warn({ [LOG.err]: err, [LOG.resource]: step.resource, [LOG.attempt]: attempt }, 'write failed');
       }
       this.opts.metrics.write(step.resource, 'patch', status === 0 ? 'error' : String(status));
       if (status >= 200 && status < 300) return 'ok';
       if (status === 404) {
-        this.log.debug({ resource: step.resource, [LOG.namespace]: step.namespace, name: step.name }, 'object gone, write dropped');
+        this.log.debug({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name }, 'object gone, write dropped');
         return 'gone';
       }
       if (status === 409) return 'conflict';
       const retriable = status === 0 || status === 429 || status >= 500;
       if (!retriable) {
-        this.log.error({ resource: step.resource, [LOG.namespace]: step.namespace, name: step.name, status }, 'write refused, dropped');
+        this.log.error({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name, [LOG.httpStatus]: status }, 'write refused, dropped');
         return 'gone';
       }
       if (attempt === this.retry.maxAttempts) break;
@@ -292,7 +292,7 @@ export class WriteBatcher {
           ? retryAfterSeconds * 1000
           : Math.min(this.retry.maxBackoffMs, backoffMs) * (0.5 + Math.random());
       backoffMs *= 2;
-      this.log.debug({ resource: step.resource, status, [LOG.delayMs]: delayMs, [LOG.attempt]: attempt }, 'write retry');
+      this.log.debug({ [LOG.resource]: step.resource, [LOG.httpStatus]: status, [LOG.delayMs]: delayMs, [LOG.attempt]: attempt }, 'write retry');
       if (!(await this.sleep(delayMs, signal))) return 'stopped';
     }
     return 'failed';

@@ -91,7 +91,7 @@ export class StaleTracker {
         perSet.set(k, s);
       }
       if (this.stale.get(node) !== reason) {
-        this.log.warn({ [LOG.node]: node, reason }, 'probes stale');
+        this.log.warn({ [LOG.node]: node, [LOG.reason]: reason }, 'probes stale');
         for (const s of perSet.values()) {
           this.opts.events.record(
             gameServerSetRef(s.namespace, s.gameServerSet),
