@@ -230,3 +230,21 @@ test('pause (lost the lease) stops writing at once and drops what was queued', a
   await clock.advance(1000);
   assert.ok(!writer.calls.some((c) => c.step.name === 'gs-2'));
 });
+
+test('a write still failing after its attempts is put back and tried again later, not dropped', async () => {
+  let failing = true;
+  const { clock, writer, batcher } = setup({
+    compute: (key) => ({ steps: [threeSteps(key).steps[1]!] }),
+    respond: () => (failing ? { status: 503, body: {} } : { status: 200, body: {} }),
+  });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(20_000); // 6 attempts with backoff 200 ms … 3.2 s (±50 %)
+  assert.equal(writer.calls.length, 6);
+  failing = false;
+  // The attempts end between 3.1 s and 9.3 s; the key comes back 30 s after that.
+  await clock.advance(9_000);
+  assert.equal(writer.calls.length, 6, 'waits before trying the key again');
+  await clock.advance(11_000);
+  assert.equal(writer.calls.length, 7);
+  assert.equal(batcher.depth, 0);
+});
