@@ -174,6 +174,9 @@ async function serveFakeCri(socket: string): Promise<void> {
     version: (_call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) =>
       cb(null, { version: '0.1.0', runtimeName: 'fake', runtimeVersion: '0', runtimeApiVersion: 'v1' }),
     listContainers: (_call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<ListContainersResponse>) => cb(null, { containers }),
+    // started_at 0 (unknown): the agent falls back to the plan's start; a real runtime answers in ns.
+    containerStatus: (call: ServerUnaryCall<{ containerId: string }, unknown>, cb: sendUnaryData<unknown>) =>
+      cb(null, { status: { id: call.request.containerId, state: 1, createdAt: 0, startedAt: 0, finishedAt: 0, exitCode: 0, labels: {}, annotations: {} }, info: {} }),
     execSync: (_call: ServerUnaryCall<ExecSyncRequest, ExecSyncResponse>, cb: sendUnaryData<ExecSyncResponse>) =>
       cb(null, { stdout, stderr: Buffer.alloc(0), exitCode: 0 }),
   };

@@ -34,6 +34,9 @@ export class CriClient {
   constructor(address: string, options: { onCall?: (method: CriMethod, code: string) => void } = {}) {
     this.#client = new RuntimeServiceClient(address, credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_CRI_MESSAGE_BYTES,
+      // Per-call bookkeeping the agent does not use; each costs CPU on every exec probe.
+      'grpc.enable_retries': 0,
+      'grpc.enable_channelz': 0,
       // A restarted runtime should be found again quickly.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2_000,

@@ -185,13 +185,15 @@ export class CriExecRuntime implements ExecRuntime {
     const id = resolved?.running?.id;
     if (!id) return undefined;
     const cached = this.#startedAtById.get(id);
-    if (cached !== undefined) return cached;
+    // 0 caches "the runtime did not say": asking again for the same container would cost a call per run.
+    if (cached !== undefined) return cached > 0 ? cached : undefined;
+    let startedAtMs = 0;
     try {
-      const status = await this.#cri.containerStatus(id);
-      if (status.startedAtMs > 0) this.#startedAtById.set(id, status.startedAtMs);
-      return status.startedAtMs > 0 ? status.startedAtMs : undefined;
-    } catch {
-      return undefined;
+      startedAtMs = (await this.#cri.containerStatus(id)).startedAtMs;
+    } catch (err) {
+      this.#logger?.debug({ [LOG.err]: err, [LOG.containerId]: id }, 'CRI ContainerStatus failed; start time unknown');
     }
+    this.#startedAtById.set(id, Math.max(0, startedAtMs));
+    return startedAtMs > 0 ? startedAtMs : undefined;
   }
 }

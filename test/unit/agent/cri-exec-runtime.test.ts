@@ -119,6 +119,18 @@ describe('CriExecRuntime', () => {
     assert.equal(cri.calls.filter((c) => c === 'ContainerStatus').length, 1);
     assert.equal(await rt.containerStartedAtMs({ ...target, podUid: 'other' }), undefined);
   });
+
+  it('asks a runtime that cannot tell the start time only once per container', async () => {
+    const cri = new FakeCri();
+    cri.containers = [container('c1', 'uid-1', 'game')];
+    cri.containerStatus = async () => {
+      cri.calls.push('ContainerStatus');
+      throw grpcError(status.UNIMPLEMENTED, 'no');
+    };
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    for (let i = 0; i < 5; i++) assert.equal(await rt.containerStartedAtMs(target), undefined);
+    assert.equal(cri.calls.filter((c) => c === 'ContainerStatus').length, 1);
+  });
 });
 
 describe('resolveCriEndpoint', () => {
