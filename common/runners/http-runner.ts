@@ -75,7 +75,13 @@ export async function httpRunner(host: string, spec: HttpProbeSpec, opts: { time
   const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
   const signal = AbortSignal.any([deadline.signal, opts.signal]);
   const headers = requestHeaders(spec.headers);
-  const first = probeUrl(host, spec);
+  let first: URL;
+  try {
+    first = probeUrl(host, spec);
+  } catch (err) {
+    clearTimeout(timer);
+    return failedRun('http_error', `cannot build a URL from ${host}:${spec.port}${spec.path}: ${(err as Error).message}`);
+  }
   let url = first;
   try {
     for (let redirects = 0; ; redirects++) {

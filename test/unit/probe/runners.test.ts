@@ -10,6 +10,7 @@ import { Server, ServerCredentials, status, type ServiceDefinition, type Untyped
 import { MAX_RESULT_BYTES } from '../../../common/probe-result.js';
 import { decodeHealthCheckResponse, encodeHealthCheckRequest, grpcRunner } from '../../../common/runners/grpc-runner.js';
 import { httpRunner, type HttpProbeSpec } from '../../../common/runners/http-runner.js';
+import { runProbe } from '../../../common/runners/run-probe.js';
 import { tcpRunner } from '../../../common/runners/tcp-runner.js';
 import { selfSignedCert } from './self-signed-cert.js';
 
@@ -156,6 +157,29 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => s.close(resolve));
   return port;
 }
+
+describe('runProbe', () => {
+  it('never sends a network probe to this host when the pod has no IP yet', async () => {
+    const t = {
+      key: { podUid: 'u', quality: 'q' },
+      namespace: 'ns',
+      podName: 'p',
+      gameServerSet: 'g',
+      containerName: 'c',
+      podIp: '',
+      timing: { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 },
+      containerStartedAtMs: 0,
+    };
+    for (const handler of [
+      { kind: 'tcpSocket', port: httpPort },
+      { kind: 'httpGet', path: '/ok', port: httpPort, scheme: 'HTTP', headers: [] },
+      { kind: 'grpc', port: httpPort, service: '' },
+    ] as const) {
+      const r = await runProbe({ ...t, handler }, undefined, opts());
+      assert.deepEqual([r.state, r.errorKind], [false, 'connection_failed'], handler.kind);
+    }
+  });
+});
 
 describe('tcpRunner', () => {
   it('open port → true, closed port → connection_refused', async () => {
