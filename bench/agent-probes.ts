@@ -10,7 +10,7 @@
 //   (under the bed for the containerd row: node dist/test/testbed/cli.js run -- node dist/bench/agent-probes.js …)
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -212,7 +212,98 @@ async function withFakeCri(args: Args): Promise<Figures> {
   }
 }
 
-type Mode = 'fake' | 'fake-cri' | 'containerd' | 'timeouts';
+type Mode = 'fake' | 'fake-cri' | 'containerd' | 'timeouts' | 'agent-process';
+
+function procCpuSeconds(pid: number): number {
+  // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function procRssMiB(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Math.round((Number(kb) / 1024) * 10) / 10;
+}
+
+/** The built agent (dist/agent/main.js) as its own process: fake CRI server, a stub decider with the plan. */
+async function measureAgentProcess(args: Args): Promise<Figures> {
+  const { AgentServiceStub } = await import('../test/integration/agent/agent-service-stub.js');
+  const dir = mkdtempSync(join(tmpdir(), 'okgsq-bench-agent-'));
+  const socket = join(dir, 'cri.sock');
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, 'bench');
+  const cri = spawn(process.execPath, [fileURLToPath(import.meta.url), FAKE_CRI_FLAG, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stub = new AgentServiceStub();
+  let agent: ReturnType<typeof spawn> | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      cri.stdout?.once('data', () => resolve());
+      cri.once('exit', (code) => reject(new Error(`fake CRI exited with ${code}`)));
+    });
+    stub.plan = [
+      {
+        full: true,
+        upsert: Array.from({ length: args.probes }, (_, i) => ({
+          podUid: `pod-${i % FAKE_CRI_PODS}`,
+          quality: `q${i}`,
+          namespace: 'bench',
+          podName: `game-${i % FAKE_CRI_PODS}`,
+          gameServerSet: 'bench',
+          containerName: FAKE_CRI_CONTAINER,
+          podIp: '127.0.0.1',
+          handler: { kind: { $case: 'exec' as const, value: { command: ['/probe.sh'] } } },
+          timing: { initialDelaySeconds: 0, timeoutSeconds: 5, periodSeconds: args.period, successThreshold: 1, failureThreshold: 3 },
+          containerStartedUnixMs: 0,
+        })),
+        remove: [],
+        resyncIntervalSeconds: 0,
+      },
+    ];
+    const port = await stub.start();
+    const agentMain = fileURLToPath(new URL('../agent/main.js', import.meta.url));
+    agent = spawn(process.execPath, [...NODE_FLAGS, agentMain], {
+      env: {
+        PATH: process.env.PATH,
+        OKGSQ_NODE_NAME: 'bench-node',
+        OKGSQ_DECIDER_ADDRESS: `127.0.0.1:${port}`,
+        OKGSQ_INSECURE_GRPC: 'true',
+        OKGSQ_TOKEN_FILE: tokenFile,
+        OKGSQ_CRI_ENDPOINT: socket,
+        OKGSQ_HTTP_PORT: '0',
+        OKGSQ_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const pid = agent.pid!;
+    await new Promise((r) => setTimeout(r, 2 * args.period * 1000 + 1_000));
+    const cpu0 = procCpuSeconds(pid);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, args.seconds * 1000));
+    const wall = (performance.now() - t0) / 1000;
+    const cpuPercent = ((procCpuSeconds(pid) - cpu0) / wall) * 100;
+    const rate = args.probes / args.period;
+    const runs = stub
+      .batches()
+      .flatMap((b) => b.counters)
+      .flatMap((c) => c.runs)
+      .reduce((n, r) => n + r.count, 0);
+    return {
+      runtime: 'agent process (dist/agent/main.js) + fake CRI + stub decider',
+      registeredProbes: args.probes,
+      probesPerSecond: Math.round(rate * 10) / 10,
+      cpuPercentOfOneCore: Math.round(cpuPercent * 100) / 100,
+      cpuPercentPer100ProbesPerSecond: Math.round((cpuPercent / (rate / 100)) * 100) / 100,
+      rssMiB: procRssMiB(pid),
+      heapUsedMiB: -1,
+      runsCounted: runs,
+    };
+  } finally {
+    agent?.kill('SIGTERM');
+    cri.kill('SIGTERM');
+    stub.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** P7: a few execs hang for ever (ignoring their abort) among many healthy ones. */
 class HangingRuntime implements ExecRuntime {
@@ -273,6 +364,8 @@ async function runMode(mode: Mode, args: Args): Promise<Figures | Record<string,
   switch (mode) {
     case 'timeouts':
       return measureTimeouts(args);
+    case 'agent-process':
+      return measureAgentProcess(args);
     case 'fake':
       return measure(
         'fake (instant ExecRuntime)',
@@ -314,7 +407,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   parseArgs(argv);
   const results: Figures[] = [];
-  for (const mode of ['fake', 'fake-cri', 'containerd'] as const) {
+  for (const mode of ['fake', 'fake-cri', 'agent-process', 'containerd'] as const) {
     if (mode === 'containerd' && !process.env.OKGSQ_TB_CONTAINERD_SOCKET) {
       process.stderr.write('agent-probes: OKGSQ_TB_CONTAINERD_SOCKET not set: real containerd run skipped (run under the test bed for it)\n');
       continue;
