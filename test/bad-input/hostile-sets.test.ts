@@ -84,6 +84,7 @@ describe('hostile GameServerSet and probe output through the running decider and
   let decider: DeciderProcess | undefined;
   let agent: Program | undefined;
   let pod: RunningPod;
+  let vanishing: RunningPod;
   let stolen: Server;
   let stolenHits = 0;
 
@@ -107,6 +108,22 @@ describe('hostile GameServerSet and probe output through the running decider and
       namespace: ns, name: `${SET}-0`, labels: { 'game.kruise.io/owner-gss': SET },
       containers: [{ name: 'game', command: gameCommand((stolen.address() as AddressInfo).port), ports: [{ name: 'http', containerPort: 8080 }] }],
     });
+    // A second set whose only quality is slow (2 s), so that an exec is in flight most of the time.
+    await must(admin, 'POST', `${GAME}/namespaces/${ns}/gameserversets`, {
+      apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServerSet', metadata: { name: 'vanish', namespace: ns },
+      spec: {
+        replicas: 1, gameServerTemplate: { spec: { containers: [{ name: 'game', image: 'busybox' }] } },
+        serviceQualities: [{ name: 'slow', containerName: 'game', permanent: false, exec: { command: ['sh', '-c', 'sleep 2; echo done'] }, ...timing(5), serviceQualityAction: [] }],
+      },
+    });
+    await must(admin, 'POST', `${GAME}/namespaces/${ns}/gameservers`, {
+      apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServer',
+      metadata: { name: 'vanish-0', namespace: ns, labels: { 'game.kruise.io/owner-gss': 'vanish' } }, spec: { opsState: 'None' },
+    });
+    vanishing = await kubelet.runPod({
+      namespace: ns, name: 'vanish-0', labels: { 'game.kruise.io/owner-gss': 'vanish' },
+      containers: [{ name: 'game', command: ['sleep', '1000000'] }],
+    });
     const token = await agentToken(admin, ns, node);
     decider = await DeciderProcess.start(ns);
     agent = startAgent(node, decider.grpcPort, token);
@@ -123,10 +140,10 @@ describe('hostile GameServerSet and probe output through the running decider and
 
   const condition = (gs: any, name: string) => gs?.status?.serviceQualitiesConditions?.find((c: any) => c.name === name);
   let last: any;
-  async function waitForGs(what: string, check: (gs: any) => boolean, timeoutMs = 40_000): Promise<any> {
+  async function waitForGs(what: string, check: (gs: any) => boolean, timeoutMs = 40_000, name = `${SET}-0`): Promise<any> {
     try {
       return await waitFor(async () => {
-        last = await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/${SET}-0`);
+        last = await must(admin, 'GET', `${GAME}/namespaces/${ns}/gameservers/${name}`);
         return check(last) ? last : false;
       }, { timeoutMs, intervalMs: 250, what });
     } catch (err) {
@@ -213,6 +230,21 @@ describe('hostile GameServerSet and probe output through the running decider and
     // they do under the kubelet. Reported, not hidden: 8 per run, bounded by the container's pids limit.
     console.log(`forky: ${runs} runs, ${children} orphaned children in the container`);
     assert.ok(children <= 8 * (runs + 2), `${children} children after ${runs} runs`);
+  });
+
+  it('survives a container that vanishes mid-exec: reported false (container_not_found), counted', async () => {
+    await waitForGs('slow first outcome', (g) => condition(g, 'slow')?.result === 'done', 40_000, 'vanish-0');
+    // Under the agent's feet: the container is killed and removed through the CRI while its 2 s probe
+    // runs; the Pod object still says Running, so the decider keeps planning it.
+    const id = vanishing.containers[0]!.id;
+    await cri.stopContainer({ containerId: id, timeout: 0 });
+    await cri.removeContainer({ containerId: id });
+    await waitForGs('slow reported false', (g) => condition(g, 'slow')?.status === 'False', 40_000, 'vanish-0');
+    await waitFor(async () => metricSum(await decider!.metrics(), 'okgsq_probe_runs_total', 'quality="slow",outcome="false",error_kind="container_not_found"') >= 1, {
+      timeoutMs: 30_000,
+      what: 'container_not_found counted',
+    });
+    assert.ok(agent!.alive, 'the agent is still up');
   });
 
   it('keeps the valid quality working, and both programs up with bounded memory', async () => {
