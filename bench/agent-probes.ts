@@ -9,6 +9,7 @@
 //   node dist/bench/agent-probes.js [--seconds 20] [--probes 1000] [--period 10]
 //   (under the bed for the containerd row: node dist/test/testbed/cli.js run -- node dist/bench/agent-probes.js …)
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { criAddress } from '../agent/cri/cri-endpoint.js';
 import { CriExecRuntime } from '../agent/cri/cri-exec-runtime.js';
 import { ProbeEngine } from '../common/probe/probe-engine.js';
 import type { ExecOutput, ExecRuntime, ProbeTarget } from '../common/probe/types.js';
+import { machine } from './bench-kit.js';
 
 interface Args {
   seconds: number;
@@ -53,7 +55,14 @@ class InstantRuntime implements ExecRuntime {
   }
 }
 
-function targets(count: number, period: number, pod: (i: number) => { uid: string; name: string; namespace: string; container: string }): ProbeTarget[] {
+const EXEC_HANDLER: ProbeTarget['handler'] = { kind: 'exec', command: ['/probe.sh'] };
+
+function targets(
+  count: number,
+  period: number,
+  pod: (i: number) => { uid: string; name: string; namespace: string; container: string },
+  handler: ProbeTarget['handler'] = EXEC_HANDLER,
+): ProbeTarget[] {
   return Array.from({ length: count }, (_, i) => {
     const p = pod(i);
     return {
@@ -63,7 +72,7 @@ function targets(count: number, period: number, pod: (i: number) => { uid: strin
       gameServerSet: 'bench',
       containerName: p.container,
       podIp: '127.0.0.1',
-      handler: { kind: 'exec', command: ['/probe.sh'] },
+      handler,
       timing: { initialDelaySeconds: 0, timeoutSeconds: 5, periodSeconds: period, successThreshold: 1, failureThreshold: 3 },
       containerStartedAtMs: 0,
     } satisfies ProbeTarget;
@@ -79,9 +88,18 @@ interface Figures {
   rssMiB: number;
   heapUsedMiB: number;
   runsCounted: number;
+  /** CRI requests the agent's client made in the window, by method, and per probe run. */
+  criCalls?: Record<string, number>;
+  criCallsPerRun?: number;
 }
 
-async function measure(runtimeName: string, exec: ExecRuntime, list: ProbeTarget[], seconds: number, period: number): Promise<Figures> {
+/** Counts the agent's CRI requests by method (CriClient's onCall hook, one call per request). */
+class CallCounter {
+  readonly byMethod = new Map<string, number>();
+  readonly onCall = (method: string): void => void this.byMethod.set(method, (this.byMethod.get(method) ?? 0) + 1);
+}
+
+async function measure(runtimeName: string, exec: ExecRuntime | undefined, list: ProbeTarget[], seconds: number, period: number, calls?: CallCounter): Promise<Figures> {
   let runs = 0;
   const engine = new ProbeEngine({ exec, onOutcome: () => {}, onRun: () => void runs++, maxConcurrentExecs: 16 });
   engine.replaceAll(list);
@@ -91,6 +109,7 @@ async function measure(runtimeName: string, exec: ExecRuntime, list: ProbeTarget
   await new Promise((r) => setTimeout(r, 2 * period * 1000 + 500));
   engine.takeCounters();
   runs = 0;
+  calls?.byMethod.clear();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   // The reporter takes counters every few seconds; do the same so that cost is included.
@@ -113,6 +132,12 @@ async function measure(runtimeName: string, exec: ExecRuntime, list: ProbeTarget
     rssMiB: Math.round((mem.rss / 2 ** 20) * 10) / 10,
     heapUsedMiB: Math.round((mem.heapUsed / 2 ** 20) * 10) / 10,
     runsCounted: runs,
+    ...(calls
+      ? {
+          criCalls: Object.fromEntries(calls.byMethod),
+          criCallsPerRun: Math.round(([...calls.byMethod.values()].reduce((a, b) => a + b, 0) / Math.max(1, runs)) * 1000) / 1000,
+        }
+      : {}),
   };
 }
 
@@ -136,13 +161,14 @@ async function withContainerd(socket: string, seconds: number): Promise<Figures 
         }),
       );
     }
-    const cri = new CriClient(criAddress(socket));
+    const calls = new CallCounter();
+    const cri = new CriClient(criAddress(socket), { onCall: calls.onCall });
     const runtime = new CriExecRuntime(cri);
     const list = targets(containerCount * probesPerContainer, period, (i) => {
       const pod = pods[i % containerCount]!;
       return { uid: pod.uid, name: pod.name, namespace, container: 'game' };
     });
-    const figures = await measure('containerd (real CRI ExecSync)', runtime, list, seconds, period);
+    const figures = await measure('containerd (real CRI ExecSync)', runtime, list, seconds, period, calls);
     runtime.stop();
     cri.close();
     return figures;
@@ -196,13 +222,14 @@ async function withFakeCri(args: Args): Promise<Figures> {
       child.stdout?.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`fake CRI exited with ${code}`)));
     });
-    const cri = new CriClient(criAddress(socket));
+    const calls = new CallCounter();
+    const cri = new CriClient(criAddress(socket), { onCall: calls.onCall });
     const runtime = new CriExecRuntime(cri);
     const list = targets(args.probes, args.period, (i) => {
       const pod = i % FAKE_CRI_PODS;
       return { uid: `pod-${pod}`, name: `game-${pod}`, namespace: 'bench', container: FAKE_CRI_CONTAINER };
     });
-    const figures = await measure('fake CRI server (grpc-js over unix socket)', runtime, list, args.seconds, args.period);
+    const figures = await measure('fake CRI server (grpc-js over unix socket)', runtime, list, args.seconds, args.period, calls);
     runtime.stop();
     cri.close();
     return figures;
@@ -212,7 +239,97 @@ async function withFakeCri(args: Args): Promise<Figures> {
   }
 }
 
-type Mode = 'fake' | 'fake-cri' | 'containerd' | 'timeouts' | 'agent-process';
+const HTTP_SERVER_FLAG = '--serve-http';
+
+/** Child-process mode: the games' HTTP endpoint, answering every probe "gate" at once. */
+async function serveHttp(): Promise<void> {
+  const server = createServer((_req, res) => res.end('gate'));
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  process.stdout.write(`${(server.address() as { port: number }).port}\n`);
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+/** http probes: the engine's real http runner against a server in a child process (its CPU not counted). */
+async function withHttp(args: Args): Promise<Figures> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), HTTP_SERVER_FLAG], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      child.once('exit', (code) => reject(new Error(`http server exited with ${code}`)));
+    });
+    const list = targets(
+      args.probes,
+      args.period,
+      (i) => ({ uid: `pod-${i}`, name: `game-${i}`, namespace: 'bench', container: 'game' }),
+      { kind: 'httpGet', path: '/healthz', port, scheme: 'HTTP', headers: [] },
+    );
+    return await measure('http (real http runner, loopback server)', undefined, list, args.seconds, args.period);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/**
+ * The agent's exec path against calling ExecSync directly, on the same real containerd container:
+ * sequential runs alternating the two, median wall time and this process's CPU per exec each.
+ */
+async function execOverhead(socket: string, runs: number): Promise<Record<string, number | string> | undefined> {
+  const { FakeKubelet } = await import('../test/testbed/fake-kubelet.js');
+  const kubelet = new FakeKubelet({ socket, nodeName: 'bench-node' });
+  const namespace = `bench-${randomUUID().slice(0, 8)}`;
+  const pod = await kubelet.runPod({
+    namespace,
+    name: 'game-overhead',
+    inApiserver: false,
+    containers: [{ name: 'game', command: ['sh', '-c', 'printf "#!/bin/sh\\necho gate\\n" > /probe.sh && chmod +x /probe.sh && exec sleep 100000'] }],
+  });
+  const calls = new CallCounter();
+  const cri = new CriClient(criAddress(socket), { onCall: calls.onCall });
+  const runtime = new CriExecRuntime(cri);
+  try {
+    const id = pod.containers[0]!.id;
+    const target = { podUid: pod.uid, namespace, podName: pod.name, containerName: 'game' };
+    const signal = new AbortController().signal;
+    const direct = async (): Promise<void> => void (await cri.execSync(id, ['/probe.sh'], 5, 6_000, signal));
+    const agent = async (): Promise<void> => void (await runtime.execSync(target, ['/probe.sh'], { timeoutMs: 5_000, signal }));
+    // Warm both paths (channel connect, container index) before measuring.
+    await direct();
+    await agent();
+    const wall = { direct: [] as number[], agent: [] as number[] };
+    const cpu = { direct: 0, agent: 0 };
+    calls.byMethod.clear();
+    for (let i = 0; i < runs; i++) {
+      for (const [name, fn] of [['direct', direct], ['agent', agent]] as const) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        await fn();
+        wall[name].push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu[name] += (c.user + c.system) / 1000;
+      }
+    }
+    const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    const r2 = (n: number): number => Math.round(n * 100) / 100;
+    return {
+      runs,
+      directMedianMs: r2(median(wall.direct)),
+      agentMedianMs: r2(median(wall.agent)),
+      wallRatio: r2(median(wall.agent) / median(wall.direct)),
+      directCpuMsPerExec: r2(cpu.direct / runs),
+      agentCpuMsPerExec: r2(cpu.agent / runs),
+      // All calls made: `runs` direct ExecSyncs plus the agent path's; the rest per agent exec is its cost.
+      criCallsPerAgentExec: r2(([...calls.byMethod.values()].reduce((a, b) => a + b, 0) - runs) / runs),
+    };
+  } finally {
+    runtime.stop();
+    cri.close();
+    await kubelet.removePod(pod).catch(() => {});
+    await kubelet.close();
+  }
+}
+
+type Mode = 'fake' | 'fake-cri' | 'http' | 'containerd' | 'exec-overhead' | 'timeouts' | 'agent-process';
 
 function procCpuSeconds(pid: number): number {
   // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
@@ -298,7 +415,12 @@ async function measureAgentProcess(args: Args): Promise<Figures> {
       runsCounted: runs,
     };
   } finally {
-    agent?.kill('SIGTERM');
+    // The agent first (it ends its stream cleanly), then what it talks to.
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((resolve) => agent!.once('exit', resolve));
+      agent.kill('SIGTERM');
+      await exited;
+    }
     cri.kill('SIGTERM');
     stub.kill();
     rmSync(dir, { recursive: true, force: true });
@@ -376,6 +498,12 @@ async function runMode(mode: Mode, args: Args): Promise<Figures | Record<string,
       );
     case 'fake-cri':
       return withFakeCri(args);
+    case 'http':
+      return withHttp(args);
+    case 'exec-overhead': {
+      const socket = process.env.OKGSQ_TB_CONTAINERD_SOCKET;
+      return socket ? execOverhead(socket, 100) : undefined;
+    }
     case 'containerd': {
       const socket = process.env.OKGSQ_TB_CONTAINERD_SOCKET;
       return socket ? withContainerd(socket, args.seconds) : undefined;
@@ -398,6 +526,7 @@ function runChild<T = Figures>(mode: Mode, argv: string[]): Promise<T | undefine
 
 async function main(): Promise<void> {
   if (process.argv[2] === FAKE_CRI_FLAG) return serveFakeCri(process.argv[3]!);
+  if (process.argv[2] === HTTP_SERVER_FLAG) return serveHttp();
   if (process.argv[2] === MODE_FLAG) {
     const mode = process.argv[3] as Mode;
     const figures = await runMode(mode, parseArgs(process.argv.slice(4)));
@@ -407,7 +536,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   parseArgs(argv);
   const results: Figures[] = [];
-  for (const mode of ['fake', 'fake-cri', 'agent-process', 'containerd'] as const) {
+  for (const mode of ['fake', 'fake-cri', 'agent-process', 'http', 'containerd'] as const) {
     if (mode === 'containerd' && !process.env.OKGSQ_TB_CONTAINERD_SOCKET) {
       process.stderr.write('agent-probes: OKGSQ_TB_CONTAINERD_SOCKET not set: real containerd run skipped (run under the test bed for it)\n');
       continue;
@@ -416,9 +545,10 @@ async function main(): Promise<void> {
     if (figures) results.push(figures);
   }
   const timeouts = await runChild<Record<string, number | string>>('timeouts', argv);
-  process.stdout.write(`${JSON.stringify({ bench: 'agent-probes', node: process.version, nodeFlags: NODE_FLAGS, results, timeouts }, null, 2)}\n\n`);
-  const rows = results.map((r) => [r.runtime, r.registeredProbes, r.probesPerSecond, r.cpuPercentOfOneCore, r.cpuPercentPer100ProbesPerSecond, r.rssMiB]);
-  const head = ['runtime', 'probes', 'probes/s', 'cpu % (1 core)', 'cpu % per 100 probes/s', 'RSS MiB'];
+  const overhead = process.env.OKGSQ_TB_CONTAINERD_SOCKET ? await runChild<Record<string, number | string>>('exec-overhead', argv) : undefined;
+  process.stdout.write(`${JSON.stringify({ bench: 'agent-probes', node: process.version, nodeFlags: NODE_FLAGS, machine: machine(), results, timeouts, execOverhead: overhead }, null, 2)}\n\n`);
+  const rows = results.map((r) => [r.runtime, r.registeredProbes, r.probesPerSecond, r.cpuPercentOfOneCore, r.cpuPercentPer100ProbesPerSecond, r.rssMiB, r.criCallsPerRun ?? '']);
+  const head = ['runtime', 'probes', 'probes/s', 'cpu % (1 core)', 'cpu % per 100 probes/s', 'RSS MiB', 'CRI calls/run'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells: (string | number)[]): string => cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
   process.stdout.write(`${line(head)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
@@ -426,6 +556,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nP7 (${timeouts.runtime}): hanging probes reported ${timeouts.hangingReportedAfterTimeoutP99Ms} ms after their timeout (p99, ${timeouts.hangingReports} reports); ` +
         `other probes' schedule lag p99 ${timeouts.scheduleLagP99Ms} ms (${timeouts.otherRuns} runs)\n`,
+    );
+  }
+  if (overhead) {
+    process.stdout.write(
+      `\nexec overhead on one real containerd container (${overhead.runs} runs each): agent path median ${overhead.agentMedianMs} ms vs direct ExecSync ${overhead.directMedianMs} ms ` +
+        `(ratio ${overhead.wallRatio}); this process's CPU per exec ${overhead.agentCpuMsPerExec} ms vs ${overhead.directCpuMsPerExec} ms; CRI calls per agent exec ${overhead.criCallsPerAgentExec}\n`,
     );
   }
 }
