@@ -83,6 +83,7 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   private readonly leaderGauge: Gauge<string>;
   private readonly received: Counter<string>;
   private readonly rejected: Counter<'reason'>;
+  private readonly throttled: Counter;
   private readonly invalid: Gauge<SetLabels>;
   private readonly foreign: Counter<QualityLabels>;
   private gameServerSource: () => Iterable<GameServerCount> = () => [];
@@ -121,6 +122,8 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     this.leaderGauge = new Gauge({ name: 'okgsq_leader', help: '1 while this replica holds the lease.', registers });
     this.received = new Counter({ name: 'okgsq_outcomes_received_total', help: 'Outcomes received from agents and the in-process prober.', registers });
     this.rejected = new Counter({ name: 'okgsq_outcomes_rejected_total', help: 'Outcomes not taken, by reason.', labelNames: ['reason'], registers });
+    // A flooding agent is slowed (its stream paused), not dropped: this is how an operator sees it.
+    this.throttled = new Counter({ name: 'okgsq_outcomes_throttled_total', help: 'Outcomes that arrived past a stream\'s rate limit and paused it (slowed, not dropped).', registers });
     this.invalid = new Gauge({ name: 'okgsq_invalid_qualities', help: 'serviceQualities entries skipped as invalid.', labelNames: ['namespace', 'gameserverset'], registers });
     this.foreign = new Counter({ name: 'okgsq_foreign_condition_writes_total', help: 'okg-sq pod conditions changed by another writer (e.g. kruise-daemon).', labelNames: ['namespace', 'gameserverset', 'quality'], registers });
     this.leaderGauge.set(0);
@@ -141,6 +144,9 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   }
   outcomeRejected(reason: RejectReason, count: number): void {
     this.rejected.inc({ reason }, count);
+  }
+  outcomesThrottled(count: number): void {
+    this.throttled.inc(count);
   }
   agentsConnected(count: number): void {
     this.agentsConnectedGauge.set(count);

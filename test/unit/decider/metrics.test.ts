@@ -17,6 +17,7 @@ const AGREED = [
   'okgsq_leader',
   'okgsq_outcomes_received_total',
   'okgsq_outcomes_rejected_total',
+  'okgsq_outcomes_throttled_total',
   'okgsq_probe_duration_seconds',
   'okgsq_probe_runs_total',
   'okgsq_probes_stale',
@@ -54,4 +55,11 @@ test('agent counters become runs by outcome and a cumulative duration histogram;
   assert.match(text, /okgsq_probe_duration_seconds_count\{[^}]*\} 6/);
   assert.match(text, /okgsq_gameservers\{namespace="ns",gameserverset="mc",ops_state="None"\} 2/);
   assert.match(text, /okgsq_gameservers\{namespace="ns",gameserverset="mc",ops_state="Maintaining"\} 1/);
+});
+
+test('outcomes that slowed a flooding agent are counted (the ingest port is wired, not left optional)', async () => {
+  const m = new DeciderMetrics({ defaultMetrics: false });
+  m.outcomesThrottled(1500);
+  m.outcomesThrottled(500);
+  assert.match(await m.registry.metrics(), /^okgsq_outcomes_throttled_total 2000$/m);
 });
