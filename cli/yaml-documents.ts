@@ -1,6 +1,6 @@
 // Reads a YAML (or JSON) file as its list of documents, for the CLI. Unreadable files and syntax errors
 // are reported with the file and line; they are the user's input, so they are OkgSqError INVALID_INPUT.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { isNode, LineCounter, parseAllDocuments, type Document, type Tags } from 'yaml';
 import { ERROR_CODES, OkgSqError } from '../common/errors.js';
 
@@ -52,15 +52,36 @@ function lineFinder(doc: Document, lines: LineCounter): (path: string) => number
   };
 }
 
-export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
-  let text: string;
+/**
+ * Reads at most `limit` bytes: the bound holds before anything is read into memory, so a huge file, a FIFO
+ * or /dev/zero costs `limit` bytes and stops, instead of being read whole and measured afterwards.
+ */
+async function readAtMost(file: string, limit: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
   try {
-    text = await readFile(file, 'utf8');
+    const buf = Buffer.allocUnsafe(limit);
+    let n = 0;
+    while (n < limit) {
+      const { bytesRead } = await handle.read(buf, n, limit - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
+  let bytes: Buffer;
+  try {
+    bytes = await readAtMost(file, MAX_INPUT_BYTES + 1);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: cannot read: ${reason}`, { cause: err });
   }
-  if (text.length > MAX_INPUT_BYTES) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: larger than ${MAX_INPUT_BYTES} bytes`);
+  if (bytes.length > MAX_INPUT_BYTES) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: larger than ${MAX_INPUT_BYTES} bytes`);
+  const text = bytes.toString('utf8');
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { prettyErrors: true, version: '1.1', customTags: kubectlTags, lineCounter: lines });
   if (!Array.isArray(docs)) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: not a YAML stream`);

@@ -90,6 +90,14 @@ describe('okg-sq check', () => {
     assert.match(r.stderr, /bad-syntax\.yaml:\d+:\d+: YAML syntax error/);
   });
 
+  it('reads at most its input bound: an endless input (/dev/zero) exits 2 at once with the limit named', async () => {
+    const t0 = Date.now();
+    const r = await runCli(['check', '/dev/zero']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /\/dev\/zero: larger than 16777216 bytes/);
+    assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
+  });
+
   it('exits 2 on an unreadable file, no file, or an unknown option', async () => {
     const missing = await runCli(['check', fixture('does-not-exist.yaml')]);
     assert.equal(missing.code, 2);
