@@ -14,6 +14,7 @@ const PURE_COMMON = new Set([
   'common/probe-result.ts',
   'common/outcome.ts',
   'common/thresholds.ts',
+  'common/probe/types.ts', // types only
 ]);
 
 function* tsFiles(dir) {

@@ -3,24 +3,11 @@
 // receive numbers only.
 import type { ProbeKey } from '../../common/outcome.js';
 import type { ProbeHandler, ProbeHandlerSpec, ProbeTiming, ServiceQuality } from '../../common/service-quality.js';
+import type { ProbeTarget } from '../../common/probe/types.js';
 import type { PodCondition } from './types.js';
 
-/**
- * One probe assignment. The same shape as the probe engine's ProbeTarget (common/probe/types.ts),
- * declared here because the pure core imports no engine module; the planner hands it on as a ProbeTarget.
- */
-export interface PlannedTarget {
-  readonly key: ProbeKey;
-  readonly namespace: string;
-  readonly podName: string;
-  readonly gameServerSet: string;
-  readonly containerName: string;
-  readonly podIp: string;
-  readonly handler: ProbeHandler;
-  readonly timing: ProbeTiming;
-  /** Unix ms; 0 = unknown. */
-  readonly containerStartedAtMs: number;
-}
+/** One probe assignment: the probe engine's own target type (a type-only, I/O-free module). */
+export type PlannedTarget = ProbeTarget;
 
 /** The fields of a Pod the decider reads (the informer keeps only these). */
 export interface PodView {
