@@ -1,18 +1,10 @@
 // Where the chart and its scenario files are, found from the repository root (the directory holding
 // package.json), so tests work wherever their compiled output lives.
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../testbed/repo-root.js';
 
-export function repoRoot(fromUrl: string = import.meta.url): string {
-  let dir = dirname(fileURLToPath(fromUrl));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(fromUrl)}`);
-    dir = parent;
-  }
-}
+export { repoRoot };
 
 export const chartFiles = {
   root: (): string => repoRoot(),

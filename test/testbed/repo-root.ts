@@ -13,3 +13,7 @@ export function repoRoot(fromUrl: string = import.meta.url): string {
     dir = parent;
   }
 }
+
+export function repoPath(...parts: string[]): string {
+  return join(repoRoot(), ...parts);
+}

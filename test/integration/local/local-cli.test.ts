@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { repoRoot } from '../../unit/local/repo-root.js';
+import { repoRoot } from '../../testbed/repo-root.js';
 import { BUILT_CLI, CliRun, healthyCondition, type CliEvent, type GameServerJson } from './cli-run.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoPath } from '../rules/repo-root.js';
+import { repoPath } from '../../testbed/repo-root.js';
 import { runCli } from './run-cli.js';
 
 const fixture = (name: string): string => repoPath('test/fixtures/gss', name);

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { applyGameServerPatch } from '../../../decider/rules/evaluate.js';
 import type { GameServerPatch, GameServerView, PodCondition, ServiceQualityCondition } from '../../../decider/rules/types.js';
-import { repoPath } from '../rules/repo-root.js';
+import { repoPath } from '../../testbed/repo-root.js';
 import { runCli } from './run-cli.js';
 
 const GSS = repoPath('test/fixtures/gss/eval/gameserverset.yaml');

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLocal, type LocalIo } from '../../../cli/local.js';
-import { repoRoot } from './repo-root.js';
+import { repoRoot } from '../../testbed/repo-root.js';
 
 const healthyYaml = join(repoRoot(import.meta.url), 'examples', 'healthy', 'gameserverset.yaml');
 

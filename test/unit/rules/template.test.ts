@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { checkTemplate, goAtoiToInt32, parsePriorityTemplate, renderTemplate } from '../../../decider/rules/template.js';
-import { repoPath } from './repo-root.js';
+import { repoPath } from '../../testbed/repo-root.js';
 
 interface GoldenCase {
   readonly template: string;
