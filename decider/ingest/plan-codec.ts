@@ -3,15 +3,22 @@
 import type { ProbeKey } from '../../common/outcome.js';
 import type { ProbeHandler } from '../../common/service-quality.js';
 import type { ProbeTarget } from '../../common/probe/types.js';
-import type {
-  PlanUpdate,
+import {
   ProbeAssignment,
-  ProbeHandler as WireHandler,
-  ProbeRef,
+  type PlanUpdate,
+  type ProbeHandler as WireHandler,
+  type ProbeRef,
 } from '../../proto/gen/okgsq/v1/agent.js';
 
-/** Keeps every PlanUpdate far below grpc-js's 4 MiB default even with long commands and headers. */
+/** Keeps a PlanUpdate of ordinary targets small. */
 export const MAX_ASSIGNMENTS_PER_UPDATE = 500;
+/**
+ * And a byte budget, for long commands and headers: a set's ~1 MiB exec command (the apiserver takes it)
+ * on five pods of one node made a 5 MiB update, over grpc-js's 4 MiB limit, so that node's agent was cut
+ * off on every connect and none of its probes ran. A single assignment above the budget still goes alone
+ * (one object is bounded by etcd's 1.5 MiB request limit).
+ */
+export const MAX_UPDATE_BYTES = 1024 * 1024;
 /** Removals are two short strings each. */
 export const MAX_REMOVALS_PER_UPDATE = 5_000;
 
@@ -71,7 +78,15 @@ export function planUpdates(
   let u = 0;
   let r = 0;
   do {
-    const upsertChunk = upsert.slice(u, u + MAX_ASSIGNMENTS_PER_UPDATE).map(targetToAssignment);
+    const upsertChunk: ProbeAssignment[] = [];
+    let bytes = 0;
+    while (u + upsertChunk.length < upsert.length && upsertChunk.length < MAX_ASSIGNMENTS_PER_UPDATE) {
+      const a = targetToAssignment(upsert[u + upsertChunk.length]!);
+      const size = ProbeAssignment.encode(a).finish().length;
+      if (upsertChunk.length > 0 && bytes + size > MAX_UPDATE_BYTES) break;
+      upsertChunk.push(a);
+      bytes += size;
+    }
     const removeChunk = remove.slice(r, r + MAX_REMOVALS_PER_UPDATE).map(keyToRef);
     u += upsertChunk.length;
     r += removeChunk.length;

@@ -2,7 +2,7 @@
 // "replace" followed by additions.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_ASSIGNMENTS_PER_UPDATE, MAX_REMOVALS_PER_UPDATE, planUpdates, targetToAssignment } from '../../../../decider/ingest/plan-codec.js';
+import { MAX_ASSIGNMENTS_PER_UPDATE, MAX_REMOVALS_PER_UPDATE, MAX_UPDATE_BYTES, planUpdates, targetToAssignment } from '../../../../decider/ingest/plan-codec.js';
 import { ProbeAssignment } from '../../../../proto/gen/okgsq/v1/agent.js';
 import { target } from './ingest-kit.js';
 
@@ -34,6 +34,20 @@ describe('plan codec', () => {
     assert.deepEqual(updates.map((u) => [u.full, u.upsert.length]), [[true, MAX_ASSIGNMENTS_PER_UPDATE], [false, MAX_ASSIGNMENTS_PER_UPDATE], [false, 1]]);
     assert.deepEqual(updates.flatMap((u) => u.upsert.map((a) => a.podUid)), targets.map((t) => t.key.podUid));
     assert.ok(updates.every((u) => u.resyncIntervalSeconds === 30));
+  });
+
+  it('splits by bytes too: five targets with a ~1 MiB command never make an update over the budget', () => {
+    const command = ['echo', ...Array.from({ length: 10 }, (_, i) => String(i).repeat(100_000))];
+    const targets = Array.from({ length: 5 }, (_, i) => target('n', `u${i}`, 'long', { handler: { kind: 'exec', command } }));
+    const updates = planUpdates(true, targets, [], 0);
+    assert.ok(updates.length >= 5, `${updates.length} updates`);
+    assert.equal(updates.filter((u) => u.full).length, 1);
+    assert.deepEqual(updates.flatMap((u) => u.upsert.map((a) => a.podUid)), targets.map((t) => t.key.podUid));
+    for (const u of updates) {
+      const bytes = u.upsert.reduce((n, a) => n + ProbeAssignment.encode(a).finish().length, 0);
+      assert.ok(u.upsert.length === 1 || bytes <= MAX_UPDATE_BYTES, `an update of ${bytes} bytes`);
+      assert.ok(bytes < 4 * 1024 * 1024);
+    }
   });
 
   it('splits big removals too', () => {
