@@ -29,7 +29,7 @@ export function agentOptions(env: Env = process.env): AgentOptions {
   if (caFile) tls = { caFile, serverName: envString(env, 'OKGSQ_TLS_SERVER_NAME', '') };
   else if (insecure) tls = 'insecure';
   else badOption('OKGSQ_TLS_CA_FILE', env.OKGSQ_TLS_CA_FILE ?? '', 'required unless OKGSQ_INSECURE_GRPC=true');
-  const logLevel = envLogLevel(env);
+  const logLevel = envLogLevel(env, 'OKGSQ_LOG_LEVEL');
   return Object.freeze({
     nodeName,
     deciderAddress,

@@ -42,7 +42,7 @@ export function envBool(env: Env, name: string, fallback: boolean): boolean {
   return badOption(name, raw, 'want true or false');
 }
 
-export function envLogLevel(env: Env, name = 'OKGSQ_LOG_LEVEL'): LogLevel {
+export function envLogLevel(env: Env, name: string): LogLevel {
   const level = envString(env, name, 'info');
   if (!(LOG_LEVELS as readonly string[]).includes(level)) badOption(name, level, `want one of ${LOG_LEVELS.join(', ')}`);
   return level as LogLevel;

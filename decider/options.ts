@@ -41,7 +41,7 @@ export function deciderOptions(env: Env = process.env): DeciderOptions {
   else if (certFile || keyFile) badOption(certFile ? 'OKGSQ_TLS_KEY_FILE' : 'OKGSQ_TLS_CERT_FILE', '', 'set both OKGSQ_TLS_CERT_FILE and OKGSQ_TLS_KEY_FILE, or neither');
   else if (insecure) tls = 'insecure';
   else badOption('OKGSQ_TLS_CERT_FILE', '', 'required unless OKGSQ_INSECURE_GRPC=true');
-  const logLevel = envLogLevel(env);
+  const logLevel = envLogLevel(env, 'OKGSQ_LOG_LEVEL');
   const namespaces = envString(env, 'OKGSQ_NAMESPACES', '')
     .split(',')
     .map((s) => s.trim())
