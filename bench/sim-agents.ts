@@ -4,7 +4,14 @@
 // each outcome with the time it "crossed its threshold" (observedUnixMs), so the parent can measure
 // flip → patch end to end, gRPC transit included. Run by decider-flips.ts through fork().
 import { credentials, Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
-import { AgentServiceClient, type AgentMessage, type DeciderMessage, type Outcome as WireOutcome } from '../proto/gen/okgsq/v1/agent.js';
+import { AgentServiceClient, type AgentMessage, type DeciderMessage, type Outcome as WireOutcome, type QualityCounters } from '../proto/gen/okgsq/v1/agent.js';
+import { PROBE_DURATION_BUCKETS_SECONDS } from '../common/probe-duration-buckets.js';
+
+/**
+ * A real agent reports its run counters every few seconds; the decider takes that as the node's
+ * heartbeat (a silent node goes stale, with a Warning Event). The simulated nodes do the same.
+ */
+const COUNTERS_INTERVAL_MS = 5_000;
 
 export type SimCommand =
   | { cmd: 'connect'; address: string; nodes: string[]; expectedKeys: number }
@@ -43,6 +50,9 @@ class SimAgents {
   private readonly keys = new Map<string, Key>();
   private readonly latest = new Map<string, Latest>();
   private generation = new Map<string, number>();
+  /** node → the namespace and set of its plan (counters are labelled with them). */
+  private readonly namespaces = new Map<string, { namespace: string; set: string }>();
+  private heartbeat: NodeJS.Timeout | undefined;
 
   async connect(address: string, nodes: string[], expectedKeys: number): Promise<SimReply> {
     const t0 = Date.now();
@@ -59,7 +69,10 @@ class SimAgents {
         if (m.body?.$case !== 'plan') return;
         const plan = m.body.value;
         this.generation.set(node, plan.generation);
-        for (const a of plan.upsert) this.keys.set(`${a.podName}/${a.quality}`, { node, podUid: a.podUid, quality: a.quality });
+        for (const a of plan.upsert) {
+          this.keys.set(`${a.podName}/${a.quality}`, { node, podUid: a.podUid, quality: a.quality });
+          this.namespaces.set(node, { namespace: a.namespace, set: a.gameServerSet });
+        }
       });
       stream.on('error', () => undefined); // ends are expected on disconnect/restart
       stream.write({ body: { $case: 'hello', value: { nodeName: node, agentVersion: 'bench-sim', runtimeName: 'sim', runtimeVersion: '0' } } });
@@ -72,6 +85,8 @@ class SimAgents {
     }
     // On reconnect a real agent re-sends its latest state: do the same.
     this.sendAll(true);
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this.sendCounters(), COUNTERS_INTERVAL_MS);
     return { type: 'connected', keys: this.keys.size, ms: Date.now() - t0 };
   }
 
@@ -81,6 +96,17 @@ class SimAgents {
 
   private send(node: string, outcomes: WireOutcome[], resync: boolean): void {
     this.streams.get(node)?.write({ body: { $case: 'outcomes', value: { outcomes, resync, counters: [], planGeneration: this.generation.get(node) ?? 0 } } });
+  }
+
+  private sendCounters(): void {
+    const buckets = new Array<number>(PROBE_DURATION_BUCKETS_SECONDS.length + 1).fill(0);
+    buckets[0] = 1;
+    for (const [node, stream] of this.streams) {
+      const labels = this.namespaces.get(node);
+      if (!labels) continue;
+      const counters: QualityCounters[] = [{ namespace: labels.namespace, gameServerSet: labels.set, quality: 'healthy', runs: [{ outcome: 'true', errorKind: '', count: 1 }], durationBucketCounts: buckets, durationSumSeconds: 0.004 }];
+      stream.write({ body: { $case: 'outcomes', value: { outcomes: [], resync: false, counters, planGeneration: this.generation.get(node) ?? 0 } } });
+    }
   }
 
   private sendAll(resync: boolean): number {
@@ -150,6 +176,7 @@ class SimAgents {
   }
 
   disconnect(): SimReply {
+    clearInterval(this.heartbeat);
     for (const s of this.streams.values()) s.end();
     this.streams.clear();
     this.client?.close();
