@@ -1,0 +1,279 @@
+// Faults between the decider and the Kubernetes API, with real components: a private etcd + kube-apiserver
+// (restartable), the decider as a child process (`node dist/decider/main.js`), a fault-injecting proxy
+// between the two, and a simulated agent (the real reporter + probe engine over real gRPC, TokenReview
+// auth). Each scenario flips a fresh group of GameServers to `false` (one action each) under a fault and
+// asserts: every action applied (no lost action), exactly once (one spec write that landed, one Event),
+// and a bounded number of requests (no write storm). Convergence times are reported as diagnostics.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeClient } from '../../decider/kube/kube-client.js';
+import { testbedEnv } from '../testbed/env.js';
+import { freePort } from '../testbed/free-port.js';
+import { httpGet } from '../testbed/https-get.js';
+import { adminKubeConfig } from '../testbed/kube.js';
+import { waitFor } from '../testbed/wait-for.js';
+import { PrivateControlPlane, kubeconfigYaml } from './control-plane.js';
+import { startFaultProxy, type FaultProxy, type SeenRequest } from './fault-proxy.js';
+import {
+  DeciderProcess,
+  SimulatedAgent,
+  actionEvents,
+  agentToken,
+  countBy,
+  createArenaSet,
+  createGameServer,
+  createNamespaceOn,
+  gameServers as listGameServers,
+  showsAction,
+  showsHealthy,
+  waitAll,
+} from './fault-kit.js';
+
+const NODE = 'fault-node';
+const NS = 'fault-cp';
+
+let cp: PrivateControlPlane;
+let admin: KubeClient;
+let proxy: FaultProxy;
+let decider: DeciderProcess;
+let agent: SimulatedAgent;
+let httpPort = 0;
+
+before(async () => {
+  cp = await PrivateControlPlane.start(testbedEnv().workDir);
+  admin = new KubeClient(adminKubeConfig(cp.kubeconfig));
+  proxy = await startFaultProxy({ upstream: cp.apiserverUrl, ca: cp.caPem });
+  const deciderKubeconfig = join(cp.dir, 'decider-kubeconfig');
+  writeFileSync(deciderKubeconfig, kubeconfigYaml(proxy.url, undefined, cp.adminToken), { mode: 0o600 });
+  await createNamespaceOn(admin, NS);
+  await createArenaSet(admin, NS);
+  const token = await agentToken(admin, NS, NODE);
+  httpPort = await freePort();
+  const grpcPort = await freePort();
+  decider = new DeciderProcess({
+    KUBECONFIG: deciderKubeconfig,
+    POD_NAME: 'decider-0', // a container restarted in the same pod keeps its name, and so its lease
+    POD_NAMESPACE: NS,
+    OKGSQ_NAMESPACES: NS,
+    OKGSQ_AGENT_NAMESPACE: NS,
+    OKGSQ_HTTP_PORT: String(httpPort),
+    OKGSQ_GRPC_PORT: String(grpcPort),
+    OKGSQ_INSECURE_GRPC: 'true',
+    OKGSQ_AGENTLESS_NODE_SELECTOR: '',
+    OKGSQ_FLUSH_WINDOW_MS: '20',
+    OKGSQ_KUBE_QPS: '20',
+    OKGSQ_KUBE_BURST: '10',
+    OKGSQ_LOG_LEVEL: 'info',
+  });
+  decider.start();
+  await decider.waitReady(httpPort, 60_000);
+  agent = new SimulatedAgent({ node: NODE, address: `127.0.0.1:${grpcPort}`, token });
+  agent.start();
+});
+
+after(async () => {
+  await agent?.stop().catch(() => {});
+  await decider?.stop().catch(() => {});
+  await proxy?.close().catch(() => {});
+  admin?.close();
+  await cp?.stop();
+});
+
+/** A fresh group of GameServers, converged on their first (true) outcome: conditions written, no action. */
+async function group(prefix: string, n: number): Promise<{ names: string[]; uids: string[] }> {
+  const names = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+  const uids: string[] = [];
+  for (const name of names) uids.push(await createGameServer(admin, NS, name, NODE));
+  agent.answer(uids, 0, 'up');
+  await waitAll(admin, NS, names, showsHealthy, `${prefix}: first outcomes written`, 60_000);
+  return { names, uids };
+}
+
+const isSpec = (r: SeenRequest): boolean => r.resource === 'gameservers';
+const ok = (r: SeenRequest): boolean => r.status !== undefined && r.status >= 200 && r.status < 300;
+const inGroup = (names: readonly string[]) => (r: SeenRequest) => names.includes(r.name);
+
+/**
+ * Exactly one applied action per GameServer: one spec write landed, one Event, and the final state shows it.
+ * `eventMayBeLost`: GameServers whose writes all completed just before a kill -9; their Event may have been
+ * queued behind the client rate limit when the process died (Events are best effort, never retried), so
+ * for them at most one is required.
+ */
+async function assertExactlyOnce(names: readonly string[], from: number, result: string, eventMayBeLost: ReadonlySet<string> = new Set()): Promise<void> {
+  await waitAll(admin, NS, names, (gs) => showsAction(gs, result), 'final state', 5_000);
+  const specOk = countBy(proxy.writes((r) => isSpec(r) && ok(r) && names.includes(r.name), from), (r) => r.name);
+  for (const n of names) assert.equal(specOk.get(n) ?? 0, 1, `${n}: GameServer spec written (and landed) exactly once, got ${specOk.get(n) ?? 0}`);
+  // Events are written asynchronously after the patches: wait for each, then check none is doubled.
+  const events = await waitFor(async () => {
+    const e = await actionEvents(admin, NS);
+    return names.every((n) => (e.get(n) ?? 0) >= 1) ? e : false;
+  }, { timeoutMs: 10_000, what: 'one applied-action Event per GameServer' }).catch(async () => actionEvents(admin, NS));
+  for (const n of names) {
+    const got = events.get(n) ?? 0;
+    if (eventMayBeLost.has(n)) assert.ok(got <= 1, `${n}: at most one ServiceQualityActionApplied Event, got ${got}`);
+    else assert.equal(got, 1, `${n}: one ServiceQualityActionApplied Event, got ${got}`);
+  }
+}
+
+/** Until every GameServer of `names` had a write fail (the outage is felt by all of them). */
+async function waitForFailedWrites(names: readonly string[], from: number): Promise<void> {
+  await waitFor(() => {
+    const failed = new Set(proxy.writes((r) => names.includes(r.name) && r.status !== undefined && !ok(r), from).map((r) => r.name));
+    return names.every((n) => failed.has(n));
+  }, { timeoutMs: 30_000, intervalMs: 100, what: 'a failed write for every flipped GameServer during the outage' });
+}
+
+/**
+ * The batcher's retry policy bounds the attempts: a step is tried at most 6 times with backoff from 200 ms
+ * (~6 s), then the GameServer waits 30 s before the next round. So over an outage of `outageMs` each
+ * GameServer costs at most 6 attempts per started 30 s, plus its 3 successful writes.
+ */
+function assertNoStorm(names: readonly string[], from: number, outageMs: number): void {
+  const perGs = 6 * Math.ceil(outageMs / 30_000 + 1) + 3;
+  const byGs = countBy(proxy.writes(inGroup(names), from), (r) => r.name);
+  for (const n of names) assert.ok((byGs.get(n) ?? 0) <= perGs, `no write storm: ${byGs.get(n)} writes for ${n} (bound ${perGs})`);
+  const events = proxy.writes((r) => r.resource === 'events', from).length;
+  assert.ok(events <= names.length * 2, `Events bounded: ${events} for ${names.length} flips`);
+}
+
+function writesByResource(from: number, names: readonly string[]): Record<string, number> {
+  return Object.fromEntries(countBy(proxy.writes(inGroup(names), from), (r) => `${r.method} ${r.resource}`));
+}
+
+test('proxy: 429 with Retry-After, 500 and slow responses are retried with backoff, Retry-After honoured, no storm', async (t) => {
+  const { names, uids } = await group('px', 6);
+  const from = proxy.requests.length;
+  const RETRY_AFTER_S = 2;
+  const SLOW_MS = 1_500;
+  const seenSpec = new Set<string>();
+  const seenStatus = new Set<string>();
+  // First spec patch of each GameServer: 429 + Retry-After; first status patch: 500; pod status: slow.
+  proxy.setRule((r) => {
+    if (r.method === 'GET' || !names.includes(r.name)) return undefined;
+    if (r.resource === 'gameservers' && !seenSpec.has(r.name)) {
+      seenSpec.add(r.name);
+      return { kind: 'status', status: 429, retryAfterSeconds: RETRY_AFTER_S };
+    }
+    if (r.resource === 'gameservers/status' && !seenStatus.has(r.name)) {
+      seenStatus.add(r.name);
+      return { kind: 'status', status: 500 };
+    }
+    if (r.resource === 'pods/status') return { kind: 'delay', ms: SLOW_MS };
+    return undefined;
+  });
+  try {
+    const flipped = Date.now();
+    agent.answer(uids, 1, 'px-down');
+    const ms = await waitAll(admin, NS, names, (gs) => showsAction(gs, 'px-down'), 'actions applied through the faults', 60_000);
+    t.diagnostic(`convergence under 429/500/slow: ${ms} ms after the flip (${Date.now() - flipped} ms incl. checks)`);
+  } finally {
+    proxy.setRule(undefined);
+  }
+  await assertExactlyOnce(names, from, 'px-down');
+  const writes = proxy.writes(inGroup(names), from);
+  for (const n of names) {
+    const spec = writes.filter((r) => r.name === n && r.resource === 'gameservers');
+    assert.equal(spec.length, 2, `${n}: one 429 then one retry, got ${spec.map((r) => r.status).join(',')}`);
+    const waited = spec[1]!.atMs - spec[0]!.atMs;
+    assert.ok(waited >= RETRY_AFTER_S * 1000 - 50, `${n}: retried ${waited} ms after a 429 with Retry-After ${RETRY_AFTER_S} s`);
+    const status = writes.filter((r) => r.name === n && r.resource === 'gameservers/status');
+    assert.equal(status.length, 2, `${n}: one 500 then one retry, got ${status.map((r) => r.status).join(',')}`);
+    assert.ok(status[1]!.atMs - status[0]!.atMs >= 90, `${n}: a 500 is retried after a backoff (${status[1]!.atMs - status[0]!.atMs} ms)`);
+    assert.equal(writes.filter((r) => r.name === n && r.resource === 'pods/status').length, 1, `${n}: a slow answer is waited for, not re-sent`);
+  }
+  t.diagnostic(`writes through the proxy for ${names.length} flips: ${JSON.stringify(writesByResource(from, names))}`);
+});
+
+test('decider kill -9 in the middle of a batch of writes: after restart every action applied exactly once', async (t) => {
+  const N = 30;
+  const KILL_AT = 12; // the 12th GameServer spec patch of the batch
+  const { names, uids } = await group('kill', N);
+  const from = proxy.requests.length;
+  let specPatches = 0;
+  let killed: Promise<void> | undefined;
+  // The KILL_AT-th spec patch is held, the decider killed, then the held patch delivered: it lands in
+  // the apiserver but its answer goes nowhere (the worst moment: spec written, status not).
+  proxy.setRule((r) => {
+    if (r.method !== 'PATCH' || r.resource !== 'gameservers' || !names.includes(r.name)) return undefined;
+    specPatches++;
+    if (specPatches !== KILL_AT) return undefined;
+    killed = decider.kill9();
+    return { kind: 'hold', until: killed.then(() => true) };
+  });
+  agent.answer(uids, 1, 'kill-down');
+  await waitFor(() => killed !== undefined, { timeoutMs: 30_000, what: `the ${KILL_AT}th spec patch of the batch` });
+  const killedAt = Date.now();
+  await killed;
+  proxy.setRule(undefined);
+  await waitFor(() => proxy.requests.slice(from).every((r) => r.status !== undefined || r.watch), { timeoutMs: 10_000, what: 'requests in flight at the kill answered' }).catch(() => {});
+  const landedBefore = proxy.writes((r) => isSpec(r) && ok(r) && names.includes(r.name), from).length;
+  const done = (await gameServers(names)).filter((gs) => showsAction(gs, 'kill-down')).length;
+  t.diagnostic(`killed after ${KILL_AT} spec patches: ${landedBefore} spec patches landed, ${done}/${N} GameServers complete`);
+  assert.ok(done < N, 'the kill came in the middle of the batch');
+
+  decider.start();
+  await decider.waitReady(httpPort, 60_000);
+  const ms = await waitAll(admin, NS, names, (gs) => showsAction(gs, 'kill-down'), 'every action applied after the restart', 60_000);
+  t.diagnostic(`convergence after restart: ${Date.now() - killedAt} ms from the kill (${ms} ms after ready)`);
+  // Completed before the kill: the status write (the last step) answered before the process died.
+  const completed = new Set(proxy.writes((r) => r.resource === 'gameservers/status' && ok(r) && names.includes(r.name) && r.answeredAtMs! < killedAt, from).map((r) => r.name));
+  await assertExactlyOnce(names, from, 'kill-down', completed);
+  const events = await actionEvents(admin, NS);
+  t.diagnostic(`Events: ${names.filter((n) => events.get(n) === 1).length}/${N}; missing only for GameServers completed just before the kill: ${names.filter((n) => !events.get(n)).join(', ') || 'none'}`);
+  const writes = proxy.writes(inGroup(names), from);
+  // At most the writes in flight at the kill (8 workers × 3 steps) are sent again.
+  assert.ok(writes.length <= N * 3 + 8 * 3, `bounded writes: ${writes.length} for ${N} flips (${JSON.stringify(writesByResource(from, names))})`);
+  t.diagnostic(`writes: ${JSON.stringify(writesByResource(from, names))}`);
+});
+
+async function gameServers(names: readonly string[]): Promise<any[]> {
+  const all = await listGameServers(admin, NS);
+  return names.map((n) => all.get(n));
+}
+
+test('kube-apiserver restarted: watches resume, writes continue, no duplicate action', async (t) => {
+  const { names, uids } = await group('as', 8);
+  const from = proxy.requests.length;
+  const down = Date.now();
+  await cp.stopApiserver();
+  agent.answer(uids, 1, 'as-down');
+  // While it is down the decider tries every flipped GameServer; then restart it on the same port, data
+  // and certificate.
+  await waitForFailedWrites(names, from);
+  await cp.startApiserver();
+  const upMs = Date.now() - down;
+  const ms = await waitAll(admin, NS, names, (gs) => showsAction(gs, 'as-down'), 'actions applied after the restart', 90_000);
+  t.diagnostic(`apiserver down ${upMs} ms; convergence ${ms} ms after it was ready again`);
+  await assertExactlyOnce(names, from, 'as-down');
+
+  // The watches resumed: a GameServer created after the restart is picked up and written.
+  const late = await createGameServer(admin, NS, 'as-late', NODE);
+  agent.answer([late], 0, 'up');
+  const lateMs = await waitAll(admin, NS, ['as-late'], showsHealthy, 'a GameServer created after the restart handled', 60_000);
+  t.diagnostic(`new GameServer after the restart handled in ${lateMs} ms`);
+  const writes = proxy.writes((r) => r.resource !== 'leases', from);
+  t.diagnostic(`writes during and after the outage: ${JSON.stringify(Object.fromEntries(countBy(writes, (r) => `${r.method} ${r.resource} ${r.status}`)))}`);
+  assertNoStorm(names, from, upMs);
+});
+
+test('etcd briefly stopped: the apiserver errors, the decider retries and converges', async (t) => {
+  const { names, uids } = await group('et', 8);
+  const from = proxy.requests.length;
+  const down = Date.now();
+  await cp.stopEtcd();
+  agent.answer(uids, 1, 'et-down');
+  // The apiserver holds requests while etcd is gone (they fail on its etcd timeouts): wait until every
+  // flipped GameServer's first write is out, and until the apiserver itself reports not ready.
+  await waitFor(() => names.every((n) => proxy.writes((r) => r.name === n, from).length > 0), { timeoutMs: 30_000, intervalMs: 100, what: 'a write sent for every flipped GameServer during the outage' });
+  await waitFor(async () => (await httpGet(`${cp.apiserverUrl}/readyz`, { ca: cp.caPem, token: cp.adminToken })).status !== 200, { timeoutMs: 30_000, intervalMs: 200, what: 'the apiserver not ready without etcd' });
+  await cp.startEtcd();
+  const upMs = Date.now() - down;
+  const ms = await waitAll(admin, NS, names, (gs) => showsAction(gs, 'et-down'), 'actions applied after etcd is back', 90_000);
+  t.diagnostic(`etcd down ${upMs} ms; convergence ${ms} ms after it was back`);
+  await assertExactlyOnce(names, from, 'et-down');
+  const writes = proxy.writes((r) => r.resource !== 'leases', from);
+  t.diagnostic(`writes: ${JSON.stringify(Object.fromEntries(countBy(writes, (r) => `${r.method} ${r.resource} ${r.status}`)))}`);
+  assertNoStorm(names, from, upMs);
+});
