@@ -18,7 +18,7 @@ if [ "$tier" = unit ]; then
 fi
 
 dirs=()
-for dir in dist/test/unit dist/test/integration dist/test/chart dist/test/e2e dist/test/bad-input; do
+for dir in dist/test/unit dist/test/integration dist/test/chart dist/test/e2e dist/test/bad-input dist/test/fault; do
   [ -d "$dir" ] && dirs+=("$dir")
 done
 # One test file at a time: the tiers share one bed and two cores.
