@@ -3,7 +3,8 @@
 // and `now`, it returns the new status.serviceQualitiesConditions and the spec/labels/annotations patch.
 // Deliberate differences: OKG accepts an action's `containers` but ignores it, okg-sq applies them,
 // merged by container name; a label value rendered from the result that Kubernetes would refuse is left
-// out with a warning (OKG sends it, and the API server refuses the whole patch, opsState included).
+// out with a warning (OKG sends it, and the API server refuses the whole patch, opsState included); so
+// are an action's annotations when they would take the GameServer past Kubernetes' annotation size limit.
 import { stripOkgSeparators } from '../../common/probe-result.js';
 import type { GameServerContainer, IntOrString, ServiceQuality, ServiceQualityAction } from '../../common/service-quality.js';
 import { kubeTime, kubeTimeMs } from './kube-time.js';
@@ -35,7 +36,7 @@ export interface DecisionWarning {
    * OKG's two Warning reasons for priority templates, plus okg-sq's own: a label value rendered from the
    * result that Kubernetes would refuse (OKG sends it, and the API server refuses the whole patch).
    */
-  readonly reason: 'InvalidUpdatePriority' | 'InvalidDeletionPriority' | 'InvalidLabelValue';
+  readonly reason: 'InvalidUpdatePriority' | 'InvalidDeletionPriority' | 'InvalidLabelValue' | 'AnnotationsTooLarge';
   readonly message: string;
 }
 
@@ -149,8 +150,26 @@ function applyAction(action: ServiceQualityAction, result: string, spec: Working
       else warnings.push({ ...where, reason: 'InvalidLabelValue', message: `label ${k}: rendered value ${JSON.stringify(v.slice(0, 80))} is not a valid label value; the label is left alone` });
     }
   }
-  if (action.annotations && Object.keys(action.annotations).length > 0) Object.assign(spec.annotations, renderMap(action.annotations, result));
+  if (action.annotations && Object.keys(action.annotations).length > 0) {
+    const rendered = renderMap(action.annotations, result);
+    const size = annotationsBytes({ ...spec.annotations, ...rendered });
+    if (size <= MAX_ANNOTATIONS_BYTES) Object.assign(spec.annotations, rendered);
+    else warnings.push({ ...where, reason: 'AnnotationsTooLarge', message: `annotations would total ${size} bytes, over Kubernetes' limit of ${MAX_ANNOTATIONS_BYTES}; this action's annotations are left alone` });
+  }
   return opsState;
+}
+
+/**
+ * Kubernetes' TotalAnnotationSizeLimitB: the API server refuses (422) an object whose annotations' keys
+ * and values pass it, and with it the whole patch (the opsState of every other quality included).
+ */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+const encoder = new TextEncoder();
+
+function annotationsBytes(annotations: Readonly<Record<string, string>>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(annotations)) n += encoder.encode(k).length + encoder.encode(v).length;
+  return n;
 }
 
 const isSet = (t: KubeTime | null | undefined): t is KubeTime => kubeTimeMs(t) !== undefined;

@@ -159,6 +159,16 @@ describe('decide: actions', () => {
     assert.match(d.warnings[0]!.message, /players/);
   });
 
+  it("annotations that would pass Kubernetes' 256 KiB limit are left out with a warning; the rest of the patch stands (okg-sq)", () => {
+    const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`a${i}`, '{{.Result}}']));
+    const q = quality([{ state: true, opsState: 'Allocated', annotations: { small: 'yes' } }, { state: true, annotations: many }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', 'f'.repeat(1000))], gameServer: gameServer(), now: NOW });
+    assert.deepEqual(d.gameServerPatch, { spec: { opsState: 'Allocated' }, metadata: { annotations: { small: 'yes' } } });
+    assert.deepEqual(d.warnings.map((w) => [w.reason, w.actionIndex]), [['AnnotationsTooLarge', 1]]);
+    assert.match(d.warnings[0]!.message, /over Kubernetes' limit of 262144/);
+    assert.equal(d.applied.length, 2, 'both actions matched (the state is recorded as acted upon)');
+  });
+
   it('a priority template that does not render to an integer is a warning and leaves the field alone', () => {
     const q = quality([{ state: true, deletionPriority: '{{.Result}}', updatePriority: '{{.Result}}', opsState: 'Allocated' }]);
     const d = decide({ qualities: [q], podConditions: [podCondition('True', 'abc')], gameServer: gameServer(undefined, { deletionPriority: 1 }), now: NOW });
