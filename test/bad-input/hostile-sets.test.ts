@@ -183,6 +183,7 @@ describe('hostile GameServerSet and probe output through the running decider and
     assert.match(text, /spec\.serviceQualities\[11\]\.serviceQualityAction\[0\]\.labels\["bad key 0"\]/);
     // 2,000 bad actions give one bounded message, not 2,000 problems.
     assert.ok(text.length < 64 * 1024, `the Event message is ${text.length} characters`);
+    console.log(`InvalidServiceQuality Event: ${text.length} characters for ${BAD_ACTIONS} bad actions and 2 bad qualities`);
     const metrics = await decider!.metrics();
     assert.equal(metricSum(metrics, 'okgsq_invalid_qualities', `gameserverset="${SET}"`), 3, 'not a label key!, typed, huge');
   });
