@@ -113,6 +113,11 @@ export class AgentReporter {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      // The reporter's Backoff paces reconnects. grpc-js's own channel backoff (1 s × 1.6 per failed
+      // connect, up to 120 s) would otherwise grow underneath it during an outage and delay the
+      // reconnect far past it once the decider is back: keep the channel's within the reporter's.
+      'grpc.initial_reconnect_backoff_ms': options.backoffInitialMs ?? REPORTER_DEFAULTS.backoffInitialMs,
+      'grpc.max_reconnect_backoff_ms': options.backoffMaxMs ?? REPORTER_DEFAULTS.backoffMaxMs,
       ...options.channelOptions,
     });
   }
