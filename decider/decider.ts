@@ -1,5 +1,7 @@
 // The decider's object graph: caches → planner → (agents) → pipeline → batcher → API server, gated by
-// the leader lease. main.ts builds it with real dependencies; integration tests build the same graph.
+// the leader lease. Readiness is NOT leadership: every replica whose caches have synced is Ready (so the
+// chart's PodDisruptionBudget can evict either replica); only the leader serves agents and writes, and a
+// standby refuses agent streams so they reconnect until they reach it (okgsq_leader shows who leads). main.ts builds it with real dependencies; integration tests build the same graph.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
@@ -14,7 +16,7 @@ import { ClusterCache } from './kube/cluster-cache.js';
 import { EventRecorder } from './kube/event-recorder.js';
 import { KubeClient, type KubeApi } from './kube/kube-client.js';
 import { KubeWriter } from './kube/kube-writer.js';
-import { LeaderElector } from './kube/leader-elector.js';
+import { LeaderElector, type LeaseStore } from './kube/leader-elector.js';
 import { KubeLeaseStore } from './kube/lease-store.js';
 import { RateLimiter } from './kube/rate-limiter.js';
 import { WriteBatcher } from './kube/write-batcher.js';
@@ -52,7 +54,10 @@ export interface Decider {
   readonly grpcPort: number;
   readonly httpPort: number;
   isLeader(): boolean;
+  /** /readyz: caches synced and not stopping, on the leader and on a standby alike. */
   ready(): boolean;
+  /** Leader and synced: serving agents and writing. */
+  active(): boolean;
   /** SIGTERM: not ready → agent streams end UNAVAILABLE → queued writes flushed → lease released. */
   stop(): Promise<void>;
 }
@@ -143,6 +148,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     metrics,
     logger,
     serving: false,
+    leaderIdentity: () => leaseHolder,
   });
   const agentless = new AgentlessProber({
     plans: planner,
@@ -179,9 +185,21 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     void agentServer.drain();
   };
 
+  // The Lease's holder as last read, for the trailer a standby sends to the agents it refuses.
+  let leaseHolder: string | undefined;
+  const leaseStore = new KubeLeaseStore(api, options.podNamespace, options.leaseName, (verb, code) => metrics.write('leases', verb, String(code)));
+  const observedLeaseStore: LeaseStore = {
+    get: async () => {
+      const lease = await leaseStore.get();
+      leaseHolder = lease?.spec.holderIdentity || undefined;
+      return lease;
+    },
+    create: (spec) => leaseStore.create(spec),
+    update: (spec, resourceVersion) => leaseStore.update(spec, resourceVersion),
+  };
   const elector = options.leaderElection
     ? new LeaderElector({
-        store: new KubeLeaseStore(api, options.podNamespace, options.leaseName, (verb, code) => metrics.write('leases', verb, String(code))),
+        store: observedLeaseStore,
         identity: options.podName,
         leaseDurationMs: options.leaseDurationSeconds * 1000,
         clock,
@@ -200,7 +218,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     : undefined;
   if (!elector) metrics.leader(true);
 
-  const ready = (): boolean => !stopping && leading && cache.synced;
+  const ready = (): boolean => !stopping && cache.synced;
   const http: DeciderHttpServer = await startDeciderHttpServer({
     port: options.httpPort,
     ...(deps.host ? { host: deps.host } : {}),
@@ -224,6 +242,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     httpPort: http.port,
     isLeader: () => leading,
     ready,
+    active: () => active,
     stop: () =>
       (stopped ??= (async () => {
         stopping = true;

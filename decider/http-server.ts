@@ -1,4 +1,5 @@
-// /metrics for Prometheus, /healthz (the process is alive), /readyz (leader and caches synced).
+// /metrics for Prometheus, /healthz (the process is alive), /readyz (caches synced and not stopping, on
+// every replica: leadership is okgsq_leader, not readiness, so a PDB can evict the leader during a drain).
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 

@@ -3,6 +3,10 @@
 // (full + deltas → the probe engine) and outcomes out (latest per key, coalesced for a few ms, bounded
 // batches), counters on a tick, a full resync after every (re)connect's plan and periodically.
 // Disconnected, the engine keeps probing and only the latest outcome per key is kept.
+// Every decider replica is Ready, so the Service may send us to a standby, which refuses with UNAVAILABLE
+// and `okgsq-leader: false`: after any UNAVAILABLE the next attempt uses a NEW channel with a private
+// subchannel pool (grpc-js would otherwise reuse the same TCP connection, i.e. the same backend, forever),
+// so kube-proxy picks a backend again; the first few not-leader refusals retry after a short jitter.
 import type { Logger } from 'pino';
 import { Metadata, status as GrpcStatus, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
@@ -35,7 +39,20 @@ export const REPORTER_DEFAULTS = Object.freeze({
   backoffMaxMs: 30_000,
   /** How long stop() waits for the decider to close the stream after our half-close. */
   closeGraceMs: 2_000,
+  /** Not-leader refusals in a row retried after a short jitter (a new connection likely reaches the leader). */
+  notLeaderFastRetries: 5,
+  notLeaderDelayMinMs: 100,
+  notLeaderDelayMaxMs: 500,
 });
+
+/** The trailer a standby decider puts on its refusal (decider/ingest/agent-service.ts LEADER_TRAILER). */
+export const LEADER_TRAILER = 'okgsq-leader';
+const LEADER_IDENTITY_TRAILER = 'okgsq-leader-identity';
+
+/** True when the decider refused the stream because it is not the leader. */
+export function isNotLeader(err: ServiceError): boolean {
+  return err.code === GrpcStatus.UNAVAILABLE && err.metadata?.get(LEADER_TRAILER)[0] === 'false';
+}
 
 export interface ReporterOptions {
   readonly nodeName: string;
@@ -59,12 +76,15 @@ export interface ReporterOptions {
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
   readonly onConnectedChange?: (connected: boolean) => void;
+  /** Counts of channels made and not-leader refusals (tests, metrics). */
+  readonly onChannel?: (event: 'new-channel' | 'not-leader') => void;
 }
 
 type Stream = ClientDuplexStream<AgentMessage, DeciderMessage>;
 
 /** Why a stream ended, for the log: auth failures get a message an operator can act on. */
-export function describeStreamError(err: ServiceError): { level: 'error' | 'warn'; message: string } {
+export function describeStreamError(err: ServiceError): { level: 'error' | 'warn' | 'info'; message: string } {
+  if (isNotLeader(err)) return { level: 'info', message: 'decider replica is a standby (not the leader); reconnecting on a new connection' };
   switch (err.code) {
     case GrpcStatus.UNAUTHENTICATED:
       return { level: 'error', message: 'decider refused the agent token (UNAUTHENTICATED): check the projected token at OKGSQ_TOKEN_FILE and its audience' };
@@ -78,7 +98,10 @@ export function describeStreamError(err: ServiceError): { level: 'error' | 'warn
 export class AgentReporter {
   readonly #o: ReporterOptions;
   readonly #clock: Clock;
-  readonly #client: AgentServiceClient;
+  #client: AgentServiceClient;
+  /** The next attempt must open a new channel (after UNAVAILABLE). */
+  #renewChannel = false;
+  #notLeaderStreak = 0;
   readonly #backoff: Backoff;
   readonly #logger: Logger;
   readonly #pending = new Map<string, Outcome>();
@@ -108,7 +131,13 @@ export class AgentReporter {
       maxMs: options.backoffMaxMs ?? REPORTER_DEFAULTS.backoffMaxMs,
       ...(options.random ? { random: options.random } : {}),
     });
-    this.#client = new AgentServiceClient(options.address, options.credentials, {
+    this.#client = this.#newClient();
+  }
+
+  #newClient(): AgentServiceClient {
+    const options = this.#o;
+    options.onChannel?.('new-channel');
+    return new AgentServiceClient(options.address, options.credentials, {
       // A decider that vanished without closing the connection is noticed within ~40 s.
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
@@ -118,6 +147,9 @@ export class AgentReporter {
       // reconnect far past it once the decider is back: keep the channel's within the reporter's.
       'grpc.initial_reconnect_backoff_ms': options.backoffInitialMs ?? REPORTER_DEFAULTS.backoffInitialMs,
       'grpc.max_reconnect_backoff_ms': options.backoffMaxMs ?? REPORTER_DEFAULTS.backoffMaxMs,
+      // Without it, a new channel with the same target and options shares the global pool's subchannel,
+      // that is the same TCP connection to the same decider replica.
+      'grpc.use_local_subchannel_pool': 1,
       ...options.channelOptions,
     });
   }
@@ -165,20 +197,36 @@ export class AgentReporter {
   async #run(): Promise<void> {
     while (!this.#stopped) {
       let gotPlan = false;
+      let notLeader = false;
       try {
+        if (this.#renewChannel) {
+          this.#renewChannel = false;
+          this.#client.close();
+          this.#client = this.#newClient();
+        }
         gotPlan = await this.#session(() => {
           gotPlan = true;
         });
       } catch (err) {
         const e = err as ServiceError;
+        notLeader = isNotLeader(e);
+        // Any UNAVAILABLE (a standby, a decider stepping down or gone): pick a backend afresh.
+        if (e.code === GrpcStatus.UNAVAILABLE) this.#renewChannel = true;
+        if (notLeader) this.#o.onChannel?.('not-leader');
         const { level, message } = describeStreamError(e);
-        if (!this.#stopped) this.#logger[level]({ [LOG.err]: e, code: GrpcStatus[e.code] ?? e.code, [LOG.attempt]: this.#backoff.attempt }, message);
+        const leader = e.metadata?.get(LEADER_IDENTITY_TRAILER)[0];
+        if (!this.#stopped) {
+          this.#logger[level]({ [LOG.err]: e, code: GrpcStatus[e.code] ?? e.code, [LOG.attempt]: this.#backoff.attempt, ...(leader ? { leader: String(leader) } : {}) }, message);
+        }
       } finally {
         this.#setConnected(false);
       }
       if (this.#stopped) return;
-      if (gotPlan) this.#backoff.reset();
-      const delay = this.#backoff.next();
+      if (gotPlan) {
+        this.#backoff.reset();
+        this.#notLeaderStreak = 0;
+      }
+      const delay = this.#retryDelay(notLeader);
       this.#logger.info({ [LOG.delayMs]: delay, [LOG.attempt]: this.#backoff.attempt }, 'reconnecting to the decider');
       await new Promise<void>((resolve) => {
         this.#wakeRetry = resolve;
@@ -186,6 +234,16 @@ export class AgentReporter {
       });
       this.#wakeRetry = undefined;
     }
+  }
+
+  /** A short jitter for the first not-leader refusals in a row (the next connection may well reach the
+   * leader), then the normal capped exponential backoff, so a cluster with no leader is not hammered. */
+  #retryDelay(notLeader: boolean): number {
+    if (notLeader && ++this.#notLeaderStreak <= REPORTER_DEFAULTS.notLeaderFastRetries) {
+      const { notLeaderDelayMinMs: min, notLeaderDelayMaxMs: max } = REPORTER_DEFAULTS;
+      return Math.round(min + (this.#o.random ?? Math.random)() * (max - min));
+    }
+    return this.#backoff.next();
   }
 
   /** One stream, from Hello to its end. Resolves true when it carried a plan; rejects on a non-OK end. */

@@ -33,6 +33,8 @@ export interface AgentServerOptions {
   readonly limits?: Partial<IngestLimits>;
   /** Accept agents from the start (default true); a non-leader passes false and calls start() later. */
   readonly serving?: boolean;
+  /** The leader's identity from the Lease, sent to refused agents when known (see AgentService). */
+  readonly leaderIdentity?: () => string | undefined;
   /** How often the TLS files are re-read (default TLS_REFRESH_INTERVAL_MS). */
   readonly tlsRefreshIntervalMs?: number;
 }

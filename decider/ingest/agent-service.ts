@@ -1,5 +1,8 @@
 // okgsq.v1 AgentService.Connect: authenticates each agent stream (bearer token + Hello), keeps one live
 // stream per node, and hands the stream to an AgentSession. Serves only while told to (the leader).
+// Every replica is Ready (so a PodDisruptionBudget can evict either), so the Service balances agents onto
+// standbys too: a standby refuses them at once, before any TokenReview, with UNAVAILABLE and the trailer
+// `okgsq-leader: false`, and the agent reconnects on a new connection until it reaches the leader.
 import { Metadata, status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
@@ -38,7 +41,15 @@ export interface AgentServiceOptions {
   readonly limits?: Partial<IngestLimits>;
   /** Start accepting streams right away (default true); a non-leader passes false and calls start() later. */
   readonly serving?: boolean;
+  /** The leader's identity as last seen in the Lease, for the refusal's trailer (when known). */
+  readonly leaderIdentity?: () => string | undefined;
 }
+
+/** Trailer on a refusal by a replica that is not serving agents: always "false". */
+export const LEADER_TRAILER = 'okgsq-leader';
+/** Trailer naming the leader (the Lease's holderIdentity) when the refusing replica knows it. */
+export const LEADER_IDENTITY_TRAILER = 'okgsq-leader-identity';
+export const NOT_LEADER_DETAILS = 'not the leader: this decider replica is a standby; reconnect to reach the leader';
 
 type Call = ServerDuplexStream<AgentMessage, DeciderMessage>;
 
@@ -50,9 +61,9 @@ export function bearerToken(metadata: Metadata): string | undefined {
   return BEARER.exec(value)?.[1];
 }
 
-function fail(call: Call, code: GrpcStatus, details: string): void {
+function fail(call: Call, code: GrpcStatus, details: string, metadata?: Metadata): void {
   try {
-    call.emit('error', { code, details });
+    call.emit('error', metadata ? { code, details, metadata } : { code, details });
   } catch {
     // Already closed by the peer.
   }
@@ -68,6 +79,7 @@ export class AgentService {
   /** Streams still before or inside authentication: drain() must end them too. */
   private readonly unauthenticated = new Set<Call>();
   private authenticating = 0;
+  private refusedNotLeader = 0;
   private readonly authQueue: (() => void)[] = [];
 
   constructor(private readonly options: AgentServiceOptions) {
@@ -85,9 +97,27 @@ export class AgentService {
   /** Stops accepting and ends every open stream with UNAVAILABLE, so agents reconnect to the new leader. */
   async drain(): Promise<void> {
     this.serving = false;
-    for (const call of [...this.unauthenticated]) fail(call, GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
+    for (const call of [...this.unauthenticated]) this.refuseNotLeader(call);
     this.unauthenticated.clear();
     for (const session of [...this.sessions.values()]) session.end(GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
+  }
+
+  /** Streams refused because this replica is not the leader (standby or stepping down). */
+  get notLeaderRefusals(): number {
+    return this.refusedNotLeader;
+  }
+
+  private notLeaderTrailers(): Metadata {
+    const trailers = new Metadata();
+    trailers.set(LEADER_TRAILER, 'false');
+    const leader = this.options.leaderIdentity?.();
+    if (leader) trailers.set(LEADER_IDENTITY_TRAILER, leader);
+    return trailers;
+  }
+
+  private refuseNotLeader(call: Call): void {
+    this.refusedNotLeader++;
+    fail(call, GrpcStatus.UNAVAILABLE, NOT_LEADER_DETAILS, this.notLeaderTrailers());
   }
 
   connectedNodes(): string[] {
@@ -97,7 +127,9 @@ export class AgentService {
   private connect(call: Call): void {
     const peer = call.getPeer();
     if (!this.serving) {
-      fail(call, GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
+      // Before reading the token: a standby must not spend a TokenReview on a stream it will not keep.
+      this.logger.debug({ [LOG.peer]: peer }, 'agent stream refused: not the leader');
+      this.refuseNotLeader(call);
       return;
     }
     const token = bearerToken(call.metadata);
@@ -139,7 +171,13 @@ export class AgentService {
       this.authenticateBounded(token, hello.nodeName, () => !settled).then(
         (identity) => {
           if (settled) return;
-          if (!this.serving) return refuse(GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
+          if (!this.serving) {
+            // Lost leadership while authenticating.
+            settled = true;
+            this.unauthenticated.delete(call);
+            clearTimeout(helloTimer);
+            return this.refuseNotLeader(call);
+          }
           settled = true;
           this.unauthenticated.delete(call);
           this.open(call, identity.node, {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { startAgentServer, type AgentServer } from '../../../../decider/ingest/agent-server.js';
+import { LEADER_IDENTITY_TRAILER, LEADER_TRAILER } from '../../../../decider/ingest/agent-service.js';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../../../../common/probe-duration-buckets.js';
 import type { AgentAuthenticator, AgentIdentity } from '../../../../decider/ingest/ports.js';
 import {
@@ -214,6 +215,46 @@ describe('AgentService leadership', () => {
       await waitFor('the plan after start()', () => again.plans().length === 1);
     } finally {
       await teardown(b);
+    }
+  });
+
+  it('a standby refuses a stream with UNAVAILABLE "not the leader" and okgsq-leader: false, before any TokenReview', async () => {
+    const plans = new FakePlanSource();
+    const sink = new FakeSink();
+    const metrics = new FakeMetrics();
+    const authenticator = new FakeAuthenticator();
+    const server = await startAgentServer({
+      port: 0,
+      host: '127.0.0.1',
+      tls: 'insecure',
+      plans,
+      sink,
+      authenticator,
+      metrics,
+      logger: silentLogger,
+      serving: false,
+      leaderIdentity: () => 'okg-sq-decider-leader',
+    });
+    const agents: TestAgent[] = [];
+    try {
+      plans.set('node-a', [target('node-a', 'p1')]);
+      // A valid token and one the authenticator would refuse: both get the same not-leader answer.
+      for (const token of ['token-node-a', 'forged']) {
+        const agent = new TestAgent(`127.0.0.1:${server.port}`, token).hello('node-a');
+        agents.push(agent);
+        const err = await agent.waitForError();
+        assert.equal(err.code, status.UNAVAILABLE);
+        assert.match(err.details, /not the leader/);
+        assert.deepEqual(err.metadata.get(LEADER_TRAILER), ['false']);
+        assert.deepEqual(err.metadata.get(LEADER_IDENTITY_TRAILER), ['okg-sq-decider-leader']);
+        assert.equal(agent.plans().length, 0, 'a standby sends no plan');
+      }
+      assert.equal(authenticator.calls, 0, 'no TokenReview on a standby');
+      assert.equal(server.service.notLeaderRefusals, 2);
+      assert.deepEqual(sink.events, []);
+    } finally {
+      for (const a of agents) a.close();
+      await server.close();
     }
   });
 });
