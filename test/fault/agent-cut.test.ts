@@ -83,7 +83,7 @@ before(async () => {
     containers: [{ name: 'game', command: ['/bin/sh', '-c', 'printf Ready > /tmp/state; exec sleep 100000'] }],
   });
   d = await startTestDecider(kubeConfig, testOptions(ns, `decider-${ns}`, { OKGSQ_AGENT_NAMESPACE: ns, OKGSQ_AGENT_STALE_SECONDS: String(STALE_SECONDS) }), true);
-  await waitFor(() => d.decider.ready(), { timeoutMs: 20_000, what: 'decider ready' });
+  await waitFor(() => d.decider.active(), { timeoutMs: 20_000, what: 'decider ready and leading' });
   proxy = await startTcpProxy({ host: '127.0.0.1', port: d.decider.grpcPort });
   agentHttpPort = await freePort();
   agent = spawn(process.execPath, [join(repoRoot(import.meta.url), process.env.OKGSQ_DIST_DIR ?? 'dist', 'agent', 'main.js')], {

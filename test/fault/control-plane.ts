@@ -53,6 +53,12 @@ export class PrivateControlPlane {
   /** Starts both, installs the OKG CRDs. `parent`: a scratch dir (the bed's work dir). */
   static async start(parent: string): Promise<PrivateControlPlane> {
     const cp = new PrivateControlPlane(binaries(), parent, { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() });
+    // The bed's cleanup knows only the bed's own processes: if this test process dies without its after
+    // hooks, take these two with it.
+    const killOnExit = (): void => {
+      for (const p of [cp.apiserver, cp.etcd]) if (p?.running) process.kill(p.pid, 'SIGKILL');
+    };
+    process.once('exit', killOnExit);
     try {
       await cp.startEtcd();
       await cp.startApiserver();

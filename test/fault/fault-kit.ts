@@ -221,10 +221,10 @@ export function showsAction(gs: any, result: string): boolean {
   return gs?.spec?.opsState === 'Maintaining' && gs?.metadata?.labels?.[DOWN_LABEL] === result && cond?.status === 'False' && cond?.result === result;
 }
 
-/** The GameServer shows the first (true) outcome and no action. */
-export function showsHealthy(gs: any): boolean {
+/** The GameServer shows a true outcome with `result` (default "up", what `group` answers) and no action. */
+export function showsHealthy(gs: any, result = 'up'): boolean {
   const cond = gs?.status?.serviceQualitiesConditions?.find((c: any) => c.name === QUALITY);
-  return gs?.spec?.opsState === 'None' && cond?.status === 'True' && !gs?.metadata?.labels?.[DOWN_LABEL];
+  return gs?.spec?.opsState === 'None' && cond?.status === 'True' && cond?.result === result && !gs?.metadata?.labels?.[DOWN_LABEL];
 }
 
 /** Waits until `check` holds for every named GameServer; returns the time it took. */

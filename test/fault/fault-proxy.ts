@@ -18,6 +18,8 @@ export interface SeenRequest {
   readonly atMs: number;
   /** What the decider got back: the upstream status, an injected one, or 0 (connection dropped). */
   status?: number;
+  /** The body of a mutating request (for a look at what was written). */
+  body?: string;
   /** When `status` became known. */
   answeredAtMs?: number;
   injected?: boolean;
@@ -70,6 +72,14 @@ export async function startFaultProxy(options: { upstream: string; ca: string | 
       atMs: Date.now(),
     };
     requests.push(seen);
+    // The body is read at once, so a held request can still be delivered after its client died.
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(seen, Buffer.concat(chunks), req, res));
+  });
+
+  const handle = (seen: SeenRequest, body: Buffer, req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (MUTATING.has(seen.method)) seen.body = body.toString('utf8');
     const fault = rule?.(seen);
     const forward = (): void => {
       const up = https.request(
@@ -91,7 +101,7 @@ export async function startFaultProxy(options: { upstream: string; ca: string | 
       // A watch ends with its client. A write already sent is left to finish, as on a real network where
       // the client's death does not recall its request: its status says whether it landed.
       if (seen.watch) res.on('close', () => up.destroy());
-      req.pipe(up);
+      up.end(body);
     };
     if (!fault) return forward();
     switch (fault.kind) {
@@ -99,7 +109,6 @@ export async function startFaultProxy(options: { upstream: string; ca: string | 
         seen.status = fault.status;
         seen.answeredAtMs = Date.now();
         seen.injected = true;
-        req.resume();
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
         res.writeHead(fault.status, headers);
@@ -118,7 +127,7 @@ export async function startFaultProxy(options: { upstream: string; ca: string | 
         );
         return;
     }
-  });
+  };
   server.on('connection', (s) => {
     open.add(s);
     s.on('close', () => open.delete(s));
