@@ -250,7 +250,7 @@ async function gameServers(names: readonly string[]): Promise<any[]> {
   return names.map((n) => all.get(n));
 }
 
-test('kube-apiserver restarted: watches resume, writes continue, no duplicate action', async (t) => {
+test('kube-apiserver down past the lease deadline, restarted: leadership back, watches resume, writes continue, no duplicate action', async (t) => {
   const { names, uids } = await group('as', 8);
   const from = proxy.requests.length;
   const down = Date.now();
@@ -259,6 +259,9 @@ test('kube-apiserver restarted: watches resume, writes continue, no duplicate ac
   // While it is down the decider tries every flipped GameServer; then restart it on the same port, data
   // and certificate.
   await waitForFailedWrites(names, from);
+  // Down past the lease's renew deadline: the decider steps down (writes stop, agent streams end) and
+  // must take the lease again and recover once the apiserver is back.
+  await waitFor(async () => /^okgsq_leader 0$/m.test(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()), { timeoutMs: 30_000, intervalMs: 200, what: 'the decider stepping down' });
   await cp.startApiserver();
   const upMs = Date.now() - down;
   const ms = await waitAll(admin, NS, names, (gs) => showsAction(gs, 'as-down'), 'actions applied after the restart', 90_000);
