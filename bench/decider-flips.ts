@@ -7,7 +7,7 @@
 // Writes are counted by the apiserver itself (apiserver_request_total delta by verb and resource).
 //   node dist/test/testbed/cli.js run -- node dist/bench/decider-flips.js \
 //     [--gameservers 1000] [--agents 100] [--rate 10] [--seconds 30] [--result-changes 200] \
-//     [--soak-seconds 60] [--wave 1000] [--qps 50] [--phases steady,result,soak,wave,restart]
+//     [--soak-seconds 60] [--wave 1000] [--qps 50] [--write-concurrency 8] [--phases steady,result,soak,wave,restart]
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     'soak-seconds': { type: 'string', default: '60' },
     wave: { type: 'string', default: '1000' },
     qps: { type: 'string', default: '50' },
+    // The decider's OKGSQ_WRITE_CONCURRENCY (its default: 8).
+    'write-concurrency': { type: 'string', default: '8' },
     phases: { type: 'string', default: 'steady,result,soak,wave,restart' },
   },
 });
@@ -50,6 +52,7 @@ const RESULT_CHANGES = Math.min(Number(values['result-changes']), N);
 const SOAK_SECONDS = Number(values['soak-seconds']);
 const WAVE = Math.min(Number(values.wave), N);
 const QPS = Number(values.qps);
+const WRITE_CONCURRENCY = values['write-concurrency'];
 const PHASES = new Set(values.phases.split(','));
 
 /** Any token is the agent of the node it claims: the bench measures the decider, not TokenReview. */
@@ -174,9 +177,10 @@ async function main(): Promise<void> {
   const options = deciderOptions({
     POD_NAME: 'bench-decider', POD_NAMESPACE: ns, OKGSQ_NAMESPACES: ns, OKGSQ_GRPC_PORT: '0', OKGSQ_HTTP_PORT: '0',
     OKGSQ_INSECURE_GRPC: 'true', OKGSQ_KUBE_QPS: String(QPS), OKGSQ_KUBE_BURST: String(QPS * 2), OKGSQ_AGENTLESS_NODE_SELECTOR: '',
+    OKGSQ_WRITE_CONCURRENCY: WRITE_CONCURRENCY,
   });
   const logger = pino({ level: 'warn' });
-  const figures: Record<string, unknown> = { gameServers: N, agents: AGENTS, qps: QPS, setupSeconds: round(setupS), decider: 'in-process graph (startDecider), agents: child process, one gRPC stream per node' };
+  const figures: Record<string, unknown> = { gameServers: N, agents: AGENTS, qps: QPS, writeConcurrency: Number(WRITE_CONCURRENCY), setupSeconds: round(setupS), decider: 'in-process graph (startDecider), agents: child process, one gRPC stream per node' };
   const rows: Row[] = [];
   const sim = new Sim();
   let decider: Decider | undefined;

@@ -34,13 +34,13 @@ if [[ $FULL == 1 ]]; then
   run ingest node "$DIST/bench/ingest-throughput.js"
   run agent bed node "$DIST/bench/agent-probes.js" --seconds 60
   run flips-1k bed node "$DIST/bench/decider-flips.js" --gameservers 1000 --agents 100 --rate 10 --seconds 60 --soak-seconds 1800 --wave 1000 --qps 50
-  run flips-10k bed node "$DIST/bench/decider-flips.js" --gameservers 10000 --agents 1000 --rate 100 --seconds 60 --soak-seconds 120 --phases steady,soak,restart
+  run flips-10k bed node "$DIST/bench/decider-flips.js" --gameservers 10000 --agents 1000 --rate 100 --seconds 60 --soak-seconds 120 --qps 500 --phases steady,soak,restart
   run failover bed node "$DIST/bench/leader-failover.js" --gameservers 1000 --rounds 5
 else
   run ingest node "$DIST/bench/ingest-throughput.js" --quick
   run agent bed node "$DIST/bench/agent-probes.js" --seconds 15
   run flips-1k bed node "$DIST/bench/decider-flips.js" --gameservers 1000 --agents 100 --rate 10 --seconds 30 --soak-seconds 60 --wave 1000 --qps 50
-  run flips-10k bed node "$DIST/bench/decider-flips.js" --gameservers 10000 --agents 1000 --rate 100 --seconds 20 --soak-seconds 30 --phases steady,soak,restart
+  run flips-10k bed node "$DIST/bench/decider-flips.js" --gameservers 10000 --agents 1000 --rate 100 --seconds 20 --soak-seconds 30 --qps 500 --phases steady,soak,restart
   run failover bed node "$DIST/bench/leader-failover.js" --gameservers 200 --rounds 3
 fi
 echo "results: $OUT"

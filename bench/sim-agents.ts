@@ -45,7 +45,7 @@ const LOAD_RESULTS = ['low', 'high'];
 
 class SimAgents {
   private readonly streams = new Map<string, ClientDuplexStream<AgentMessage, DeciderMessage>>();
-  private client: AgentServiceClient | undefined;
+  private readonly clients: AgentServiceClient[] = [];
   /** podName/quality → key, from the plans the decider sent. */
   private readonly keys = new Map<string, Key>();
   private readonly latest = new Map<string, Latest>();
@@ -57,14 +57,14 @@ class SimAgents {
   async connect(address: string, nodes: string[], expectedKeys: number): Promise<SimReply> {
     const t0 = Date.now();
     this.keys.clear();
-    // One channel for all the nodes' streams (grpc-js multiplexes them on one HTTP/2 connection per
-    // channel). A node per channel would be more like production but costs the parent nothing extra:
-    // the decider's side (what is measured) sees one stream per node either way.
-    this.client = new AgentServiceClient(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
     for (const node of nodes) {
+      // One client with a local subchannel pool per node: its own TCP connection, as each real agent
+      // has (grpc-js would otherwise share one connection between clients of the same target).
+      const client = new AgentServiceClient(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.use_local_subchannel_pool': 1 });
+      this.clients.push(client);
       const md = new Metadata();
       md.set('authorization', `Bearer bench-${node}`);
-      const stream = this.client.connect(md);
+      const stream = client.connect(md);
       stream.on('data', (m: DeciderMessage) => {
         if (m.body?.$case !== 'plan') return;
         const plan = m.body.value;
@@ -179,8 +179,8 @@ class SimAgents {
     clearInterval(this.heartbeat);
     for (const s of this.streams.values()) s.end();
     this.streams.clear();
-    this.client?.close();
-    this.client = undefined;
+    for (const c of this.clients) c.close();
+    this.clients.length = 0;
     return { type: 'disconnected' };
   }
 }
