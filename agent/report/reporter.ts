@@ -45,6 +45,9 @@ export const REPORTER_DEFAULTS = Object.freeze({
   notLeaderDelayMaxMs: 500,
 });
 
+/** See #newClient: how long a closed channel's subchannel waits before its stray reconnect. */
+const CLOSED_CHANNEL_RECONNECT_MS = 10 * 60_000;
+
 /** The trailer a standby decider puts on its refusal (decider/ingest/agent-service.ts LEADER_TRAILER). */
 export const LEADER_TRAILER = 'okgsq-leader';
 const LEADER_IDENTITY_TRAILER = 'okgsq-leader-identity';
@@ -142,11 +145,14 @@ export class AgentReporter {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
-      // The reporter's Backoff paces reconnects. grpc-js's own channel backoff (1 s × 1.6 per failed
-      // connect, up to 120 s) would otherwise grow underneath it during an outage and delay the
-      // reconnect far past it once the decider is back: keep the channel's within the reporter's.
-      'grpc.initial_reconnect_backoff_ms': options.backoffInitialMs ?? REPORTER_DEFAULTS.backoffInitialMs,
-      'grpc.max_reconnect_backoff_ms': options.backoffMaxMs ?? REPORTER_DEFAULTS.backoffMaxMs,
+      // The reporter's Backoff paces reconnects, each on a new channel after a failure, so grpc-js's own
+      // reconnect backoff (1 s × 1.6 per failed connect, up to 120 s) never delays an attempt. It matters
+      // for the channel we just closed: grpc-js keeps a subchannel that failed to connect retrying after
+      // its backoff even once its channel is closed, and then holds that connection open unused. A long
+      // backoff keeps that stray connection from taking the Service's next backend right when our new
+      // channel connects; the decider closes it when idle (agent-server.ts MAX_CONNECTION_IDLE_MS).
+      'grpc.initial_reconnect_backoff_ms': CLOSED_CHANNEL_RECONNECT_MS,
+      'grpc.max_reconnect_backoff_ms': CLOSED_CHANNEL_RECONNECT_MS,
       // Without it, a new channel with the same target and options shares the global pool's subchannel,
       // that is the same TCP connection to the same decider replica.
       'grpc.use_local_subchannel_pool': 1,
@@ -201,7 +207,6 @@ export class AgentReporter {
       try {
         if (this.#renewChannel) {
           this.#renewChannel = false;
-          this.#client.close();
           this.#client = this.#newClient();
         }
         gotPlan = await this.#session(() => {
@@ -210,8 +215,14 @@ export class AgentReporter {
       } catch (err) {
         const e = err as ServiceError;
         notLeader = isNotLeader(e);
-        // Any UNAVAILABLE (a standby, a decider stepping down or gone): pick a backend afresh.
-        if (e.code === GrpcStatus.UNAVAILABLE) this.#renewChannel = true;
+        // Any UNAVAILABLE (a standby, a decider stepping down or gone): pick a backend afresh. The old
+        // channel is closed now, not at the next attempt: left open during the retry delay, its subchannel
+        // reconnects in the background and takes the Service's next backend, so the new channel would
+        // always land on the other one (with two replicas: the dead leader, every time).
+        if (e.code === GrpcStatus.UNAVAILABLE) {
+          this.#client.close();
+          this.#renewChannel = true;
+        }
         if (notLeader) this.#o.onChannel?.('not-leader');
         const { level, message } = describeStreamError(e);
         const leader = e.metadata?.get(LEADER_IDENTITY_TRAILER)[0];

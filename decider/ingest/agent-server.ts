@@ -17,6 +17,10 @@ const KEEPALIVE_TIME_MS = 30_000;
 const KEEPALIVE_TIMEOUT_MS = 10_000;
 /** Agents may ping us as often as this without being called abusive. */
 const MIN_AGENT_PING_INTERVAL_MS = 10_000;
+/** A connection without a stream for this long is closed. Agents always hold a stream; what this
+ * reaps are connections grpc-js clients leave behind (a closed channel's subchannel reconnects once and
+ * keeps the connection unused, see agent/report/reporter.ts). */
+export const MAX_CONNECTION_IDLE_MS = 5 * 60_000;
 /** How often the TLS files are re-read. */
 export const TLS_REFRESH_INTERVAL_MS = 60_000;
 
@@ -75,6 +79,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': MIN_AGENT_PING_INTERVAL_MS,
+    'grpc.max_connection_idle_ms': MAX_CONNECTION_IDLE_MS,
   };
   const server = new Server(serverOptions);
   server.addService(AgentServiceService, service.implementation);

@@ -53,13 +53,19 @@ export class E2eBed {
   /** The decider (in this process, real TokenReview auth) and, unless `agent: false`, the agent (a child process). */
   async start(opts: { agent?: boolean; deciderEnv?: Record<string, string> } = {}): Promise<void> {
     this.d = await startTestDecider(this.kubeConfig, testOptions(this.ns, `decider-${this.ns}`, { OKGSQ_AGENT_NAMESPACE: this.ns, ...opts.deciderEnv }), true);
-    await waitFor(() => this.d!.decider.ready(), { timeoutMs: 20_000, what: 'decider ready' });
+    // Ready means synced (standbys are Ready too): wait for it to lead, so the agent is served.
+    await waitFor(() => this.d!.decider.active(), { timeoutMs: 20_000, what: 'decider ready and leading' });
     if (opts.agent === false) return;
+    this.startAgent(`127.0.0.1:${this.d.decider.grpcPort}`);
+  }
+
+  /** The real agent (a child process) with this bed's node and token, streaming to `deciderAddress`. */
+  startAgent(deciderAddress: string): ChildProcess {
     this.agent = spawn(process.execPath, [join(repoRoot(import.meta.url), process.env.OKGSQ_DIST_DIR ?? 'dist', 'agent', 'main.js')], {
       env: {
         ...process.env,
         OKGSQ_NODE_NAME: this.nodeName,
-        OKGSQ_DECIDER_ADDRESS: `127.0.0.1:${this.d.decider.grpcPort}`,
+        OKGSQ_DECIDER_ADDRESS: deciderAddress,
         OKGSQ_INSECURE_GRPC: 'true',
         OKGSQ_TOKEN_FILE: this.tokenFile,
         OKGSQ_CRI_ENDPOINT: `unix://${this.env.containerdSocket}`,
@@ -72,6 +78,7 @@ export class E2eBed {
     const keep = (c: Buffer): void => void (this.agentLog = (this.agentLog + c.toString()).slice(-20_000));
     this.agent.stdout!.on('data', keep);
     this.agent.stderr!.on('data', keep);
+    return this.agent;
   }
 
   async stop(): Promise<void> {

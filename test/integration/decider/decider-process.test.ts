@@ -1,5 +1,5 @@
 // The decider as the chart runs it: `node dist/decider/main.js` configured by environment variables.
-// It becomes ready (leader + synced), serves /metrics, and on SIGTERM fails readiness, releases the
+// It becomes ready (caches synced) and leader, serves /metrics, and on SIGTERM fails readiness, releases the
 // lease and exits 0. A bad option exits 2 naming the variable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { must } from './kit.js';
 
 const main = join(repoRoot(import.meta.url), process.env.OKGSQ_DIST_DIR ?? 'dist', 'decider', 'main.js');
 
-test('ready as leader, metrics served, SIGTERM releases the lease and exits 0', async () => {
+test('ready and leader, metrics served, SIGTERM releases the lease and exits 0', async () => {
   const kubeConfig = adminKubeConfig();
   const admin = new KubeClient(kubeConfig);
   const ns = await createNamespace('dkube-proc', kubeConfig);
@@ -80,17 +80,20 @@ test('a crashed leader (SIGKILL, lease not released) is replaced within the leas
       stdio: 'ignore',
     });
     const ready = async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200;
-    return { child, ready };
+    // Readiness is not leadership (every synced replica is Ready): the leader is the one with okgsq_leader 1.
+    const leading = async () => /^okgsq_leader 1$/m.test((await (await fetch(`http://127.0.0.1:${httpPort}/metrics`).catch(() => undefined))?.text()) ?? '');
+    return { child, ready, leading };
   };
   const a = await start('decider-a');
   const b = await start('decider-b');
   try {
-    await waitFor(async () => (await a.ready()) || (await b.ready()), { timeoutMs: 20_000, what: 'a leader' });
-    const [leader, standby] = (await a.ready()) ? [a, b] : [b, a];
-    assert.equal(await standby.ready(), false, 'exactly one replica is ready');
+    await waitFor(async () => (await a.leading()) || (await b.leading()), { timeoutMs: 20_000, what: 'a leader' });
+    const [leader, standby] = (await a.leading()) ? [a, b] : [b, a];
+    await waitFor(async () => (await a.ready()) && (await b.ready()), { timeoutMs: 20_000, what: 'both replicas Ready' });
+    assert.equal(await standby.leading(), false, 'exactly one replica leads');
     const killedAt = Date.now();
     leader.child.kill('SIGKILL');
-    await waitFor(() => standby.ready(), { timeoutMs: 15_000, intervalMs: 100, what: 'the standby takes over' });
+    await waitFor(() => standby.leading(), { timeoutMs: 15_000, intervalMs: 100, what: 'the standby takes over' });
     const failoverMs = Date.now() - killedAt;
     assert.ok(failoverMs <= 4_000 + 2_000 + 1_500, `failover took ${failoverMs} ms`);
   } finally {

@@ -74,7 +74,7 @@ before(async () => {
 
 test('caches sync, the decider leads and is ready, and each pod is planned on its node', async () => {
   const d = await start(ns, 'decider-a');
-  await waitFor(() => d.decider.ready(), { timeoutMs: 20_000, what: 'decider ready (leader + synced)' });
+  await waitFor(() => d.decider.active(), { timeoutMs: 20_000, what: 'decider active (leader + synced)' });
   assert.equal((await httpGet(d.decider.httpPort, '/readyz')).status, 200);
   const metrics = (await httpGet(d.decider.httpPort, '/metrics')).text;
   assert.match(metrics, /okgsq_informer_synced\{resource="pods"\} 1/);
@@ -189,7 +189,7 @@ test('a restarted decider recomputes from the cluster with zero writes', async (
   await old.decider.batcher.drain();
   await stop(old);
   const d = await start(ns, 'decider-b');
-  await waitFor(() => d.decider.ready(), { timeoutMs: 20_000, what: 'restarted decider ready' });
+  await waitFor(() => d.decider.active(), { timeoutMs: 20_000, what: 'restarted decider leading' });
   await d.decider.batcher.drain();
   // The agent's resync re-sends the latest outcome after reconnecting: still nothing to write.
   d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', true, 'gate')]);
@@ -202,7 +202,11 @@ test('two replicas: one leads and writes; when it goes, the other takes over and
   const b = await start(ns, 'decider-c');
   await waitFor(() => b.decider.cache.synced, { timeoutMs: 20_000, what: 'standby synced' });
   assert.equal(b.decider.isLeader(), false);
-  assert.equal((await httpGet(b.decider.httpPort, '/readyz')).status, 503, 'a standby is not ready');
+  // Every synced replica is Ready, so the PodDisruptionBudget can evict either; leadership is okgsq_leader.
+  await waitFor(() => b.decider.ready(), { timeoutMs: 5_000, what: 'standby ready' });
+  assert.equal((await httpGet(b.decider.httpPort, '/readyz')).status, 200, 'a synced standby is Ready');
+  assert.match((await httpGet(b.decider.httpPort, '/metrics')).text, /^okgsq_leader 0$/m);
+  assert.equal(b.decider.active(), false);
   // A standby writes nothing even when handed an outcome.
   b.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, 'standby')]);
   await b.decider.batcher.drain();
@@ -210,7 +214,7 @@ test('two replicas: one leads and writes; when it goes, the other takes over and
 
   const t0 = Date.now();
   await stop(a);
-  await waitFor(() => b.decider.ready(), { timeoutMs: 15_000, what: 'standby takes over' });
+  await waitFor(() => b.decider.active(), { timeoutMs: 15_000, what: 'standby takes over' });
   const failoverMs = Date.now() - t0;
   assert.ok(failoverMs < 15_000, `failover took ${failoverMs} ms`);
   b.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, 'after failover')]);
@@ -221,13 +225,14 @@ test('two replicas: one leads and writes; when it goes, the other takes over and
 
 test('a leader whose lease is taken stops writing at once, and leads again when the lease is free', async () => {
   const d = running[0]!;
-  await waitFor(() => d.decider.ready(), { timeoutMs: 15_000, what: 'leader' });
+  await waitFor(() => d.decider.active(), { timeoutMs: 15_000, what: 'leader' });
   const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/okg-sq-decider`;
   const lease = await must(admin, 'GET', leasePath);
   const now = new Date().toISOString().replace('Z', '000Z');
   await must(admin, 'PUT', leasePath, { ...lease, spec: { ...lease.spec, holderIdentity: 'intruder', renewTime: now, leaseDurationSeconds: 60 } });
   await waitFor(() => !d.decider.isLeader(), { timeoutMs: 5_000, intervalMs: 50, what: 'the leader notices the lease is gone' });
-  assert.equal(d.decider.ready(), false);
+  assert.equal(d.decider.active(), false);
+  assert.equal(d.decider.ready(), true, 'a replica that lost the lease stays Ready (it is a standby now)');
   d.api.writes.length = 0;
   d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', true, 'while not leading')]);
   await d.decider.batcher.drain();
@@ -235,5 +240,5 @@ test('a leader whose lease is taken stops writing at once, and leads again when 
   // The intruder releases it: the decider takes it back and is ready again.
   const taken = await must(admin, 'GET', leasePath);
   await must(admin, 'PUT', leasePath, { ...taken, spec: { ...taken.spec, holderIdentity: null, leaseDurationSeconds: 1 } });
-  await waitFor(() => d.decider.ready(), { timeoutMs: 10_000, what: 'leading again' });
+  await waitFor(() => d.decider.active(), { timeoutMs: 10_000, what: 'leading again' });
 });
