@@ -124,8 +124,10 @@ export async function startChartDecider(releaseNamespace: string, podName = 'okg
   try {
     await waitFor(async () => {
       proc.assertRunning();
-      return (await httpGet(`http://127.0.0.1:${httpPort}/readyz`)).status === 200;
-    }, { timeoutMs: DECIDER_READY_TIMEOUT_MS, intervalMs: 200, what: 'decider /readyz with the chart ServiceAccount token' });
+      if ((await httpGet(`http://127.0.0.1:${httpPort}/readyz`)).status !== 200) return false;
+      // Ready means synced (a standby is Ready too); the tests need the replica that leads.
+      return /^okgsq_leader 1$/m.test((await httpGet(`http://127.0.0.1:${httpPort}/metrics`)).body);
+    }, { timeoutMs: DECIDER_READY_TIMEOUT_MS, intervalMs: 200, what: 'decider /readyz and okgsq_leader 1 with the chart ServiceAccount token' });
   } catch (err) {
     await proc.stop();
     throw err;
