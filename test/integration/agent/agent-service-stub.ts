@@ -1,7 +1,7 @@
 // A real grpc-js AgentService on 127.0.0.1 that records what agents send and answers with a plan:
 // the decider's side of the stream, reduced to what the reporter tests look at.
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { AgentServiceService, type AgentMessage, type DeciderMessage, type OutcomeBatch, type PlanUpdate } from '../../../proto/gen/okgsq/v1/agent.js';
 
 export interface StubConnection {
@@ -16,6 +16,10 @@ export class AgentServiceStub {
   plan: Omit<PlanUpdate, 'generation'>[] = [];
   /** When set, every stream is ended with this status after Hello. */
   refuseWith: status | undefined;
+  /** The next this-many streams are refused at once as a standby decider does (UNAVAILABLE, okgsq-leader: false). */
+  refuseAsStandby = 0;
+  /** When each stream arrived (Date.now()). */
+  readonly arrivals: number[] = [];
   #server: Server | undefined;
   port = 0;
 
@@ -25,6 +29,14 @@ export class AgentServiceStub {
       connect: (stream: ServerDuplexStream<AgentMessage, DeciderMessage>) => {
         const conn: StubConnection = { authorization: String(stream.metadata.get('authorization')[0] ?? ''), messages: [], stream };
         this.connections.push(conn);
+        this.arrivals.push(Date.now());
+        if (this.refuseAsStandby > 0) {
+          this.refuseAsStandby--;
+          const trailers = new Metadata();
+          trailers.set('okgsq-leader', 'false');
+          stream.emit('error', { code: status.UNAVAILABLE, details: 'not the leader: stub standby', metadata: trailers });
+          return;
+        }
         let generation = 0;
         stream.on('data', (msg: AgentMessage) => {
           conn.messages.push(msg);

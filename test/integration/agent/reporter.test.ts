@@ -14,6 +14,7 @@ import type { ProbeAssignment } from '../../../proto/gen/okgsq/v1/agent.js';
 import { waitFor } from '../../testbed/wait-for.js';
 import { FakeExecRuntime } from '../../unit/probe/fake-exec-runtime.js';
 import { AgentServiceStub } from './agent-service-stub.js';
+import { startRoundRobinProxy } from '../../e2e/round-robin-proxy.js';
 
 const TIMING = { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 };
 
@@ -42,7 +43,7 @@ describe('AgentReporter against a real grpc-js AgentService', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function build(port: number, exec: FakeExecRuntime, tls: Parameters<typeof channelCredentials>[0] = 'insecure') {
+  function build(port: number, exec: FakeExecRuntime, tls: Parameters<typeof channelCredentials>[0] = 'insecure', backoffInitialMs = 50) {
     const { creds, channelOptions } = channelCredentials(tls);
     const logger = pino({ level: 'silent' });
     let reporter: AgentReporter | undefined;
@@ -57,8 +58,8 @@ describe('AgentReporter against a real grpc-js AgentService', () => {
       agentVersion: 'test',
       engine,
       logger,
-      backoffInitialMs: 50,
-      backoffMaxMs: 200,
+      backoffInitialMs,
+      backoffMaxMs: Math.max(200, backoffInitialMs),
       planSettleMs: 50,
       countersIntervalMs: 300,
     });
@@ -162,6 +163,48 @@ describe('AgentReporter against a real grpc-js AgentService', () => {
     } finally {
       await reporter.stop();
       await engine.stop();
+      stub.kill();
+    }
+  });
+
+  it('refused by a standby (UNAVAILABLE, okgsq-leader: false): retries on a new connection after 100-500 ms until served', async () => {
+    const stub = new AgentServiceStub();
+    stub.plan = [{ full: true, upsert: [assignment('p1', 'q')], remove: [], resyncIntervalSeconds: 0 }];
+    stub.refuseAsStandby = 3;
+    const port = await stub.start();
+    // The proxy counts TCP connections (one per grpc-js channel connect). A long normal backoff shows
+    // that not-leader refusals take the short path.
+    const proxy = await startRoundRobinProxy([port]);
+    const { engine, reporter } = build(Number(proxy.address.split(':')[1]), new FakeExecRuntime(), 'insecure', 5_000);
+    reporter.start();
+    try {
+      await waitFor(() => reporter.connected, { timeoutMs: 5_000, what: 'served after three standby refusals' });
+      assert.equal(stub.connections.length, 4);
+      assert.equal(proxy.picks.length, 4, 'each attempt after a refusal opens a new connection');
+      const gaps = stub.arrivals.slice(1).map((t, i) => t - stub.arrivals[i]!);
+      for (const gap of gaps) assert.ok(gap >= 90 && gap < 1_500, `retry after ${gap} ms (want 100-500 ms plus connect time)`);
+    } finally {
+      await reporter.stop();
+      await engine.stop();
+      await proxy.close();
+      stub.kill();
+    }
+  });
+
+  it('a refused token (not UNAVAILABLE) is retried on the same connection', async () => {
+    const stub = new AgentServiceStub();
+    stub.refuseWith = status.UNAUTHENTICATED;
+    const port = await stub.start();
+    const proxy = await startRoundRobinProxy([port]);
+    const { engine, reporter } = build(Number(proxy.address.split(':')[1]), new FakeExecRuntime());
+    reporter.start();
+    try {
+      await waitFor(() => stub.connections.length >= 3, { timeoutMs: 5_000, what: 'three attempts' });
+      assert.equal(proxy.picks.length, 1);
+    } finally {
+      await reporter.stop();
+      await engine.stop();
+      await proxy.close();
       stub.kill();
     }
   });
