@@ -7,8 +7,9 @@
 // Writes are counted by the apiserver itself (apiserver_request_total delta by verb and resource).
 //   node dist/test/testbed/cli.js run -- node dist/bench/decider-flips.js \
 //     [--gameservers 1000] [--agents 100] [--rate 10] [--seconds 30] [--result-changes 200] \
-//     [--soak-seconds 60] [--wave 1000] [--qps 50] [--write-concurrency 8] [--phases steady,result,soak,wave,restart]
+//     [--soak-seconds 60] [--wave 1000] [--qps 50] [--write-concurrency 8] [--shared-connection] [--phases steady,result,soak,wave,restart]
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     qps: { type: 'string', default: '50' },
     // The decider's OKGSQ_WRITE_CONCURRENCY (its default: 8).
     'write-concurrency': { type: 'string', default: '8' },
+    // All simulated nodes on one HTTP/2 connection instead of one TCP connection each.
+    'shared-connection': { type: 'boolean', default: false },
     phases: { type: 'string', default: 'steady,result,soak,wave,restart' },
   },
 });
@@ -53,6 +56,7 @@ const SOAK_SECONDS = Number(values['soak-seconds']);
 const WAVE = Math.min(Number(values.wave), N);
 const QPS = Number(values.qps);
 const WRITE_CONCURRENCY = values['write-concurrency'];
+const SHARED_CONNECTION = values['shared-connection'];
 const PHASES = new Set(values.phases.split(','));
 
 /** Any token is the agent of the node it claims: the bench measures the decider, not TokenReview. */
@@ -60,7 +64,7 @@ const allowAll: AgentAuthenticator = { authenticate: async (_token, node) => ({ 
 
 // ---- the simulated agents (child process) ----
 class Sim {
-  private readonly child: ChildProcess;
+  readonly child: ChildProcess;
   private waiting: ((r: SimReply) => void) | undefined;
   constructor() {
     this.child = fork(fileURLToPath(new URL('./sim-agents.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -116,16 +120,25 @@ function latencyProbe(decider: Decider): { samples: number[]; internal: number[]
 
 interface Window {
   cpuCores: number;
+  /** The simulated agents' process: it shares the 2 cores with the apiserver. */
+  simCpuCores: number;
   lagP99Ms: number;
   lagMaxMs: number;
   rssMiB: number;
+}
+
+/** CPU seconds (user + system) of a process, from /proc (clock ticks of 1/100 s). */
+function procCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Sampling interval of the lag histogram; it records whole intervals, so this is subtracted from them. */
 const LAG_RESOLUTION_MS = 10;
 
 /** CPU (cores), event-loop lag (delay beyond the sampling interval) and RSS of this process (the decider; the agents are the child's). */
-function measureWindow(): () => Window {
+function measureWindow(simPid: number): () => Window {
+  const sim0 = procCpuSeconds(simPid);
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
   const cpu0 = process.cpuUsage();
@@ -135,6 +148,7 @@ function measureWindow(): () => Window {
     const cpu = process.cpuUsage(cpu0);
     return {
       cpuCores: round((cpu.user + cpu.system) / 1000 / (performance.now() - t0), 3),
+      simCpuCores: round(((procCpuSeconds(simPid) - sim0) * 1000) / (performance.now() - t0), 3),
       lagP99Ms: round(Math.max(0, lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS)),
       lagMaxMs: round(Math.max(0, lag.max / 1e6 - LAG_RESOLUTION_MS)),
       rssMiB: round(process.memoryUsage().rss / 2 ** 20),
@@ -180,7 +194,7 @@ async function main(): Promise<void> {
     OKGSQ_WRITE_CONCURRENCY: WRITE_CONCURRENCY,
   });
   const logger = pino({ level: 'warn' });
-  const figures: Record<string, unknown> = { gameServers: N, agents: AGENTS, qps: QPS, writeConcurrency: Number(WRITE_CONCURRENCY), setupSeconds: round(setupS), decider: 'in-process graph (startDecider), agents: child process, one gRPC stream per node' };
+  const figures: Record<string, unknown> = { gameServers: N, agents: AGENTS, qps: QPS, writeConcurrency: Number(WRITE_CONCURRENCY), sharedConnection: SHARED_CONNECTION, setupSeconds: round(setupS), decider: 'in-process graph (startDecider), agents: child process, one gRPC stream per node' };
   const rows: Row[] = [];
   const sim = new Sim();
   let decider: Decider | undefined;
@@ -190,7 +204,7 @@ async function main(): Promise<void> {
     await waitFor(() => decider!.ready(), { timeoutMs: 120_000, what: 'decider ready' });
     await decider.batcher.drain();
     const firstStartMs = Date.now() - startMs;
-    const conn = (await sim.call({ cmd: 'connect', address: `127.0.0.1:${decider.grpcPort}`, nodes, expectedKeys: 2 * N })) as Extract<SimReply, { type: 'connected' }>;
+    const conn = (await sim.call({ cmd: 'connect', address: `127.0.0.1:${decider.grpcPort}`, nodes, expectedKeys: 2 * N, sharedConnection: SHARED_CONNECTION })) as Extract<SimReply, { type: 'connected' }>;
     progress(`decider ready and drained in ${firstStartMs} ms; ${AGENTS} agents connected with ${conn.keys} planned keys in ${conn.ms} ms`);
     figures.firstStart = { readyAndDrainedMs: firstStartMs, agentsConnectedMs: conn.ms, rssMiB: round(process.memoryUsage().rss / 2 ** 20) };
     const lat = latencyProbe(decider);
@@ -198,7 +212,7 @@ async function main(): Promise<void> {
     if (PHASES.has('steady')) {
       const flips = Math.round(RATE * SECONDS);
       const before = await apiserverWrites(admin);
-      const win = measureWindow();
+      const win = measureWindow(sim.child.pid!);
       const list = Array.from({ length: flips }, (_, i) => names[i % N]!);
       await sim.call({ cmd: 'flips', quality: 'healthy', names: list, rate: RATE });
       await waitFor(() => lat.samples.length >= flips, { timeoutMs: 60_000 + flips * 100, what: `${flips} flips patched` });
@@ -243,7 +257,7 @@ async function main(): Promise<void> {
 
     if (PHASES.has('soak') && SOAK_SECONDS > 0) {
       const before = await apiserverWrites(admin);
-      const win = measureWindow();
+      const win = measureWindow(sim.child.pid!);
       let resent = 0;
       const end = Date.now() + SOAK_SECONDS * 1000;
       while (Date.now() < end) {
@@ -307,7 +321,7 @@ async function main(): Promise<void> {
       decider = await startDecider(options, { kubeConfig, logger, host: '127.0.0.1', authenticator: allowAll });
       await waitFor(() => decider!.ready(), { timeoutMs: 120_000, what: 'decider ready after restart' });
       const readyMs = Date.now() - startMs;
-      await sim.call({ cmd: 'connect', address: `127.0.0.1:${decider.grpcPort}`, nodes, expectedKeys: 2 * N });
+      await sim.call({ cmd: 'connect', address: `127.0.0.1:${decider.grpcPort}`, nodes, expectedKeys: 2 * N, sharedConnection: SHARED_CONNECTION });
       await pace(200); // the re-sent outcomes are in flight on the streams
       await decider.batcher.drain();
       const convergedMs = Date.now() - startMs;

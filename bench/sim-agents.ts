@@ -14,7 +14,7 @@ import { PROBE_DURATION_BUCKETS_SECONDS } from '../common/probe-duration-buckets
 const COUNTERS_INTERVAL_MS = 5_000;
 
 export type SimCommand =
-  | { cmd: 'connect'; address: string; nodes: string[]; expectedKeys: number }
+  | { cmd: 'connect'; address: string; nodes: string[]; expectedKeys: number; sharedConnection?: boolean }
   | { cmd: 'flips'; quality: string; names: string[]; rate: number }
   | { cmd: 'resync' }
   | { cmd: 'disconnect' }
@@ -54,13 +54,17 @@ class SimAgents {
   private readonly namespaces = new Map<string, { namespace: string; set: string }>();
   private heartbeat: NodeJS.Timeout | undefined;
 
-  async connect(address: string, nodes: string[], expectedKeys: number): Promise<SimReply> {
+  async connect(address: string, nodes: string[], expectedKeys: number, sharedConnection = false): Promise<SimReply> {
     const t0 = Date.now();
     this.keys.clear();
     for (const node of nodes) {
       // One client with a local subchannel pool per node: its own TCP connection, as each real agent
       // has (grpc-js would otherwise share one connection between clients of the same target).
-      const client = new AgentServiceClient(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.use_local_subchannel_pool': 1 });
+      // sharedConnection: all nodes' streams on one HTTP/2 connection (grpc-js's global subchannel pool).
+      const client = new AgentServiceClient(address, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        ...(sharedConnection ? {} : { 'grpc.use_local_subchannel_pool': 1 }),
+      });
       this.clients.push(client);
       const md = new Metadata();
       md.set('authorization', `Bearer bench-${node}`);
@@ -194,7 +198,7 @@ process.on('message', (m: SimCommand) => {
     );
   switch (m.cmd) {
     case 'connect':
-      return reply(sim.connect(m.address, m.nodes, m.expectedKeys));
+      return reply(sim.connect(m.address, m.nodes, m.expectedKeys, m.sharedConnection));
     case 'flips':
       return reply(sim.flips(m.quality, m.names, m.rate));
     case 'resync':
