@@ -3,14 +3,15 @@
 // CriExecRuntime maps them to probe error kinds.
 import { credentials, Metadata, status as GrpcStatus, type ServiceError, type ClientUnaryCall } from '@grpc/grpc-js';
 import {
-  ContainerStatusRequest,
-  ExecSyncRequest,
-  ListContainersRequest,
   RuntimeServiceClient,
+  type Container,
+  type ContainerStatus,
+  type ContainerStatusResponse,
+  type ExecSyncRequest,
   type ExecSyncResponse,
+  type ListContainersResponse,
   type VersionResponse,
 } from '../../proto/gen/cri/runtime/v1/api.js';
-import { decodeContainerStatusResponse, decodeListContainersResponse, type ContainerStatusSummary, type ContainerSummary } from './cri-wire.js';
 
 /** Probe output above this is refused by grpc-js (RESOURCE_EXHAUSTED) instead of being buffered. */
 export const MAX_CRI_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -51,37 +52,24 @@ export class CriClient {
   }
 
   /** Every container the runtime knows (any state), so a stopped one can be told from a missing one. */
-  listContainers(): Promise<ContainerSummary[]> {
-    return this.#unary('ListContainers', (cb) =>
-      this.#client.makeUnaryRequest(
-        '/runtime.v1.RuntimeService/ListContainers',
-        (req: ListContainersRequest) => Buffer.from(ListContainersRequest.encode(req).finish()),
-        (buf: Buffer) => decodeListContainersResponse(buf),
-        { filter: undefined },
-        new Metadata(),
-        { deadline: Date.now() + CRI_CALL_TIMEOUT_MS },
-        cb,
-      ),
+  async listContainers(): Promise<Container[]> {
+    const res = await this.#unary<ListContainersResponse>('ListContainers', (cb) =>
+      this.#client.listContainers({ filter: undefined }, new Metadata(), { deadline: Date.now() + CRI_CALL_TIMEOUT_MS }, cb),
     );
+    return res.containers;
   }
 
-  containerStatus(containerId: string): Promise<ContainerStatusSummary> {
-    return this.#unary('ContainerStatus', (cb) =>
-      this.#client.makeUnaryRequest(
-        '/runtime.v1.RuntimeService/ContainerStatus',
-        (req: ContainerStatusRequest) => Buffer.from(ContainerStatusRequest.encode(req).finish()),
-        (buf: Buffer) => decodeContainerStatusResponse(buf),
-        { containerId, verbose: false },
-        new Metadata(),
-        { deadline: Date.now() + CRI_CALL_TIMEOUT_MS },
-        cb,
-      ),
+  /** The container's status; undefined if the runtime sent none. Times are Unix ns (see cri-time.ts). */
+  async containerStatus(containerId: string): Promise<ContainerStatus | undefined> {
+    const res = await this.#unary<ContainerStatusResponse>('ContainerStatus', (cb) =>
+      this.#client.containerStatus({ containerId, verbose: false }, new Metadata(), { deadline: Date.now() + CRI_CALL_TIMEOUT_MS }, cb),
     );
+    return res.status;
   }
 
   /** `timeoutSeconds` goes to the runtime (it kills the process); `deadlineMs` bounds the call itself. */
   execSync(containerId: string, cmd: readonly string[], timeoutSeconds: number, deadlineMs: number, signal: AbortSignal): Promise<ExecSyncResponse> {
-    const request: ExecSyncRequest = { containerId, cmd: [...cmd], timeout: timeoutSeconds };
+    const request: ExecSyncRequest = { containerId, cmd: [...cmd], timeout: BigInt(timeoutSeconds) };
     return this.#unary('ExecSync', (cb) => {
       const call = this.#client.execSync(request, new Metadata(), { deadline: Date.now() + deadlineMs }, cb);
       signal.addEventListener('abort', () => call.cancel(), { once: true });

@@ -9,17 +9,15 @@ import { LOG } from '../../common/log-fields.js';
 import type { ErrorKind } from '../../common/outcome.js';
 import { ProbeRunError } from '../../common/probe/probe-run-error.js';
 import type { ExecOutput, ExecRuntime, ExecTarget } from '../../common/probe/types.js';
-import type { ExecSyncResponse } from '../../proto/gen/cri/runtime/v1/api.js';
+import { ContainerState, type Container, type ContainerStatus, type ExecSyncResponse } from '../../proto/gen/cri/runtime/v1/api.js';
 import { isServiceError } from './cri-client.js';
-import type { ContainerStatusSummary, ContainerSummary } from './cri-wire.js';
+import { criNanosToMs } from './cri-time.js';
 
 /** Labels the kubelet puts on every container it creates. */
 export const KUBELET_LABELS = Object.freeze({
   podUid: 'io.kubernetes.pod.uid',
   containerName: 'io.kubernetes.container.name',
 });
-/** CRI ContainerState.CONTAINER_RUNNING */
-const CONTAINER_RUNNING = 1;
 /** Background refresh, so containers that appeared are known before their first probe. */
 export const CONTAINER_REFRESH_INTERVAL_MS = 30_000;
 /** A probe for a container that really is missing must not list all containers on every run. */
@@ -29,14 +27,22 @@ export const EXEC_DEADLINE_SLACK_MS = 2_000;
 
 /** The CRI calls the runtime makes (CriClient implements it; unit tests fake it). */
 export interface CriPort {
-  listContainers(): Promise<ContainerSummary[]>;
-  containerStatus(containerId: string): Promise<ContainerStatusSummary>;
+  listContainers(): Promise<Container[]>;
+  containerStatus(containerId: string): Promise<ContainerStatus | undefined>;
   execSync(containerId: string, cmd: readonly string[], timeoutSeconds: number, deadlineMs: number, signal: AbortSignal): Promise<ExecSyncResponse>;
+}
+
+/** Just what picking the current container needs (the listed messages also carry all labels). */
+interface RunningContainer {
+  readonly id: string;
+  readonly attempt: number;
+  /** Unix ns, compared as is. */
+  readonly createdAt: bigint;
 }
 
 interface Resolved {
   /** The running container, if any. */
-  readonly running: ContainerSummary | undefined;
+  readonly running: RunningContainer | undefined;
   /** Some container of that name exists but none runs. */
   readonly exists: boolean;
 }
@@ -112,7 +118,7 @@ export class CriExecRuntime implements ExecRuntime {
 
   async #list(): Promise<void> {
     this.#lastRefreshMs = this.#clock.now();
-    let containers: ContainerSummary[];
+    let containers: Container[];
     try {
       containers = await this.#cri.listContainers();
     } catch (err) {
@@ -127,8 +133,9 @@ export class CriExecRuntime implements ExecRuntime {
       const key = keyOf(uid, name);
       const prev = index.get(key);
       let running = prev?.running;
-      if (c.state === CONTAINER_RUNNING && (!running || c.attempt > running.attempt || (c.attempt === running.attempt && c.createdAtMs > running.createdAtMs))) {
-        running = c;
+      const attempt = c.metadata?.attempt ?? 0;
+      if (c.state === ContainerState.CONTAINER_RUNNING && (!running || attempt > running.attempt || (attempt === running.attempt && c.createdAt > running.createdAt))) {
+        running = { id: c.id, attempt, createdAt: c.createdAt };
       }
       index.set(key, { running, exists: true });
     }
@@ -189,7 +196,7 @@ export class CriExecRuntime implements ExecRuntime {
     if (cached !== undefined) return cached > 0 ? cached : undefined;
     let startedAtMs = 0;
     try {
-      startedAtMs = (await this.#cri.containerStatus(id)).startedAtMs;
+      startedAtMs = criNanosToMs((await this.#cri.containerStatus(id))?.startedAt ?? 0n);
     } catch (err) {
       this.#logger?.debug({ [LOG.err]: err, [LOG.containerId]: id }, 'CRI ContainerStatus failed; start time unknown');
     }

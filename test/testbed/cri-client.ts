@@ -1,14 +1,15 @@
 // A promise-returning CRI runtime.v1 client over containerd's unix socket, for the bed's fake kubelet and
-// smoke tests (the agent has its own adapter). Calls carry a deadline so a stuck runtime fails the test.
-import { credentials, makeGenericClientConstructor, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+// smoke tests (the agent has its own adapter). It is the generated client with deadlines: a stuck runtime
+// fails the test. Replies are the generated messages; their times are Unix ns as bigint (criNanosToMs).
+import { credentials, Metadata, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import {
-  RuntimeServiceService,
-  type ContainerStatusRequest,
+  RuntimeServiceClient,
+  type ContainerStatusRequest, type ContainerStatusResponse,
   type CreateContainerRequest, type CreateContainerResponse,
   type ExecSyncRequest, type ExecSyncResponse,
-  type ListContainersRequest,
-  type ListPodSandboxRequest,
-  type PodSandboxStatusRequest,
+  type ListContainersRequest, type ListContainersResponse,
+  type ListPodSandboxRequest, type ListPodSandboxResponse,
+  type PodSandboxStatusRequest, type PodSandboxStatusResponse,
   type RemoveContainerRequest, type RemoveContainerResponse,
   type RemovePodSandboxRequest, type RemovePodSandboxResponse,
   type RunPodSandboxRequest, type RunPodSandboxResponse,
@@ -17,80 +18,71 @@ import {
   type StopPodSandboxRequest, type StopPodSandboxResponse,
   type VersionRequest, type VersionResponse,
 } from '../../proto/gen/cri/runtime/v1/api.js';
-import {
-  decodeContainerStatusResponse, decodeListContainersResponse, decodeListPodSandboxResponse, decodePodSandboxStatusResponse,
-  type ContainerStatusView, type ContainerView, type SandboxStatusView, type SandboxView,
-} from './cri-wire.js';
-
-// The generated service, with our own decoders for the responses holding int64 nanosecond timestamps.
-const BedRuntimeService = {
-  ...RuntimeServiceService,
-  podSandboxStatus: { ...RuntimeServiceService.podSandboxStatus, responseDeserialize: decodePodSandboxStatusResponse },
-  listPodSandbox: { ...RuntimeServiceService.listPodSandbox, responseDeserialize: decodeListPodSandboxResponse },
-  containerStatus: { ...RuntimeServiceService.containerStatus, responseDeserialize: decodeContainerStatusResponse },
-  listContainers: { ...RuntimeServiceService.listContainers, responseDeserialize: decodeListContainersResponse },
-} as const;
-const BedRuntimeClient = makeGenericClientConstructor(BedRuntimeService as never, 'runtime.v1.RuntimeService');
-type AnyUnary = Unary<unknown, unknown>;
 
 /** Generous: sandbox creation runs CNI and starts a shim on 2 busy cores. */
 const DEFAULT_CALL_DEADLINE_MS = 60_000;
 
-type Unary<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: (err: ServiceError | null, res: Res) => void) => ClientUnaryCall;
+/** CRI timeouts are int64 seconds (bigint in the generated code); tests write small numbers. */
+type WithSeconds<T extends { timeout: bigint }> = Omit<T, 'timeout'> & { timeout: number | bigint };
+
+type Callback<Res> = (err: ServiceError | null, res: Res) => void;
+type Start<Res> = (md: Metadata, opts: { deadline: number }, cb: Callback<Res>) => ClientUnaryCall;
 
 export class CriClient {
-  private readonly client: Client & Record<string, AnyUnary>;
+  private readonly client: RuntimeServiceClient;
 
   constructor(socket: string) {
-    this.client = new BedRuntimeClient(`unix://${socket}`, credentials.createInsecure()) as unknown as Client & Record<string, AnyUnary>;
+    this.client = new RuntimeServiceClient(`unix://${socket}`, credentials.createInsecure());
   }
 
-  private call<Req, Res>(name: keyof typeof BedRuntimeService, req: Req, deadlineMs = DEFAULT_CALL_DEADLINE_MS): Promise<Res> {
-    const method = this.client[name] as unknown as Unary<Req, Res>;
+  private call<Res>(start: Start<Res>, deadlineMs = DEFAULT_CALL_DEADLINE_MS): Promise<Res> {
     return new Promise((resolve, reject) => {
-      method.call(this.client, req, new Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res)));
+      start(new Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res)));
     });
   }
 
   version(req: Partial<VersionRequest> = {}): Promise<VersionResponse> {
-    return this.call<VersionRequest, VersionResponse>('version', { version: 'v1', ...req });
+    return this.call((md, o, cb) => this.client.version({ version: 'v1', ...req }, md, o, cb));
   }
   runPodSandbox(req: RunPodSandboxRequest): Promise<RunPodSandboxResponse> {
-    return this.call('runPodSandbox', req);
+    return this.call((md, o, cb) => this.client.runPodSandbox(req, md, o, cb));
   }
   stopPodSandbox(req: StopPodSandboxRequest): Promise<StopPodSandboxResponse> {
-    return this.call('stopPodSandbox', req);
+    return this.call((md, o, cb) => this.client.stopPodSandbox(req, md, o, cb));
   }
   removePodSandbox(req: RemovePodSandboxRequest): Promise<RemovePodSandboxResponse> {
-    return this.call('removePodSandbox', req);
+    return this.call((md, o, cb) => this.client.removePodSandbox(req, md, o, cb));
   }
-  podSandboxStatus(req: PodSandboxStatusRequest): Promise<{ status: SandboxStatusView }> {
-    return this.call('podSandboxStatus', req);
+  podSandboxStatus(req: PodSandboxStatusRequest): Promise<PodSandboxStatusResponse> {
+    return this.call((md, o, cb) => this.client.podSandboxStatus(req, md, o, cb));
   }
-  listPodSandbox(req: ListPodSandboxRequest = { filter: undefined }): Promise<{ items: SandboxView[] }> {
-    return this.call('listPodSandbox', req);
+  listPodSandbox(req: ListPodSandboxRequest = { filter: undefined }): Promise<ListPodSandboxResponse> {
+    return this.call((md, o, cb) => this.client.listPodSandbox(req, md, o, cb));
   }
   createContainer(req: CreateContainerRequest): Promise<CreateContainerResponse> {
-    return this.call('createContainer', req);
+    return this.call((md, o, cb) => this.client.createContainer(req, md, o, cb));
   }
   startContainer(req: StartContainerRequest): Promise<StartContainerResponse> {
-    return this.call('startContainer', req);
+    return this.call((md, o, cb) => this.client.startContainer(req, md, o, cb));
   }
-  stopContainer(req: StopContainerRequest): Promise<StopContainerResponse> {
-    return this.call('stopContainer', req);
+  stopContainer(req: WithSeconds<StopContainerRequest>): Promise<StopContainerResponse> {
+    const request: StopContainerRequest = { ...req, timeout: BigInt(req.timeout) };
+    return this.call((md, o, cb) => this.client.stopContainer(request, md, o, cb));
   }
   removeContainer(req: RemoveContainerRequest): Promise<RemoveContainerResponse> {
-    return this.call('removeContainer', req);
+    return this.call((md, o, cb) => this.client.removeContainer(req, md, o, cb));
   }
-  listContainers(req: ListContainersRequest = { filter: undefined }): Promise<{ containers: ContainerView[] }> {
-    return this.call('listContainers', req);
+  listContainers(req: ListContainersRequest = { filter: undefined }): Promise<ListContainersResponse> {
+    return this.call((md, o, cb) => this.client.listContainers(req, md, o, cb));
   }
-  containerStatus(req: ContainerStatusRequest): Promise<{ status: ContainerStatusView }> {
-    return this.call('containerStatus', req);
+  containerStatus(req: ContainerStatusRequest): Promise<ContainerStatusResponse> {
+    return this.call((md, o, cb) => this.client.containerStatus(req, md, o, cb));
   }
   /** The gRPC deadline is the exec timeout plus slack, so the runtime's own timeout answers first. */
-  execSync(req: ExecSyncRequest, deadlineMs?: number): Promise<ExecSyncResponse> {
-    return this.call('execSync', req, deadlineMs ?? (req.timeout > 0 ? req.timeout * 1000 + 10_000 : DEFAULT_CALL_DEADLINE_MS));
+  execSync(req: WithSeconds<ExecSyncRequest>, deadlineMs?: number): Promise<ExecSyncResponse> {
+    const request: ExecSyncRequest = { ...req, timeout: BigInt(req.timeout) };
+    const timeoutS = Number(request.timeout);
+    return this.call((md, o, cb) => this.client.execSync(request, md, o, cb), deadlineMs ?? (timeoutS > 0 ? timeoutS * 1000 + 10_000 : DEFAULT_CALL_DEADLINE_MS));
   }
 
   close(): void {

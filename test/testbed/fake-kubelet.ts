@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
 import type { ContainerConfig, PodSandboxConfig } from '../../proto/gen/cri/runtime/v1/api.js';
+import { criNanosToMs } from '../../agent/cri/cri-time.js';
 import { CriClient } from './cri-client.js';
 import { TEST_IMAGES } from './images.js';
 import { adminKubeConfig } from './kube.js';
@@ -112,7 +113,7 @@ export class FakeKubelet {
     };
     const { podSandboxId } = await this.cri.runPodSandbox({ config: sandboxConfig, runtimeHandler: '' });
     const status = await this.cri.podSandboxStatus({ podSandboxId, verbose: false });
-    const podIp = status.status.ip;
+    const podIp = status.status?.network?.ip ?? '';
     const pod: RunningPod = { namespace: spec.namespace, name: spec.name, uid, podIp, sandboxId: podSandboxId, containers: [] };
     const record: PodRecord = { pod, spec, sandboxConfig, inApiserver, attempts: new Map() };
     this.pods.set(podKey(pod), record);
@@ -205,9 +206,10 @@ export class FakeKubelet {
     const containerStatuses: V1ContainerStatus[] = [];
     for (const c of record.pod.containers) {
       const { status } = await this.cri.containerStatus({ containerId: c.id, verbose: false });
+      if (!status) throw new Error(`CRI ContainerStatus of ${c.id} returned no status`);
       const spec = record.spec.containers.find((s) => s.name === c.name)!;
       const running = status.state === 1; // CONTAINER_RUNNING
-      const startedAt = new Date(status.startedAtMs);
+      const startedAt = new Date(criNanosToMs(status.startedAt));
       containerStatuses.push({
         name: c.name,
         image: spec.image ?? TEST_IMAGES.busybox,
@@ -218,7 +220,7 @@ export class FakeKubelet {
         restartCount: Math.max(0, (record.attempts.get(c.name) ?? 1) - 1),
         state: running
           ? { running: { startedAt } }
-          : { terminated: { exitCode: status.exitCode, reason: status.reason || 'Error', startedAt, finishedAt: new Date(status.finishedAtMs), containerID: `containerd://${c.id}` } },
+          : { terminated: { exitCode: status.exitCode, reason: status.reason || 'Error', startedAt, finishedAt: new Date(criNanosToMs(status.finishedAt)), containerID: `containerd://${c.id}` } },
       });
     }
     const allReady = containerStatuses.every((s) => s.ready);

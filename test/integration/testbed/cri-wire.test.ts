@@ -1,50 +1,82 @@
-// The bed decodes CRI responses with real nanosecond timestamps, which the generated code (int64 as
-// number) rejects; field numbers as upstream k8s.io/cri-api.
+// The generated CRI decoders (ts-proto, forceLong=bigint for the CRI file) read real containerd replies:
+// every CRI time is Unix nanoseconds, above 2^53, which the former forceLong=number code refused to decode.
+// Both clients are checked: the bed's (fake kubelet, smoke tests) and the agent's (initialDelaySeconds).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { ContainerStatusResponse } from '../../../proto/gen/cri/runtime/v1/api.js';
-import { decodeContainerStatusResponse, decodeListPodSandboxResponse, decodePodSandboxStatusResponse } from '../../testbed/cri-wire.js';
+import { randomUUID } from 'node:crypto';
+import { CriClient as AgentCriClient } from '../../../agent/cri/cri-client.js';
+import { criAddress } from '../../../agent/cri/cri-endpoint.js';
+import { CriExecRuntime, KUBELET_LABELS } from '../../../agent/cri/cri-exec-runtime.js';
+import { criNanosToMs } from '../../../agent/cri/cri-time.js';
+import { ContainerState, PodSandboxState } from '../../../proto/gen/cri/runtime/v1/api.js';
+import { CriClient } from '../../testbed/cri-client.js';
+import { testbedEnv } from '../../testbed/env.js';
+import { FakeKubelet } from '../../testbed/fake-kubelet.js';
 
-const STARTED_NS = 1_795_000_000_123_456_789n; // 2026-11-18T…Z, far above Number.MAX_SAFE_INTEGER
+const MAX_SAFE_NS = BigInt(Number.MAX_SAFE_INTEGER);
+/** The runtime's clock and ours are the same host clock; allow for ms truncation and a busy machine. */
+const SLACK_MS = 1_000;
 
-test('ContainerStatus with nanosecond timestamps decodes to milliseconds (the generated decoder throws)', () => {
-  const w = new BinaryWriter();
-  w.uint32((1 << 3) | 2).fork();
-  w.uint32((1 << 3) | 2).string('abc123');
-  w.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).string('game').join();
-  w.uint32(3 << 3).int32(1);
-  w.uint32(4 << 3).int64(STARTED_NS - 5_000_000n);
-  w.uint32(5 << 3).int64(STARTED_NS);
-  w.uint32(7 << 3).int32(137);
-  w.uint32((12 << 3) | 2).fork().uint32((1 << 3) | 2).string('io.kubernetes.container.name').uint32((2 << 3) | 2).string('game').join();
-  w.uint32((99 << 3) | 2).string('a field we do not know');
-  w.join();
-  const bytes = Buffer.from(w.finish());
+function assertBetween(label: string, ms: number, lowMs: number, highMs: number): void {
+  assert.ok(ms >= lowMs - SLACK_MS && ms <= highMs + SLACK_MS, `${label} ${new Date(ms).toISOString()} not within [${new Date(lowMs).toISOString()}, ${new Date(highMs).toISOString()}]`);
+}
 
-  assert.throws(() => ContainerStatusResponse.decode(bytes), /MAX_SAFE_INTEGER/);
-  const { status } = decodeContainerStatusResponse(bytes);
-  assert.equal(status.id, 'abc123');
-  assert.equal(status.name, 'game');
-  assert.equal(status.state, 1);
-  assert.equal(status.startedAtMs, 1_795_000_000_123);
-  assert.equal(status.createdAtMs, 1_795_000_000_118);
-  assert.equal(status.exitCode, 137);
-  assert.deepEqual(status.labels, { 'io.kubernetes.container.name': 'game' });
-});
+test('ListContainers / ContainerStatus / sandbox replies from real containerd decode with the right times', async () => {
+  const env = testbedEnv();
+  const namespace = `cri-decode-${randomUUID().slice(0, 8)}`;
+  const kubelet = new FakeKubelet({ socket: env.containerdSocket, nodeName: 'cri-decode-node' });
+  const cri = new CriClient(env.containerdSocket);
+  const agentCri = new AgentCriClient(criAddress(env.containerdSocket));
+  const runtime = new CriExecRuntime(agentCri);
+  const before = Date.now();
+  const pod = await kubelet.runPod({ namespace, name: 'game-0', inApiserver: false, containers: [{ name: 'game', command: ['sleep', '3600'] }] });
+  const after = Date.now();
+  try {
+    const id = pod.containers[0]!.id;
 
-test('PodSandboxStatus gives the pod IP; ListPodSandbox gives ids and labels', () => {
-  const s = new BinaryWriter();
-  s.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string('sb1').uint32(4 << 3).int64(STARTED_NS).uint32((5 << 3) | 2).fork().uint32((1 << 3) | 2).string('10.254.77.9').join().join();
-  assert.deepEqual(decodePodSandboxStatusResponse(Buffer.from(s.finish())).status, { id: 'sb1', state: 0, ip: '10.254.77.9', createdAtMs: 1_795_000_000_123 });
+    // The bed's client, generated ListContainers decoder.
+    const { containers } = await cri.listContainers({
+      filter: { id: '', state: undefined, podSandboxId: '', labelSelector: { [KUBELET_LABELS.podUid]: pod.uid, [KUBELET_LABELS.containerName]: 'game' } },
+    });
+    assert.equal(containers.length, 1);
+    const listed = containers[0]!;
+    assert.equal(listed.id, id);
+    assert.equal(listed.podSandboxId, pod.sandboxId);
+    assert.equal(listed.metadata?.name, 'game');
+    assert.equal(listed.state, ContainerState.CONTAINER_RUNNING);
+    assert.ok(listed.createdAt > MAX_SAFE_NS, `created_at ${listed.createdAt} ns is above 2^53, as real CRI times are`);
+    assertBetween('ListContainers created_at', criNanosToMs(listed.createdAt), before, after);
 
-  const l = new BinaryWriter();
-  for (const id of ['a', 'b']) {
-    l.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string(id).uint32(3 << 3).int32(1).uint32(4 << 3).int64(STARTED_NS)
-      .uint32((5 << 3) | 2).fork().uint32((1 << 3) | 2).string('io.kubernetes.pod.name').uint32((2 << 3) | 2).string(`pod-${id}`).join().join();
+    // Generated ContainerStatus decoder: created ≤ started, both within this test's run, not finished.
+    const { status } = await cri.containerStatus({ containerId: id, verbose: false });
+    assert.ok(status);
+    assert.equal(status.id, id);
+    assert.equal(status.state, ContainerState.CONTAINER_RUNNING);
+    assert.equal(status.createdAt, listed.createdAt, 'the same instant, to the nanosecond, in both replies');
+    assert.ok(status.startedAt >= status.createdAt, 'started after created');
+    assertBetween('ContainerStatus started_at', criNanosToMs(status.startedAt), before, after);
+    assert.equal(status.finishedAt, 0n, 'a running container has no finish time');
+    assert.equal(status.labels[KUBELET_LABELS.podUid], pod.uid);
+
+    // Sandbox replies: times and the CNI IP.
+    const sandbox = (await cri.podSandboxStatus({ podSandboxId: pod.sandboxId, verbose: false })).status;
+    assert.ok(sandbox);
+    assert.equal(sandbox.state, PodSandboxState.SANDBOX_READY);
+    assert.equal(sandbox.network?.ip, pod.podIp);
+    assertBetween('PodSandboxStatus created_at', criNanosToMs(sandbox.createdAt), before, after);
+    const listedSandbox = (await cri.listPodSandbox()).items.find((s) => s.id === pod.sandboxId);
+    assert.ok(listedSandbox);
+    assert.equal(listedSandbox.createdAt, sandbox.createdAt);
+
+    // The agent's client and runtime: the start time initialDelaySeconds counts from, in Unix ms.
+    assert.equal((await agentCri.listContainers()).find((c) => c.id === id)?.createdAt, listed.createdAt);
+    const target = { namespace, podName: pod.name, podUid: pod.uid, containerName: 'game' };
+    assert.equal(await runtime.containerStartedAtMs(target), criNanosToMs(status.startedAt));
+  } finally {
+    runtime.stop();
+    agentCri.close();
+    cri.close();
+    await kubelet.removePod(pod).catch(() => {});
+    await kubelet.close();
   }
-  assert.deepEqual(decodeListPodSandboxResponse(Buffer.from(l.finish())).items, [
-    { id: 'a', state: 1, labels: { 'io.kubernetes.pod.name': 'pod-a' } },
-    { id: 'b', state: 1, labels: { 'io.kubernetes.pod.name': 'pod-b' } },
-  ]);
 });

@@ -3,37 +3,45 @@ import { describe, it } from 'node:test';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { CriExecRuntime, KUBELET_LABELS, type CriPort } from '../../../agent/cri/cri-exec-runtime.js';
 import { resolveCriEndpoint } from '../../../agent/cri/cri-endpoint.js';
-import type { ContainerSummary } from '../../../agent/cri/cri-wire.js';
+import { Container, ContainerState, ContainerStatus } from '../../../proto/gen/cri/runtime/v1/api.js';
 import { ProbeRunError } from '../../../common/probe/probe-run-error.js';
 import type { ExecTarget } from '../../../common/probe/types.js';
 import { FakeClock } from '../probe/fake-clock.js';
 
-const RUNNING = 1;
-const EXITED = 2;
+const RUNNING = ContainerState.CONTAINER_RUNNING;
+const EXITED = ContainerState.CONTAINER_EXITED;
+/** 2026-11-18T…Z in the runtime's Unix nanoseconds: above 2^53, as every real CRI timestamp is. */
+const STARTED_NS = 1_795_000_000_123_456_789n;
 
 function grpcError(code: status, details: string): ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 }
 
-function container(id: string, podUid: string, name: string, state = RUNNING, attempt = 0): ContainerSummary {
-  return { id, state, attempt, createdAtMs: attempt, labels: { [KUBELET_LABELS.podUid]: podUid, [KUBELET_LABELS.containerName]: name } };
+function container(id: string, podUid: string, name: string, state = RUNNING, attempt = 0, createdAt = STARTED_NS): Container {
+  return Container.fromPartial({
+    id,
+    state,
+    createdAt,
+    metadata: { name, attempt },
+    labels: { [KUBELET_LABELS.podUid]: podUid, [KUBELET_LABELS.containerName]: name },
+  });
 }
 
 class FakeCri implements CriPort {
-  containers: ContainerSummary[] = [];
+  containers: Container[] = [];
   calls: string[] = [];
   execAnswer: (id: string) => Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> = async () => ({
     stdout: Buffer.from('gate\n'),
     stderr: Buffer.alloc(0),
     exitCode: 0,
   });
-  async listContainers(): Promise<ContainerSummary[]> {
+  async listContainers(): Promise<Container[]> {
     this.calls.push('ListContainers');
     return this.containers;
   }
-  async containerStatus(id: string) {
+  async containerStatus(id: string): Promise<ContainerStatus | undefined> {
     this.calls.push('ContainerStatus');
-    return { id, state: RUNNING, startedAtMs: 1_234 };
+    return ContainerStatus.fromPartial({ id, state: RUNNING, createdAt: STARTED_NS - 5_000_000n, startedAt: STARTED_NS });
   }
   async execSync(id: string) {
     this.calls.push(`ExecSync:${id}`);
@@ -79,6 +87,16 @@ describe('CriExecRuntime', () => {
     assert.deepEqual(cri.calls, ['ExecSync:c1', 'ListContainers', 'ExecSync:c2']);
   });
 
+  it('of two running containers of one attempt, execs in the one created last, even 1 ns later', async () => {
+    const cri = new FakeCri();
+    // Unix ns above 2^53: as numbers these two would be equal.
+    cri.containers = [container('newer', 'uid-1', 'game', RUNNING, 0, STARTED_NS + 1n), container('older', 'uid-1', 'game', RUNNING, 0, STARTED_NS)];
+    assert.equal(Number(STARTED_NS), Number(STARTED_NS + 1n));
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    await rt.execSync(target, ['x'], opts);
+    assert.deepEqual(cri.calls, ['ListContainers', 'ExecSync:newer']);
+  });
+
   it('tells a stopped container from a missing one, and rate-limits relists for misses', async () => {
     const clock = new FakeClock();
     const cri = new FakeCri();
@@ -114,8 +132,8 @@ describe('CriExecRuntime', () => {
     const cri = new FakeCri();
     cri.containers = [container('c1', 'uid-1', 'game')];
     const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
-    assert.equal(await rt.containerStartedAtMs(target), 1_234);
-    assert.equal(await rt.containerStartedAtMs(target), 1_234);
+    assert.equal(await rt.containerStartedAtMs(target), 1_795_000_000_123, 'Unix ns from the runtime → Unix ms');
+    assert.equal(await rt.containerStartedAtMs(target), 1_795_000_000_123);
     assert.equal(cri.calls.filter((c) => c === 'ContainerStatus').length, 1);
     assert.equal(await rt.containerStartedAtMs({ ...target, podUid: 'other' }), undefined);
   });

@@ -201,7 +201,7 @@ export interface PodSandboxStatus {
   id: string;
   metadata: PodSandboxMetadata | undefined;
   state: PodSandboxState;
-  createdAt: number;
+  createdAt: bigint;
   network: PodSandboxNetworkStatus | undefined;
   labels: { [key: string]: string };
   annotations: { [key: string]: string };
@@ -250,7 +250,7 @@ export interface PodSandbox {
   id: string;
   metadata: PodSandboxMetadata | undefined;
   state: PodSandboxState;
-  createdAt: number;
+  createdAt: bigint;
   labels: { [key: string]: string };
   annotations: { [key: string]: string };
 }
@@ -329,7 +329,7 @@ export interface StartContainerResponse {
 export interface StopContainerRequest {
   containerId: string;
   /** Seconds to wait before the runtime kills the container. */
-  timeout: number;
+  timeout: bigint;
 }
 
 export interface StopContainerResponse {
@@ -370,7 +370,7 @@ export interface Container {
   imageRef: string;
   state: ContainerState;
   /** Nanoseconds since the Unix epoch. */
-  createdAt: number;
+  createdAt: bigint;
   labels: { [key: string]: string };
   annotations: { [key: string]: string };
 }
@@ -399,9 +399,9 @@ export interface ContainerStatus {
   metadata: ContainerMetadata | undefined;
   state: ContainerState;
   /** Nanoseconds since the Unix epoch. */
-  createdAt: number;
-  startedAt: number;
-  finishedAt: number;
+  createdAt: bigint;
+  startedAt: bigint;
+  finishedAt: bigint;
   exitCode: number;
   image: ImageSpec | undefined;
   imageRef: string;
@@ -435,7 +435,7 @@ export interface ExecSyncRequest {
   containerId: string;
   cmd: string[];
   /** Seconds; 0 means no timeout. */
-  timeout: number;
+  timeout: bigint;
 }
 
 export interface ExecSyncResponse {
@@ -2058,7 +2058,7 @@ export const PodSandboxNetworkStatus: MessageFns<PodSandboxNetworkStatus> = {
 };
 
 function createBasePodSandboxStatus(): PodSandboxStatus {
-  return { id: "", metadata: undefined, state: 0, createdAt: 0, network: undefined, labels: {}, annotations: {} };
+  return { id: "", metadata: undefined, state: 0, createdAt: 0n, network: undefined, labels: {}, annotations: {} };
 }
 
 export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
@@ -2072,7 +2072,10 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
     if (message.state !== 0) {
       writer.uint32(24).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
       writer.uint32(32).int64(message.createdAt);
     }
     if (message.network !== undefined) {
@@ -2129,7 +2132,7 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -2180,10 +2183,10 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
       metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
       state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : 0,
       createdAt: isSet(object.createdAt)
-        ? globalThis.Number(object.createdAt)
+        ? BigInt(object.createdAt)
         : isSet(object.created_at)
-        ? globalThis.Number(object.created_at)
-        : 0,
+        ? BigInt(object.created_at)
+        : 0n,
       network: isSet(object.network) ? PodSandboxNetworkStatus.fromJSON(object.network) : undefined,
       labels: isObject(object.labels)
         ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
@@ -2227,8 +2230,8 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
     if (message.state !== 0) {
       obj.state = podSandboxStateToJSON(message.state);
     }
-    if (message.createdAt !== 0) {
-      obj.createdAt = Math.round(message.createdAt);
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
     }
     if (message.network !== undefined) {
       obj.network = PodSandboxNetworkStatus.toJSON(message.network);
@@ -2264,7 +2267,7 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
       ? PodSandboxMetadata.fromPartial(object.metadata)
       : undefined;
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
     message.network = (object.network !== undefined && object.network !== null)
       ? PodSandboxNetworkStatus.fromPartial(object.network)
       : undefined;
@@ -3042,7 +3045,7 @@ export const ListPodSandboxRequest: MessageFns<ListPodSandboxRequest> = {
 };
 
 function createBasePodSandbox(): PodSandbox {
-  return { id: "", metadata: undefined, state: 0, createdAt: 0, labels: {}, annotations: {} };
+  return { id: "", metadata: undefined, state: 0, createdAt: 0n, labels: {}, annotations: {} };
 }
 
 export const PodSandbox: MessageFns<PodSandbox> = {
@@ -3056,7 +3059,10 @@ export const PodSandbox: MessageFns<PodSandbox> = {
     if (message.state !== 0) {
       writer.uint32(24).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
       writer.uint32(32).int64(message.createdAt);
     }
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
@@ -3110,7 +3116,7 @@ export const PodSandbox: MessageFns<PodSandbox> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -3153,10 +3159,10 @@ export const PodSandbox: MessageFns<PodSandbox> = {
       metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
       state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : 0,
       createdAt: isSet(object.createdAt)
-        ? globalThis.Number(object.createdAt)
+        ? BigInt(object.createdAt)
         : isSet(object.created_at)
-        ? globalThis.Number(object.created_at)
-        : 0,
+        ? BigInt(object.created_at)
+        : 0n,
       labels: isObject(object.labels)
         ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -3199,8 +3205,8 @@ export const PodSandbox: MessageFns<PodSandbox> = {
     if (message.state !== 0) {
       obj.state = podSandboxStateToJSON(message.state);
     }
-    if (message.createdAt !== 0) {
-      obj.createdAt = Math.round(message.createdAt);
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
     }
     if (message.labels) {
       const entries = globalThis.Object.entries(message.labels) as [string, string][];
@@ -3233,7 +3239,7 @@ export const PodSandbox: MessageFns<PodSandbox> = {
       ? PodSandboxMetadata.fromPartial(object.metadata)
       : undefined;
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
     message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -4497,7 +4503,7 @@ export const StartContainerResponse: MessageFns<StartContainerResponse> = {
 };
 
 function createBaseStopContainerRequest(): StopContainerRequest {
-  return { containerId: "", timeout: 0 };
+  return { containerId: "", timeout: 0n };
 }
 
 export const StopContainerRequest: MessageFns<StopContainerRequest> = {
@@ -4505,7 +4511,10 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
     if (message.containerId !== "") {
       writer.uint32(10).string(message.containerId);
     }
-    if (message.timeout !== 0) {
+    if (message.timeout !== 0n) {
+      if (BigInt.asIntN(64, message.timeout) !== message.timeout) {
+        throw new globalThis.Error("value provided for field message.timeout of type int64 too large");
+      }
       writer.uint32(16).int64(message.timeout);
     }
     return writer;
@@ -4537,7 +4546,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
               break;
             }
 
-            message.timeout = longToNumber(reader.int64());
+            message.timeout = reader.int64() as bigint;
             continue;
           }
         }
@@ -4559,7 +4568,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
         : isSet(object.container_id)
         ? globalThis.String(object.container_id)
         : "",
-      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+      timeout: isSet(object.timeout) ? BigInt(object.timeout) : 0n,
     };
   },
 
@@ -4568,8 +4577,8 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
     if (message.containerId !== "") {
       obj.containerId = message.containerId;
     }
-    if (message.timeout !== 0) {
-      obj.timeout = Math.round(message.timeout);
+    if (message.timeout !== 0n) {
+      obj.timeout = message.timeout.toString();
     }
     return obj;
   },
@@ -4580,7 +4589,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
   fromPartial<I extends Exact<DeepPartial<StopContainerRequest>, I>>(object: I): StopContainerRequest {
     const message = createBaseStopContainerRequest();
     message.containerId = object.containerId ?? "";
-    message.timeout = object.timeout ?? 0;
+    message.timeout = (object.timeout !== undefined && object.timeout !== null) ? BigInt(object.timeout) : 0n;
     return message;
   },
 };
@@ -5161,7 +5170,7 @@ function createBaseContainer(): Container {
     image: undefined,
     imageRef: "",
     state: 0,
-    createdAt: 0,
+    createdAt: 0n,
     labels: {},
     annotations: {},
   };
@@ -5187,7 +5196,10 @@ export const Container: MessageFns<Container> = {
     if (message.state !== 0) {
       writer.uint32(48).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
       writer.uint32(56).int64(message.createdAt);
     }
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
@@ -5265,7 +5277,7 @@ export const Container: MessageFns<Container> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64() as bigint;
             continue;
           }
           case 8: {
@@ -5319,10 +5331,10 @@ export const Container: MessageFns<Container> = {
         : "",
       state: isSet(object.state) ? containerStateFromJSON(object.state) : 0,
       createdAt: isSet(object.createdAt)
-        ? globalThis.Number(object.createdAt)
+        ? BigInt(object.createdAt)
         : isSet(object.created_at)
-        ? globalThis.Number(object.created_at)
-        : 0,
+        ? BigInt(object.created_at)
+        : 0n,
       labels: isObject(object.labels)
         ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -5374,8 +5386,8 @@ export const Container: MessageFns<Container> = {
     if (message.state !== 0) {
       obj.state = containerStateToJSON(message.state);
     }
-    if (message.createdAt !== 0) {
-      obj.createdAt = Math.round(message.createdAt);
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
     }
     if (message.labels) {
       const entries = globalThis.Object.entries(message.labels) as [string, string][];
@@ -5413,7 +5425,7 @@ export const Container: MessageFns<Container> = {
       : undefined;
     message.imageRef = object.imageRef ?? "";
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
     message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -5771,9 +5783,9 @@ function createBaseContainerStatus(): ContainerStatus {
     id: "",
     metadata: undefined,
     state: 0,
-    createdAt: 0,
-    startedAt: 0,
-    finishedAt: 0,
+    createdAt: 0n,
+    startedAt: 0n,
+    finishedAt: 0n,
     exitCode: 0,
     image: undefined,
     imageRef: "",
@@ -5795,13 +5807,22 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     if (message.state !== 0) {
       writer.uint32(24).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
       writer.uint32(32).int64(message.createdAt);
     }
-    if (message.startedAt !== 0) {
+    if (message.startedAt !== 0n) {
+      if (BigInt.asIntN(64, message.startedAt) !== message.startedAt) {
+        throw new globalThis.Error("value provided for field message.startedAt of type int64 too large");
+      }
       writer.uint32(40).int64(message.startedAt);
     }
-    if (message.finishedAt !== 0) {
+    if (message.finishedAt !== 0n) {
+      if (BigInt.asIntN(64, message.finishedAt) !== message.finishedAt) {
+        throw new globalThis.Error("value provided for field message.finishedAt of type int64 too large");
+      }
       writer.uint32(48).int64(message.finishedAt);
     }
     if (message.exitCode !== 0) {
@@ -5870,7 +5891,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -5878,7 +5899,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
               break;
             }
 
-            message.startedAt = longToNumber(reader.int64());
+            message.startedAt = reader.int64() as bigint;
             continue;
           }
           case 6: {
@@ -5886,7 +5907,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
               break;
             }
 
-            message.finishedAt = longToNumber(reader.int64());
+            message.finishedAt = reader.int64() as bigint;
             continue;
           }
           case 7: {
@@ -5969,20 +5990,20 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
       metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
       state: isSet(object.state) ? containerStateFromJSON(object.state) : 0,
       createdAt: isSet(object.createdAt)
-        ? globalThis.Number(object.createdAt)
+        ? BigInt(object.createdAt)
         : isSet(object.created_at)
-        ? globalThis.Number(object.created_at)
-        : 0,
+        ? BigInt(object.created_at)
+        : 0n,
       startedAt: isSet(object.startedAt)
-        ? globalThis.Number(object.startedAt)
+        ? BigInt(object.startedAt)
         : isSet(object.started_at)
-        ? globalThis.Number(object.started_at)
-        : 0,
+        ? BigInt(object.started_at)
+        : 0n,
       finishedAt: isSet(object.finishedAt)
-        ? globalThis.Number(object.finishedAt)
+        ? BigInt(object.finishedAt)
         : isSet(object.finished_at)
-        ? globalThis.Number(object.finished_at)
-        : 0,
+        ? BigInt(object.finished_at)
+        : 0n,
       exitCode: isSet(object.exitCode)
         ? globalThis.Number(object.exitCode)
         : isSet(object.exit_code)
@@ -6038,14 +6059,14 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     if (message.state !== 0) {
       obj.state = containerStateToJSON(message.state);
     }
-    if (message.createdAt !== 0) {
-      obj.createdAt = Math.round(message.createdAt);
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
     }
-    if (message.startedAt !== 0) {
-      obj.startedAt = Math.round(message.startedAt);
+    if (message.startedAt !== 0n) {
+      obj.startedAt = message.startedAt.toString();
     }
-    if (message.finishedAt !== 0) {
-      obj.finishedAt = Math.round(message.finishedAt);
+    if (message.finishedAt !== 0n) {
+      obj.finishedAt = message.finishedAt.toString();
     }
     if (message.exitCode !== 0) {
       obj.exitCode = Math.round(message.exitCode);
@@ -6093,9 +6114,11 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
       ? ContainerMetadata.fromPartial(object.metadata)
       : undefined;
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
-    message.startedAt = object.startedAt ?? 0;
-    message.finishedAt = object.finishedAt ?? 0;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
+    message.startedAt = (object.startedAt !== undefined && object.startedAt !== null) ? BigInt(object.startedAt) : 0n;
+    message.finishedAt = (object.finishedAt !== undefined && object.finishedAt !== null)
+      ? BigInt(object.finishedAt)
+      : 0n;
     message.exitCode = object.exitCode ?? 0;
     message.image = (object.image !== undefined && object.image !== null)
       ? ImageSpec.fromPartial(object.image)
@@ -6506,7 +6529,7 @@ export const ContainerStatusResponse_InfoEntry: MessageFns<ContainerStatusRespon
 };
 
 function createBaseExecSyncRequest(): ExecSyncRequest {
-  return { containerId: "", cmd: [], timeout: 0 };
+  return { containerId: "", cmd: [], timeout: 0n };
 }
 
 export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
@@ -6517,7 +6540,10 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
     for (const v of message.cmd) {
       writer.uint32(18).string(v!);
     }
-    if (message.timeout !== 0) {
+    if (message.timeout !== 0n) {
+      if (BigInt.asIntN(64, message.timeout) !== message.timeout) {
+        throw new globalThis.Error("value provided for field message.timeout of type int64 too large");
+      }
       writer.uint32(24).int64(message.timeout);
     }
     return writer;
@@ -6557,7 +6583,7 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
               break;
             }
 
-            message.timeout = longToNumber(reader.int64());
+            message.timeout = reader.int64() as bigint;
             continue;
           }
         }
@@ -6580,7 +6606,7 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
         ? globalThis.String(object.container_id)
         : "",
       cmd: globalThis.Array.isArray(object?.cmd) ? object.cmd.map((e: any) => globalThis.String(e)) : [],
-      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+      timeout: isSet(object.timeout) ? BigInt(object.timeout) : 0n,
     };
   },
 
@@ -6592,8 +6618,8 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
     if (message.cmd?.length) {
       obj.cmd = message.cmd;
     }
-    if (message.timeout !== 0) {
-      obj.timeout = Math.round(message.timeout);
+    if (message.timeout !== 0n) {
+      obj.timeout = message.timeout.toString();
     }
     return obj;
   },
@@ -6605,7 +6631,7 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
     const message = createBaseExecSyncRequest();
     message.containerId = object.containerId ?? "";
     message.cmd = object.cmd?.map((e) => e) || [];
-    message.timeout = object.timeout ?? 0;
+    message.timeout = (object.timeout !== undefined && object.timeout !== null) ? BigInt(object.timeout) : 0n;
     return message;
   },
 };
@@ -7087,10 +7113,10 @@ function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
@@ -7099,17 +7125,6 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
-}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
