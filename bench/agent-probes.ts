@@ -191,7 +191,7 @@ async function serveFakeCri(socket: string): Promise<void> {
     image: undefined,
     imageRef: '',
     state: 1,
-    createdAt: 0,
+    createdAt: 0n,
     labels: { 'io.kubernetes.pod.uid': `pod-${i}`, 'io.kubernetes.container.name': FAKE_CRI_CONTAINER },
     annotations: {},
   }));
@@ -202,7 +202,7 @@ async function serveFakeCri(socket: string): Promise<void> {
     listContainers: (_call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<ListContainersResponse>) => cb(null, { containers }),
     // started_at 0 (unknown): the agent falls back to the plan's start; a real runtime answers in ns.
     containerStatus: (call: ServerUnaryCall<{ containerId: string }, unknown>, cb: sendUnaryData<unknown>) =>
-      cb(null, { status: { id: call.request.containerId, state: 1, createdAt: 0, startedAt: 0, finishedAt: 0, exitCode: 0, labels: {}, annotations: {} }, info: {} }),
+      cb(null, { status: { id: call.request.containerId, state: 1, createdAt: 0n, startedAt: 0n, finishedAt: 0n, exitCode: 0, labels: {}, annotations: {} }, info: {} }),
     execSync: (_call: ServerUnaryCall<ExecSyncRequest, ExecSyncResponse>, cb: sendUnaryData<ExecSyncResponse>) =>
       cb(null, { stdout, stderr: Buffer.alloc(0), exitCode: 0 }),
   };
