@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   try {
     let startMs = Date.now();
     decider = await startDecider(options, { kubeConfig, logger, host: '127.0.0.1', authenticator: allowAll });
-    await waitFor(() => decider!.ready(), { timeoutMs: 120_000, what: 'decider ready' });
+    await waitFor(() => decider!.active(), { timeoutMs: 120_000, what: 'decider ready and leading' });
     await decider.batcher.drain();
     const firstStartMs = Date.now() - startMs;
     const conn = (await sim.call({ cmd: 'connect', address: `127.0.0.1:${decider.grpcPort}`, nodes, expectedKeys: 2 * N, sharedConnection: SHARED_CONNECTION })) as Extract<SimReply, { type: 'connected' }>;
@@ -319,7 +319,7 @@ async function main(): Promise<void> {
       const before = await apiserverWrites(admin);
       startMs = Date.now();
       decider = await startDecider(options, { kubeConfig, logger, host: '127.0.0.1', authenticator: allowAll });
-      await waitFor(() => decider!.ready(), { timeoutMs: 120_000, what: 'decider ready after restart' });
+      await waitFor(() => decider!.active(), { timeoutMs: 120_000, what: 'decider leading after restart' });
       const readyMs = Date.now() - startMs;
       await sim.call({ cmd: 'connect', address: `127.0.0.1:${decider.grpcPort}`, nodes, expectedKeys: 2 * N, sharedConnection: SHARED_CONNECTION });
       await pace(200); // the re-sent outcomes are in flight on the streams

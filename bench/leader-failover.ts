@@ -1,7 +1,8 @@
 // P8 leader failover on the real test bed: two real decider processes (dist/decider/main.js, leader
 // election on, the chart's defaults: lease 15 s, retry 2 s) over N GameServers. The leader is killed
 // (SIGKILL: no lease release, the standby must wait the lease out; then SIGTERM: the lease is released)
-// and the time until the standby answers /readyz 200 (leading + caches synced) is measured.
+// and the time until the standby leads with its caches synced (/readyz 200 and okgsq_leader 1: every
+// synced replica is Ready, leadership is the metric) is measured.
 //   node dist/test/testbed/cli.js run -- node dist/bench/leader-failover.js [--gameservers 200] [--rounds 3] [--lease-seconds 15]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -61,11 +62,14 @@ function startDecider(name: string, ns: string, kubeconfig: string): Proc {
   return p;
 }
 
-async function readyz(p: Proc): Promise<boolean> {
+/** Leading and synced: /readyz 200 (synced, on every replica) and okgsq_leader 1. */
+async function leading(p: Proc): Promise<boolean> {
   if (p.httpPort === 0) return false;
   try {
-    const res = await fetch(`http://127.0.0.1:${p.httpPort}/readyz`, { signal: AbortSignal.timeout(1_000) });
-    return res.status === 200;
+    const ready = await fetch(`http://127.0.0.1:${p.httpPort}/readyz`, { signal: AbortSignal.timeout(1_000) });
+    if (ready.status !== 200) return false;
+    const metrics = await fetch(`http://127.0.0.1:${p.httpPort}/metrics`, { signal: AbortSignal.timeout(1_000) });
+    return /^okgsq_leader 1$/m.test(await metrics.text());
   } catch {
     return false;
   }
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
   try {
     let leader = startDecider('decider-a', ns, env.kubeconfig);
     procs.push(leader);
-    await waitFor(() => readyz(leader), { timeoutMs: 60_000, intervalMs: 100, what: 'first decider leading' });
+    await waitFor(() => leading(leader), { timeoutMs: 60_000, intervalMs: 100, what: 'first decider leading' });
     let standbyIndex = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       const standby = startDecider(`decider-${String.fromCharCode(98 + standbyIndex++)}`, ns, env.kubeconfig);
@@ -109,11 +113,11 @@ async function main(): Promise<void> {
       // The standby must have seen the lease held (its first acquire attempt) before the leader dies.
       await waitFor(() => /lease|leader|started/.test(standby.log), { timeoutMs: 30_000, intervalMs: 50, what: 'standby running' });
       await new Promise((r) => setTimeout(r, 3_000)); // a few of the standby's retry periods: it is a settled standby
-      if (await readyz(standby)) throw new Error('standby is ready while the leader lives');
+      if (await leading(standby)) throw new Error('standby leads while the leader lives');
       const signal: NodeJS.Signals = round % 2 === 1 ? 'SIGKILL' : 'SIGTERM';
       const t0 = Date.now();
       await stopProc(leader, signal);
-      await waitFor(() => readyz(standby), { timeoutMs: 120_000, intervalMs: 50, what: 'standby leading' });
+      await waitFor(() => leading(standby), { timeoutMs: 120_000, intervalMs: 50, what: 'standby leading' });
       const failoverMs = Date.now() - t0;
       results.push({ round, signal, failoverMs });
       progress(`round ${round}: leader ${leader.name} ${signal} → ${standby.name} ready in ${failoverMs} ms`);
