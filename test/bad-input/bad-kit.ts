@@ -77,9 +77,11 @@ export class DeciderProcess {
       ...extra,
     });
     const d = new DeciderProcess(program, httpPort, grpcPort);
-    await waitFor(async () => program.alive && (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200, {
+    // Every synced replica is Ready (/readyz); the tests need it leading too (okgsq_leader 1).
+    const get = (path: string) => fetch(`http://127.0.0.1:${httpPort}${path}`).catch(() => undefined);
+    await waitFor(async () => program.alive && (await get('/readyz'))?.status === 200 && /^okgsq_leader 1$/m.test((await (await get('/metrics'))?.text()) ?? ''), {
       timeoutMs: 30_000,
-      what: 'decider /readyz',
+      what: 'decider /readyz and okgsq_leader 1',
     }).catch((err) => {
       throw new Error(`decider not ready; log tail:\n${program.log.slice(-3000)}`, { cause: err });
     });

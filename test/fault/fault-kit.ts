@@ -177,8 +177,10 @@ export class DeciderProcess {
   async waitReady(httpPort: number, timeoutMs = 30_000): Promise<void> {
     await waitFor(async () => {
       if (!this.running) throw new Error(`decider exited: ${this.log.slice(-3000)}`);
-      return (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200;
-    }, { timeoutMs, intervalMs: 100, what: 'decider /readyz' }).catch((err: Error) => {
+      if ((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status !== 200) return false;
+      // Every synced replica is Ready; the fault tests need the one that leads.
+      return /^okgsq_leader 1$/m.test(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
+    }, { timeoutMs, intervalMs: 100, what: 'decider /readyz and okgsq_leader 1' }).catch((err: Error) => {
       throw new Error(`${err.message}; decider log tail:\n${this.log.slice(-3000)}`, { cause: err });
     });
   }
