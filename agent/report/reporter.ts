@@ -79,8 +79,6 @@ export interface ReporterOptions {
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
   readonly onConnectedChange?: (connected: boolean) => void;
-  /** Counts of channels made and not-leader refusals (tests, metrics). */
-  readonly onChannel?: (event: 'new-channel' | 'not-leader') => void;
 }
 
 type Stream = ClientDuplexStream<AgentMessage, DeciderMessage>;
@@ -139,7 +137,6 @@ export class AgentReporter {
 
   #newClient(): AgentServiceClient {
     const options = this.#o;
-    options.onChannel?.('new-channel');
     return new AgentServiceClient(options.address, options.credentials, {
       // A decider that vanished without closing the connection is noticed within ~40 s.
       'grpc.keepalive_time_ms': 30_000,
@@ -223,7 +220,6 @@ export class AgentReporter {
           this.#client.close();
           this.#renewChannel = true;
         }
-        if (notLeader) this.#o.onChannel?.('not-leader');
         const { level, message } = describeStreamError(e);
         const leader = e.metadata?.get(LEADER_IDENTITY_TRAILER)[0];
         if (!this.#stopped) {

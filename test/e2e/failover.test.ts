@@ -140,6 +140,7 @@ test('both replicas Ready; the agent reaches the leader through a round-robin Se
     assert.equal(await metric(standby, 'okgsq_agents_connected'), 0);
     assert.ok(proxy.picks.length >= 2, `the agent opened a new connection after the refusal (connections: ${proxy.picks.length})`);
     assert.match(bed.agentLog, /not the leader/, 'the agent logs why it was refused');
+    assert.match(bed.agentLog, new RegExp(`"leader":"${leader.name}"`), 'the standby names the leader from the Lease');
     assert.ok(toLeaderMs < 5_000, `agent reached the leader in ${toLeaderMs} ms`);
     await bed.waitForGameServer('lobby-0', 'probed through the leader', (gs) => gs.status?.serviceQualitiesConditions?.some((c: { name: string; result?: string }) => c.name === 'state' && c.result === 'None'));
 
