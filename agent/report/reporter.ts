@@ -244,9 +244,13 @@ export class AgentReporter {
   }
 
   /** A short jitter for the first not-leader refusals in a row (the next connection may well reach the
-   * leader), then the normal capped exponential backoff, so a cluster with no leader is not hammered. */
+   * leader), then the normal capped exponential backoff, so a cluster with no leader is not hammered.
+   * Within those first refusals the backoff also restarts: during a failover the Service alternates
+   * between the refusing standby and the dead leader, whose connect failures would otherwise have
+   * grown the backoff to seconds by the time the standby takes the Lease. */
   #retryDelay(notLeader: boolean): number {
     if (notLeader && ++this.#notLeaderStreak <= REPORTER_DEFAULTS.notLeaderFastRetries) {
+      this.#backoff.reset();
       const { notLeaderDelayMinMs: min, notLeaderDelayMaxMs: max } = REPORTER_DEFAULTS;
       return Math.round(min + (this.#o.random ?? Math.random)() * (max - min));
     }
