@@ -7,6 +7,8 @@
 // once) in a child process, so the agent's whole CRI path (grpc-js over the unix socket, the container
 // index) is measured at the full probe rate without runc's cost.
 //   node dist/bench/agent-probes.js [--seconds 20] [--probes 1000] [--period 10]
+//   The agent-process row runs with the shipped NODE_OPTIONS (chart agent.nodeOptions);
+//   AGENT_BENCH_NODE_OPTIONS= (empty) measures it with V8's defaults instead.
 //   (under the bed for the containerd row: node dist/test/testbed/cli.js run -- node dist/bench/agent-probes.js …)
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -22,6 +24,8 @@ import { criAddress } from '../agent/cri/cri-endpoint.js';
 import { CriExecRuntime } from '../agent/cri/cri-exec-runtime.js';
 import { ProbeEngine } from '../common/probe/probe-engine.js';
 import type { ExecOutput, ExecRuntime, ProbeTarget } from '../common/probe/types.js';
+import { parse as parseYaml } from 'yaml';
+import { repoRoot } from '../test/testbed/repo-root.js';
 import { machine } from './bench-kit.js';
 
 interface Args {
@@ -342,6 +346,18 @@ function procRssMiB(pid: number): number {
   return Math.round((Number(kb) / 1024) * 10) / 10;
 }
 
+/**
+ * The agent's NODE_OPTIONS as shipped (the chart's agent.nodeOptions, which Dockerfile.agent's ENV equals:
+ * test/chart checks it), so the agent-process row measures the deployed heap settings.
+ * AGENT_BENCH_NODE_OPTIONS overrides it; set it empty for V8's defaults.
+ */
+function agentNodeOptions(): string {
+  const override = process.env.AGENT_BENCH_NODE_OPTIONS;
+  if (override !== undefined) return override;
+  const values = parseYaml(readFileSync(join(repoRoot(import.meta.url), 'charts', 'okg-sq', 'values.yaml'), 'utf8')) as { agent?: { nodeOptions?: string } };
+  return values.agent?.nodeOptions ?? '';
+}
+
 /** The built agent (dist/agent/main.js) as its own process: fake CRI server, a stub decider with the plan. */
 async function measureAgentProcess(args: Args): Promise<Figures> {
   const { AgentServiceStub } = await import('../test/integration/agent/agent-service-stub.js');
@@ -378,9 +394,11 @@ async function measureAgentProcess(args: Args): Promise<Figures> {
     ];
     const port = await stub.start();
     const agentMain = fileURLToPath(new URL('../agent/main.js', import.meta.url));
+    const nodeOptions = agentNodeOptions();
     agent = spawn(process.execPath, [...NODE_FLAGS, agentMain], {
       env: {
         PATH: process.env.PATH,
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
         OKGSQ_NODE_NAME: 'bench-node',
         OKGSQ_DECIDER_ADDRESS: `127.0.0.1:${port}`,
         OKGSQ_INSECURE_GRPC: 'true',
@@ -405,7 +423,7 @@ async function measureAgentProcess(args: Args): Promise<Figures> {
       .flatMap((c) => c.runs)
       .reduce((n, r) => n + r.count, 0);
     return {
-      runtime: 'agent process (dist/agent/main.js) + fake CRI + stub decider',
+      runtime: `agent process (dist/agent/main.js, NODE_OPTIONS=${JSON.stringify(nodeOptions)}) + fake CRI + stub decider`,
       registeredProbes: args.probes,
       probesPerSecond: Math.round(rate * 10) / 10,
       cpuPercentOfOneCore: Math.round(cpuPercent * 100) / 100,
