@@ -9,6 +9,7 @@
 // so kube-proxy picks a backend again; the first few not-leader refusals retry after a short jitter.
 import type { Logger } from 'pino';
 import { Metadata, status as GrpcStatus, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { LEADER_IDENTITY_TRAILER, LEADER_TRAILER } from '../../common/agent-protocol.js';
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
 import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcome.js';
@@ -48,9 +49,6 @@ export const REPORTER_DEFAULTS = Object.freeze({
 /** See #newClient: how long a closed channel's subchannel waits before its stray reconnect. */
 const CLOSED_CHANNEL_RECONNECT_MS = 10 * 60_000;
 
-/** The trailer a standby decider puts on its refusal (decider/ingest/agent-service.ts LEADER_TRAILER). */
-export const LEADER_TRAILER = 'okgsq-leader';
-const LEADER_IDENTITY_TRAILER = 'okgsq-leader-identity';
 
 /** True when the decider refused the stream because it is not the leader. */
 export function isNotLeader(err: ServiceError): boolean {

@@ -5,6 +5,7 @@
 // `okgsq-leader: false`, and the agent reconnects on a new connection until it reaches the leader.
 import { Metadata, status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { LEADER_IDENTITY_TRAILER, LEADER_TRAILER } from '../../common/agent-protocol.js';
 import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
 import { LOG } from '../../common/log-fields.js';
 import type { AgentMessage, AgentServiceServer, DeciderMessage } from '../../proto/gen/okgsq/v1/agent.js';
@@ -45,10 +46,6 @@ export interface AgentServiceOptions {
   readonly leaderIdentity?: () => string | undefined;
 }
 
-/** Trailer on a refusal by a replica that is not serving agents: always "false". */
-export const LEADER_TRAILER = 'okgsq-leader';
-/** Trailer naming the leader (the Lease's holderIdentity) when the refusing replica knows it. */
-export const LEADER_IDENTITY_TRAILER = 'okgsq-leader-identity';
 export const NOT_LEADER_DETAILS = 'not the leader: this decider replica is a standby; reconnect to reach the leader';
 
 type Call = ServerDuplexStream<AgentMessage, DeciderMessage>;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { startAgentServer, type AgentServer } from '../../../../decider/ingest/agent-server.js';
-import { LEADER_IDENTITY_TRAILER, LEADER_TRAILER } from '../../../../decider/ingest/agent-service.js';
+import { LEADER_IDENTITY_TRAILER, LEADER_TRAILER } from '../../../../common/agent-protocol.js';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../../../../common/probe-duration-buckets.js';
 import type { AgentAuthenticator, AgentIdentity } from '../../../../decider/ingest/ports.js';
 import {
