@@ -214,13 +214,13 @@ async function main(): Promise<void> {
       const before = await apiserverWrites(admin);
       const win = measureWindow(sim.child.pid!);
       const list = Array.from({ length: flips }, (_, i) => names[i % N]!);
-      await sim.call({ cmd: 'flips', quality: 'healthy', names: list, rate: RATE });
+      const flipped = (await sim.call({ cmd: 'flips', quality: 'healthy', names: list, rate: RATE })) as Extract<SimReply, { type: 'flipped' }>;
       await waitFor(() => lat.samples.length >= flips, { timeoutMs: 60_000 + flips * 100, what: `${flips} flips patched` });
       await decider.batcher.drain();
       const w = win();
       const d = deltaOf(before, await apiserverWrites(admin));
       const s = {
-        flips, rate: RATE, writesPerFlip: round(objectWrites(d) / flips, 2), eventsPerFlip: round(eventWrites(d) / flips, 2), writes: d,
+        flips, rate: RATE, planUpdatesSeenByAgentsSinceConnect: flipped.planUpdates, writesPerFlip: round(objectWrites(d) / flips, 2), eventsPerFlip: round(eventWrites(d) / flips, 2), writes: d,
         latencyMs: { p50: round(percentile(lat.samples, 50)), p99: round(percentile(lat.samples, 99)), max: round(Math.max(...lat.samples)) },
         deciderInternalMs: { p50: round(percentile(lat.internal, 50)), p99: round(percentile(lat.internal, 99)) },
         footprint: w,

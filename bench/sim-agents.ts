@@ -22,7 +22,7 @@ export type SimCommand =
 
 export type SimReply =
   | { type: 'connected'; keys: number; ms: number }
-  | { type: 'flipped'; count: number; ms: number }
+  | { type: 'flipped'; count: number; ms: number; planUpdates: number }
   | { type: 'resynced'; outcomes: number }
   | { type: 'disconnected' }
   | { type: 'error'; message: string };
@@ -53,6 +53,8 @@ class SimAgents {
   /** node → the namespace and set of its plan (counters are labelled with them). */
   private readonly namespaces = new Map<string, { namespace: string; set: string }>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Plan messages received (all nodes), to see how much plan traffic the decider sends during flips. */
+  private planUpdates = 0;
 
   async connect(address: string, nodes: string[], expectedKeys: number, sharedConnection = false): Promise<SimReply> {
     const t0 = Date.now();
@@ -72,6 +74,7 @@ class SimAgents {
       stream.on('data', (m: DeciderMessage) => {
         if (m.body?.$case !== 'plan') return;
         const plan = m.body.value;
+        this.planUpdates++;
         this.generation.set(node, plan.generation);
         for (const a of plan.upsert) {
           this.keys.set(`${a.podName}/${a.quality}`, { node, podUid: a.podUid, quality: a.quality });
@@ -172,7 +175,9 @@ class SimAgents {
         this.send(f[0], [f[1]], false);
       }
     }
-    return { type: 'flipped', count, ms: Date.now() - t0 };
+    const planUpdates = this.planUpdates;
+    this.planUpdates = 0;
+    return { type: 'flipped', count, ms: Date.now() - t0, planUpdates };
   }
 
   resync(): SimReply {
