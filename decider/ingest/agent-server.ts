@@ -1,12 +1,10 @@
 // The grpc-js server the agents connect to: TLS from files (re-read when they change, so a rotated
 // certificate needs no restart), keepalive to notice dead agents, and bounded message sizes.
 import { experimental, Server, ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
-import type { Logger } from 'pino';
 import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
 import { LOG } from '../../common/log-fields.js';
 import { AgentServiceService } from '../../proto/gen/okgsq/v1/agent.js';
-import { AgentService, type IngestLimits } from './agent-service.js';
-import type { AgentAuthenticator, IngestMetrics, OutcomeSink, PlanSource } from './ports.js';
+import { AgentService, type AgentServiceOptions } from './agent-service.js';
 
 /** A batch of 10k outcomes with 1 KiB results is ~11 MiB; agents batch far smaller, so 4 MiB bounds abuse. */
 export const MAX_AGENT_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -24,21 +22,12 @@ export const MAX_CONNECTION_IDLE_MS = 5 * 60_000;
 /** How often the TLS files are re-read. */
 export const TLS_REFRESH_INTERVAL_MS = 60_000;
 
-export interface AgentServerOptions {
+/** The service's own options (plans, sink, authenticator, metrics, logger, limits, serving, leader) plus the server's. */
+export interface AgentServerOptions extends AgentServiceOptions {
   readonly port: number;
   /** Default 0.0.0.0 (all interfaces); tests pass 127.0.0.1. */
   readonly host?: string;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | 'insecure';
-  readonly plans: PlanSource;
-  readonly sink: OutcomeSink;
-  readonly authenticator: AgentAuthenticator;
-  readonly metrics: IngestMetrics;
-  readonly logger: Logger;
-  readonly limits?: Partial<IngestLimits>;
-  /** Accept agents from the start (default true); a non-leader passes false and calls start() later. */
-  readonly serving?: boolean;
-  /** The leader's identity from the Lease, sent to refused agents when known (see AgentService). */
-  readonly leaderIdentity?: () => string | undefined;
   /** How often the TLS files are re-read (default TLS_REFRESH_INTERVAL_MS). */
   readonly tlsRefreshIntervalMs?: number;
 }
