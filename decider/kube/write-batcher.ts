@@ -286,10 +286,11 @@ export class WriteBatcher {
         return 'gone';
       }
       if (attempt === this.retry.maxAttempts) break;
-      // Retry-After from the server wins; otherwise exponential backoff with ±50 % jitter.
+      // Retry-After from the server wins, capped so a huge value cannot park a write worker; otherwise
+      // exponential backoff with ±50 % jitter.
       const delayMs =
         retryAfterSeconds !== undefined
-          ? retryAfterSeconds * 1000
+          ? Math.min(this.retry.maxBackoffMs, Math.max(0, retryAfterSeconds * 1000))
           : Math.min(this.retry.maxBackoffMs, backoffMs) * (0.5 + Math.random());
       backoffMs *= 2;
       this.log.debug({ [LOG.resource]: step.resource, [LOG.httpStatus]: status, [LOG.delayMs]: delayMs, [LOG.attempt]: attempt }, 'write retry');

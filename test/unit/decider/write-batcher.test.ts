@@ -161,6 +161,18 @@ test('429 is retried after the server\'s Retry-After; 500 with backoff; then the
   assert.deepEqual(metrics.writes, ['pods/status 429', 'pods/status 500', 'pods/status 200', 'gameservers 200', 'gameservers/status 200']);
 });
 
+test('a Retry-After past the longest backoff is capped, so a hostile server cannot park a write worker', async () => {
+  const { clock, writer, batcher } = setup({
+    respond: (_step, call) => (call === 1 ? { status: 429, body: {}, retryAfterSeconds: 86_400 } : { status: 200, body: {} }),
+  });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(20);
+  const t0 = clock.now();
+  await clock.advance(30_000); // DEFAULT_RETRY_POLICY.maxBackoffMs
+  assert.equal(writer.calls.length, 4, 'retried after the cap, then the remaining steps ran');
+  assert.equal(writer.calls[1]!.atMs - t0, 30_000);
+});
+
 test('a transport error (timeout) is retried like a 5xx', async () => {
   const { clock, writer, batcher } = setup({
     respond: (_s, call) => {
