@@ -66,7 +66,7 @@ export function deciderOptions(env: Env = process.env): DeciderOptions {
     flushWindowMs: envInt(env, 'OKGSQ_FLUSH_WINDOW_MS', 20, 0, 60_000),
     leaderElection,
     leaseName: envString(env, 'OKGSQ_LEASE_NAME', 'okg-sq-decider'),
-    leaseDurationSeconds: envInt(env, 'OKGSQ_LEASE_DURATION_SECONDS', 15, 2, 3600),
+    leaseDurationSeconds: envInt(env, 'OKGSQ_LEASE_DURATION_SECONDS', 10, 2, 3600),
     agentlessNodeSelector: env.OKGSQ_AGENTLESS_NODE_SELECTOR === undefined ? 'type=virtual-kubelet' : env.OKGSQ_AGENTLESS_NODE_SELECTOR.trim(),
     remoteExec: envBool(env, 'OKGSQ_REMOTE_EXEC', false),
     agentStaleSeconds: envInt(env, 'OKGSQ_AGENT_STALE_SECONDS', 60, 1, 86_400),

@@ -45,7 +45,7 @@ test('ready and leader, metrics served, SIGTERM releases the lease and exits 0',
     assert.equal((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status, 200);
     const lease = await must(admin, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/okg-sq-decider`);
     assert.equal(lease.spec.holderIdentity, 'decider-proc-0');
-    assert.equal(lease.spec.leaseDurationSeconds, 15);
+    assert.equal(lease.spec.leaseDurationSeconds, 10);
     assert.match(log, /"msg":"became leader"/);
 
     child.kill('SIGTERM');

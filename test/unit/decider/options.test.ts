@@ -25,7 +25,7 @@ test('defaults are the documented ones', () => {
       flushWindowMs: 20,
       leaderElection: true,
       leaseName: 'okg-sq-decider',
-      leaseDurationSeconds: 15,
+      leaseDurationSeconds: 10,
       agentlessNodeSelector: 'type=virtual-kubelet',
       remoteExec: false,
       agentStaleSeconds: 60,
