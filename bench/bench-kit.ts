@@ -111,3 +111,23 @@ export function report(bench: string, figures: Record<string, unknown>, rows: re
 export function progress(message: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
+
+/**
+ * The apiserver's own time for mutating requests (apiserver_request_duration_seconds sum and count,
+ * summed over resources): tells "the apiserver got slower" apart from "the client sent less".
+ */
+export async function apiserverWriteSeconds(api: KubeApi): Promise<{ sum: number; count: number }> {
+  const res = await api.request('GET', '/metrics');
+  let sum = 0;
+  let count = 0;
+  for (const line of String(res.body).split('\n')) {
+    const m = /^apiserver_request_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const verb = /(?:^|,)verb="([^"]*)"/.exec(m[2]!)?.[1] ?? '';
+    const resource = /(?:^|,)resource="([^"]*)"/.exec(m[2]!)?.[1] ?? '';
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(verb) || resource === 'leases') continue;
+    if (m[1] === 'sum') sum += Number(m[3]);
+    else count += Number(m[3]);
+  }
+  return { sum, count };
+}

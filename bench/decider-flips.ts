@@ -22,7 +22,7 @@ import { deciderOptions } from '../decider/options.js';
 import type { AgentAuthenticator } from '../decider/ingest/ports.js';
 import type { SimCommand, SimReply } from './sim-agents.js';
 import {
-  apiserverWrites, deltaOf, eventWrites, GAME, inParallel, leaseWrites, must, objectWrites, pace, percentile, progress, report, round, type Row,
+  apiserverWrites, apiserverWriteSeconds, deltaOf, eventWrites, GAME, inParallel, leaseWrites, must, objectWrites, pace, percentile, progress, report, round, type Row,
 } from './bench-kit.js';
 
 /** Setup requests in flight at once (the apiserver on 2 cores takes this comfortably). */
@@ -212,6 +212,7 @@ async function main(): Promise<void> {
     if (PHASES.has('steady')) {
       const flips = Math.round(RATE * SECONDS);
       const before = await apiserverWrites(admin);
+      const apiBefore = await apiserverWriteSeconds(admin);
       const win = measureWindow(sim.child.pid!);
       const list = Array.from({ length: flips }, (_, i) => names[i % N]!);
       const flipped = (await sim.call({ cmd: 'flips', quality: 'healthy', names: list, rate: RATE })) as Extract<SimReply, { type: 'flipped' }>;
@@ -219,7 +220,9 @@ async function main(): Promise<void> {
       await decider.batcher.drain();
       const w = win();
       const d = deltaOf(before, await apiserverWrites(admin));
+      const apiAfter = await apiserverWriteSeconds(admin);
       const s = {
+        apiserverMeanWriteMs: round(((apiAfter.sum - apiBefore.sum) / Math.max(1, apiAfter.count - apiBefore.count)) * 1000),
         flips, rate: RATE, planUpdatesSeenByAgentsSinceConnect: flipped.planUpdates, writesPerFlip: round(objectWrites(d) / flips, 2), eventsPerFlip: round(eventWrites(d) / flips, 2), writes: d,
         latencyMs: { p50: round(percentile(lat.samples, 50)), p99: round(percentile(lat.samples, 99)), max: round(Math.max(...lat.samples)) },
         deciderInternalMs: { p50: round(percentile(lat.internal, 50)), p99: round(percentile(lat.internal, 99)) },
