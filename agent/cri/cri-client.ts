@@ -70,10 +70,15 @@ export class CriClient {
   /** `timeoutSeconds` goes to the runtime (it kills the process); `deadlineMs` bounds the call itself. */
   execSync(containerId: string, cmd: readonly string[], timeoutSeconds: number, deadlineMs: number, signal: AbortSignal): Promise<ExecSyncResponse> {
     const request: ExecSyncRequest = { containerId, cmd: [...cmd], timeout: BigInt(timeoutSeconds) };
-    return this.#unary('ExecSync', (cb) => {
+    let onAbort: (() => void) | undefined;
+    // The listener is removed when the call ends: a caller may pass one long-lived signal to many execs.
+    return this.#unary<ExecSyncResponse>('ExecSync', (cb) => {
       const call = this.#client.execSync(request, new Metadata(), { deadline: Date.now() + deadlineMs }, cb);
-      signal.addEventListener('abort', () => call.cancel(), { once: true });
+      onAbort = () => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
       return call;
+    }).finally(() => {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
     });
   }
 

@@ -1,6 +1,7 @@
 // The agent's CRI adapter against real containerd containers started by the bed's FakeKubelet.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { CriClient, type CriMethod } from '../../../agent/cri/cri-client.js';
 import { criAddress } from '../../../agent/cri/cri-endpoint.js';
@@ -72,6 +73,12 @@ describe('CriExecRuntime on real containerd', () => {
     calls.length = 0;
     for (let i = 0; i < 10; i++) await execRunner(runtime, targetOf(game, 'game'), ['true'], opts());
     assert.deepEqual(calls, Array.from({ length: 10 }, () => ({ method: 'ExecSync', code: 'OK' })));
+  });
+
+  it('execs sharing one long-lived signal leave no abort listener behind', async () => {
+    const shared = new AbortController();
+    for (let i = 0; i < 12; i++) await cri.execSync(game.containers[0]!.id, ['true'], 5, 7_000, shared.signal);
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 0);
   });
 
   it('a timeout is reported as such and kills the sleep', async () => {
