@@ -1,9 +1,9 @@
 // P8 leader failover on the real test bed: two real decider processes (dist/decider/main.js, leader
-// election on, the chart's defaults: lease 15 s, retry 2 s) over N GameServers. The leader is killed
+// election on, the chart's defaults: lease 10 s, retry 2 s) over N GameServers. The leader is killed
 // (SIGKILL: no lease release, the standby must wait the lease out; then SIGTERM: the lease is released)
 // and the time until the standby leads with its caches synced (/readyz 200 and okgsq_leader 1: every
 // synced replica is Ready, leadership is the metric) is measured.
-//   node dist/test/testbed/cli.js run -- node dist/bench/leader-failover.js [--gameservers 200] [--rounds 3] [--lease-seconds 15]
+//   node dist/test/testbed/cli.js run -- node dist/bench/leader-failover.js [--gameservers 200] [--rounds 3] [--lease-seconds 10]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ const { values } = parseArgs({
   options: {
     gameservers: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '3' },
-    'lease-seconds': { type: 'string', default: '15' },
+    'lease-seconds': { type: 'string', default: '10' },
   },
 });
 const N = Number(values.gameservers);
