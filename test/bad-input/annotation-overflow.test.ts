@@ -12,7 +12,7 @@ import { createNamespace } from '../testbed/kube.js';
 import { FakeKubelet } from '../testbed/fake-kubelet.js';
 import { CriClient } from '../testbed/cri-client.js';
 import { waitFor } from '../testbed/wait-for.js';
-import { adminClient, agentToken, DeciderProcess, eventsAbout, GAME, metricSum, must, startAgent, type Program } from './bad-kit.js';
+import { adminClient, agentToken, DeciderProcess, eventsAbout, GAME, metricSum, must, startAgent, startRoom, type Program } from './bad-kit.js';
 
 const KEYS = 300; // × 1,000-byte results: 300 kB of annotations, over the 256 KiB limit
 
@@ -41,11 +41,7 @@ describe('annotations rendered past the size limit', () => {
         ],
       },
     });
-    await must(admin, 'POST', `${GAME}/namespaces/${ns}/gameservers`, {
-      apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServer', metadata: { name: 'room-0', namespace: ns, labels: { 'game.kruise.io/owner-gss': 'room' } }, spec: { opsState: 'None' },
-    });
-    const pod = await kubelet.runPod({ namespace: ns, name: 'room-0', labels: { 'game.kruise.io/owner-gss': 'room' }, containers: [{ name: 'game', command: ['sh', '-c', 'printf Allocated > /state; exec sleep 1000000'] }] });
-    containerId = pod.containers[0]!.id;
+    containerId = await startRoom(admin, kubelet, ns);
     const token = await agentToken(admin, ns, node);
     decider = await DeciderProcess.start(ns);
     agent = startAgent(node, decider.grpcPort, token);

@@ -11,6 +11,7 @@ import { waitFor } from '../testbed/wait-for.js';
 import { KubeClient } from '../../decider/kube/kube-client.js';
 import { adminKubeConfig } from '../testbed/kube.js';
 import { GAME, must } from '../integration/decider/kit.js';
+import type { FakeKubelet } from '../testbed/fake-kubelet.js';
 
 export { GAME, must };
 
@@ -135,4 +136,13 @@ export function adminClient(): KubeClient {
 export async function eventsAbout(admin: KubeClient, ns: string, kind: string, name: string): Promise<{ type: string; reason: string; message: string }[]> {
   const list = await must(admin, 'GET', `/api/v1/namespaces/${ns}/events`);
   return (list.items as any[]).filter((e) => e.involvedObject?.kind === kind && e.involvedObject?.name === name).map((e) => ({ type: e.type, reason: e.reason, message: e.message as string }));
+}
+
+/** GameServer `room-0` of set `room` and its running pod, whose probes read /state ("Allocated"); returns the container ID. */
+export async function startRoom(admin: KubeClient, kubelet: FakeKubelet, ns: string): Promise<string> {
+  await must(admin, 'POST', `${GAME}/namespaces/${ns}/gameservers`, {
+    apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServer', metadata: { name: 'room-0', namespace: ns, labels: { 'game.kruise.io/owner-gss': 'room' } }, spec: { opsState: 'None' },
+  });
+  const pod = await kubelet.runPod({ namespace: ns, name: 'room-0', labels: { 'game.kruise.io/owner-gss': 'room' }, containers: [{ name: 'game', command: ['sh', '-c', 'printf Allocated > /state; exec sleep 1000000'] }] });
+  return pod.containers[0]!.id;
 }

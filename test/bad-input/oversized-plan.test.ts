@@ -12,7 +12,7 @@ import { FakeKubelet } from '../testbed/fake-kubelet.js';
 import { CriClient } from '../testbed/cri-client.js';
 import { waitFor } from '../testbed/wait-for.js';
 import { createGameServerAndPod } from '../integration/decider/kit.js';
-import { adminClient, agentToken, DeciderProcess, GAME, must, startAgent, type Program } from './bad-kit.js';
+import { adminClient, agentToken, DeciderProcess, GAME, must, startAgent, startRoom, type Program } from './bad-kit.js';
 
 const BIG_PODS = 5;
 const ARG_BYTES = 100_000; // under Linux's per-argument limit (128 KiB)
@@ -50,11 +50,7 @@ describe('an oversized node plan', () => {
     });
     // The big set's pods exist only in the apiserver (Running on the node): the plan is what matters.
     for (let i = 0; i < BIG_PODS; i++) await createGameServerAndPod(admin, ns, 'huge', `huge-${i}`, node, `10.253.0.${i + 1}`);
-    await must(admin, 'POST', `${GAME}/namespaces/${ns}/gameservers`, {
-      apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServer', metadata: { name: 'room-0', namespace: ns, labels: { 'game.kruise.io/owner-gss': 'room' } }, spec: { opsState: 'None' },
-    });
-    const pod = await kubelet.runPod({ namespace: ns, name: 'room-0', labels: { 'game.kruise.io/owner-gss': 'room' }, containers: [{ name: 'game', command: ['sh', '-c', 'printf Allocated > /state; exec sleep 1000000'] }] });
-    containerId = pod.containers[0]!.id;
+    containerId = await startRoom(admin, kubelet, ns);
     const token = await agentToken(admin, ns, node);
     decider = await DeciderProcess.start(ns);
     agent = startAgent(node, decider.grpcPort, token);
