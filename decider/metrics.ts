@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../common/probe-duration-buckets.js';
 import type { QualityCounters } from '../common/probe/types.js';
-import type { IngestMetrics, RejectReason } from './ingest/ports.js';
+import { STREAM_REFUSAL_REASONS, type IngestMetrics, type RejectReason, type StreamRefusalReason } from './ingest/ports.js';
 import type { PlannerMetrics } from './planner/planner.js';
 import type { PipelineMetrics } from './pipeline/pipeline.js';
 import type { StaleMetrics } from './pipeline/stale-tracker.js';
@@ -84,6 +84,7 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   private readonly received: Counter<string>;
   private readonly rejected: Counter<'reason'>;
   private readonly throttled: Counter;
+  private readonly refused: Counter<'reason'>;
   private readonly invalid: Gauge<SetLabels>;
   private readonly foreign: Counter<QualityLabels>;
   private gameServerSource: () => Iterable<GameServerCount> = () => [];
@@ -124,11 +125,15 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     this.rejected = new Counter({ name: 'okgsq_outcomes_rejected_total', help: 'Outcomes not taken, by reason.', labelNames: ['reason'], registers });
     // A flooding agent is slowed (its stream paused), not dropped: this is how an operator sees it.
     this.throttled = new Counter({ name: 'okgsq_outcomes_throttled_total', help: 'Outcomes that arrived past a stream\'s rate limit and paused it (slowed, not dropped).', registers });
+    // A standby refuses every agent the Service balances onto it: a steady not_leader rate there is normal.
+    this.refused = new Counter({ name: 'okgsq_agent_streams_refused_total', help: 'Agent streams refused before a session, by reason (not_leader on a standby is normal).', labelNames: ['reason'], registers });
     this.invalid = new Gauge({ name: 'okgsq_invalid_qualities', help: 'serviceQualities entries skipped as invalid.', labelNames: ['namespace', 'gameserverset'], registers });
     this.foreign = new Counter({ name: 'okgsq_foreign_condition_writes_total', help: 'okg-sq pod conditions changed by another writer (e.g. kruise-daemon).', labelNames: ['namespace', 'gameserverset', 'quality'], registers });
     this.leaderGauge.set(0);
     this.agentsConnectedGauge.set(0);
     this.queueDepthGauge.set(0);
+    // Every reason present from the start, so rate() sees the first refusal.
+    for (const reason of STREAM_REFUSAL_REASONS) this.refused.inc({ reason }, 0);
     for (const resource of ['gameserversets', 'gameservers', 'pods', 'nodes']) this.informerSynced.set({ resource }, 0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -150,6 +155,9 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   }
   agentsConnected(count: number): void {
     this.agentsConnectedGauge.set(count);
+  }
+  streamRefused(reason: StreamRefusalReason): void {
+    this.refused.inc({ reason });
   }
 
   // planner

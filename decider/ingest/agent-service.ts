@@ -10,7 +10,7 @@ import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
 import { LOG } from '../../common/log-fields.js';
 import type { AgentMessage, AgentServiceServer, DeciderMessage } from '../../proto/gen/okgsq/v1/agent.js';
 import { AgentSession, type SessionLimits } from './agent-session.js';
-import type { AgentAuthenticator, AgentIdentity, IngestMetrics, OutcomeSink, PlanSource } from './ports.js';
+import type { AgentAuthenticator, AgentIdentity, IngestMetrics, OutcomeSink, PlanSource, StreamRefusalReason } from './ports.js';
 
 export interface IngestLimits extends SessionLimits {
   /** How long a new stream may take to send its Hello. */
@@ -114,6 +114,7 @@ export class AgentService {
 
   private refuseNotLeader(call: Call): void {
     this.refusedNotLeader++;
+    this.options.metrics.streamRefused?.('not_leader');
     fail(call, GrpcStatus.UNAVAILABLE, NOT_LEADER_DETAILS, this.notLeaderTrailers());
   }
 
@@ -132,6 +133,7 @@ export class AgentService {
     const token = bearerToken(call.metadata);
     if (token === undefined) {
       this.logger.warn({ [LOG.peer]: peer }, 'agent stream without bearer token refused');
+      this.options.metrics.streamRefused?.('unauthenticated');
       fail(call, GrpcStatus.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
       return;
     }
@@ -141,6 +143,7 @@ export class AgentService {
       settled = true;
       this.unauthenticated.delete(call);
       clearTimeout(helloTimer);
+      this.options.metrics.streamRefused?.(refusalReason(code));
       fail(call, code, details);
     };
     const helloTimer = setTimeout(
@@ -256,6 +259,22 @@ export class AgentService {
     this.options.metrics.agentsConnected(this.sessions.size);
     this.options.sink.agentDisconnected(session.node);
     this.logger.info({ [LOG.node]: session.node }, 'agent disconnected');
+  }
+}
+
+/** The refusal's metric label, from the status the stream is ended with (UNAVAILABLE here: the TokenReview). */
+function refusalReason(code: GrpcStatus): StreamRefusalReason {
+  switch (code) {
+    case GrpcStatus.UNAUTHENTICATED:
+      return 'unauthenticated';
+    case GrpcStatus.PERMISSION_DENIED:
+      return 'permission_denied';
+    case GrpcStatus.INVALID_ARGUMENT:
+      return 'invalid_argument';
+    case GrpcStatus.DEADLINE_EXCEEDED:
+      return 'deadline_exceeded';
+    default:
+      return 'auth_unavailable';
   }
 }
 

@@ -52,8 +52,19 @@ export const REJECT_REASONS = ['unplanned', 'invalid', 'not_probeable'] as const
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
+ * Why an agent stream was refused before it got a session: `not_leader` (a standby, or a leader
+ * stepping down or stopping), `unauthenticated` (no bearer token, or the token was not accepted),
+ * `permission_denied` (not the agent ServiceAccount, or bound to another node), `invalid_argument`
+ * (first message not a Hello, or no node name), `deadline_exceeded` (no Hello in time),
+ * `auth_unavailable` (the TokenReview failed or took too long; the agent retries).
+ */
+export const STREAM_REFUSAL_REASONS = ['not_leader', 'unauthenticated', 'permission_denied', 'invalid_argument', 'deadline_exceeded', 'auth_unavailable'] as const;
+export type StreamRefusalReason = (typeof STREAM_REFUSAL_REASONS)[number];
+
+/**
  * The metrics ingest writes. DeciderMetrics (decider/metrics.ts) implements it; tests use a fake.
- * okgsq_outcomes_received_total, okgsq_outcomes_rejected_total{reason}, okgsq_agents_connected.
+ * okgsq_outcomes_received_total, okgsq_outcomes_rejected_total{reason}, okgsq_agents_connected,
+ * okgsq_agent_streams_refused_total{reason}.
  */
 export interface IngestMetrics {
   /** Every outcome that arrived from an agent, taken or rejected. */
@@ -62,4 +73,6 @@ export interface IngestMetrics {
   agentsConnected(count: number): void;
   /** Outcomes that arrived faster than a stream's rate and slowed it down (not dropped). Optional. */
   outcomesThrottled?(count: number): void;
+  /** An agent stream refused before it got a session. Optional (the ingest bench leaves it out). */
+  streamRefused?(reason: StreamRefusalReason): void;
 }

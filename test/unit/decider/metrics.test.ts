@@ -6,6 +6,7 @@ import { PROBE_DURATION_BUCKETS_SECONDS } from '../../../common/probe-duration-b
 
 const AGREED = [
   'okgsq_actions_applied_total',
+  'okgsq_agent_streams_refused_total',
   'okgsq_agents_connected',
   'okgsq_batch_size',
   'okgsq_flip_to_patch_seconds',
@@ -62,4 +63,19 @@ test('outcomes that slowed a flooding agent are counted (the ingest port is wire
   m.outcomesThrottled(1500);
   m.outcomesThrottled(500);
   assert.match(await m.registry.metrics(), /^okgsq_outcomes_throttled_total 2000$/m);
+});
+
+test('refused agent streams are counted by reason, every reason exported from the start', async () => {
+  const m = new DeciderMetrics({ defaultMetrics: false });
+  let text = await m.registry.metrics();
+  for (const reason of ['not_leader', 'unauthenticated', 'permission_denied', 'invalid_argument', 'deadline_exceeded', 'auth_unavailable']) {
+    assert.match(text, new RegExp(`^okgsq_agent_streams_refused_total\\{reason="${reason}"\\} 0$`, 'm'));
+  }
+  m.streamRefused('not_leader');
+  m.streamRefused('not_leader');
+  m.streamRefused('unauthenticated');
+  text = await m.registry.metrics();
+  assert.match(text, /^okgsq_agent_streams_refused_total\{reason="not_leader"\} 2$/m);
+  assert.match(text, /^okgsq_agent_streams_refused_total\{reason="unauthenticated"\} 1$/m);
+  assert.match(text, /^okgsq_agent_streams_refused_total\{reason="permission_denied"\} 0$/m);
 });

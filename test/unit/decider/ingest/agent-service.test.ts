@@ -195,6 +195,28 @@ describe('AgentService', () => {
     const agent = b.agent('token-node-a');
     assert.equal((await agent.waitForError()).code, status.DEADLINE_EXCEEDED);
   });
+
+  it('counts each refusal under its reason in okgsq_agent_streams_refused_total', async () => {
+    const before = new Map(b.metrics.refused);
+    const added = (reason: string): number => (b.metrics.refused.get(reason as never) ?? 0) - (before.get(reason as never) ?? 0);
+    await b.agent(undefined).hello('node-a').waitForError();
+    await b.agent('forged').hello('node-a').waitForError();
+    await b.agent('user-node-a').hello('node-a').waitForError();
+    const notHello = b.agent('token-node-a');
+    notHello.sendOutcomes([wireOutcome('p1')]);
+    await notHello.waitForError();
+    await b.agent('token-node-a').waitForError();
+    assert.deepEqual(
+      ['unauthenticated', 'permission_denied', 'invalid_argument', 'deadline_exceeded', 'not_leader', 'auth_unavailable'].map((r) => [r, added(r)]),
+      [['unauthenticated', 2], ['permission_denied', 1], ['invalid_argument', 1], ['deadline_exceeded', 1], ['not_leader', 0], ['auth_unavailable', 0]],
+    );
+    // An accepted stream is not a refusal.
+    b.plans.set('node-ok', [target('node-ok', 'ok1')]);
+    const ok = b.agent('token-node-ok').hello('node-ok');
+    await waitFor('the plan', () => ok.plans().length === 1);
+    assert.equal([...b.metrics.refused.values()].reduce((x, y) => x + y, 0) - [...before.values()].reduce((x, y) => x + y, 0), 5);
+    ok.close();
+  });
 });
 
 describe('AgentService leadership', () => {
@@ -210,6 +232,7 @@ describe('AgentService leadership', () => {
       assert.deepEqual(b.sink.events, ['connected node-a', 'disconnected node-a']);
       const refused = b.agent('token-node-a').hello('node-a');
       assert.equal((await refused.waitForError()).code, status.UNAVAILABLE);
+      assert.equal(b.metrics.refused.get('not_leader'), 1, 'a leader stepping down refuses as not_leader');
       b.server.start();
       const again = b.agent('token-node-a').hello('node-a');
       await waitFor('the plan after start()', () => again.plans().length === 1);
@@ -251,6 +274,8 @@ describe('AgentService leadership', () => {
       }
       assert.equal(authenticator.calls, 0, 'no TokenReview on a standby');
       assert.equal(server.service.notLeaderRefusals, 2);
+      // On /metrics: okgsq_agent_streams_refused_total{reason="not_leader"}, and not as unauthenticated.
+      assert.deepEqual([...metrics.refused], [['not_leader', 2]]);
       assert.deepEqual(sink.events, []);
     } finally {
       for (const a of agents) a.close();
@@ -323,6 +348,7 @@ describe('AgentService authentication limits', () => {
     const b = await bed({ authenticationTimeoutMs: 100 }, hanging);
     try {
       assert.equal((await b.agent('token-node-a').hello('node-a').waitForError()).code, status.UNAVAILABLE);
+      assert.deepEqual([...b.metrics.refused], [['auth_unavailable', 1]]);
     } finally {
       await teardown(b);
     }

@@ -19,6 +19,7 @@ import type {
   PlanDelta,
   PlanSource,
   RejectReason,
+  StreamRefusalReason,
 } from '../../../../decider/ingest/ports.js';
 
 export const silentLogger = pino({ level: 'silent' });
@@ -112,6 +113,7 @@ export class FakeMetrics implements IngestMetrics {
   rejected = new Map<RejectReason, number>();
   connected = 0;
   throttled = 0;
+  refused = new Map<StreamRefusalReason, number>();
   outcomesReceived(count: number): void {
     this.received += count;
   }
@@ -123,6 +125,9 @@ export class FakeMetrics implements IngestMetrics {
   }
   outcomesThrottled(count: number): void {
     this.throttled += count;
+  }
+  streamRefused(reason: StreamRefusalReason): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
   }
 }
 
