@@ -19,10 +19,33 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/**
+ * `--replicas -1` → `--replicas=-1`: parseArgs refuses a value that starts with a dash as "ambiguous",
+ * which hides the real problem (the number) behind a message about dashes. A negative number is never
+ * an option here, so it is joined to its string option and the option's own validation names it.
+ */
+export function joinNegativeNumbers(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : arg.length === 2 && arg.startsWith('-') ? Object.keys(options).find((k) => options[k]!.short === arg[1]) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(arg);
+    if (arg === '--') {
+      out.push(...argv.slice(i + 1));
+      break;
+    }
+  }
+  return out;
+}
+
 /** node:util parseArgs (strict), with its errors turned into UsageError. */
 export function parseCliArgs<O extends Options>(argv: readonly string[], options: O, allowPositionals: boolean) {
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
+    return parseArgs({ args: joinNegativeNumbers(argv, options), options, allowPositionals, strict: true });
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }

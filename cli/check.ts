@@ -8,7 +8,7 @@ import { kindOf, readYamlDocuments } from './yaml-documents.js';
 export const CHECK_USAGE = `Usage: okg-sq check [--output text|json] <file.yaml>…
 
 Checks the serviceQualities of every GameServerSet in the files (multi-document YAML or JSON;
-the items of a kind: List too, as \`kubectl get gss -o yaml\` prints them).
+the items of a kind: List too, as \`kubectl get gss -o yaml\` prints them). A file \`-\` is standard input.
 Prints one line per problem: file:document: severity: path: message [code].
 Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error or unreadable input.
 `;

@@ -82,6 +82,12 @@ export async function runEval(argv: readonly string[], io: CliIo = processIo): P
     if (!values.gameserverset) throw new UsageError('--gameserverset is required');
     if (!values.gameserver) throw new UsageError('--gameserver is required');
     outcomes = (values.outcome ?? []).map(parseOutcomeArg);
+    // One probe has one outcome at a time: two for the same quality would silently keep the last.
+    const seen = new Set<string>();
+    for (const o of outcomes) {
+      if (seen.has(o.quality)) throw new UsageError(`--outcome given twice for ${JSON.stringify(o.quality)}: give one outcome per quality`);
+      seen.add(o.quality);
+    }
     if (values.now !== undefined) {
       if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(values.now) || Number.isNaN(Date.parse(values.now))) {
         throw new UsageError(`--now ${JSON.stringify(values.now)}: expected an RFC 3339 time such as 2026-11-25T20:00:00Z`);

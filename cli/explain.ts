@@ -1,6 +1,8 @@
 // `okg-sq explain <namespace>/<gameserver>`: for each service quality, the latest outcome (the pod
 // condition) and who wrote it, the previous condition on the GameServer, whether okg-sq would fire now,
 // and which actions match the current outcome and why the others do not.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { EXIT, UsageError, parseCliArgs, processIo, type CliIo } from './args.js';
 import { OKGSQ_CONDITION_REASON, OWNER_GSS_LABEL, GAME_KRUISE_GROUP, GAME_KRUISE_VERSION } from '../common/okg-defaults.js';
@@ -72,8 +74,52 @@ export function explainGameServer(input: ExplainInput): string {
   return lines.join('\n') + '\n';
 }
 
-async function getJson(api: KubeApi, path: string, what: string): Promise<any> {
-  const res = await api.request('GET', path);
+/**
+ * The KubeConfig the way kubectl finds it, with errors that name the file: --kubeconfig, else $KUBECONFIG,
+ * else ~/.kube/config, else the in-cluster service account. The client library's own fallback (an
+ * http://localhost:8080 cluster) would only fail later with a message about TLS settings.
+ */
+export function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): { kc: KubeConfig; source: string } {
+  const kc = new KubeConfig();
+  const fromFile = (f: string, source: string): { kc: KubeConfig; source: string } => {
+    try {
+      kc.loadFromFile(f);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `not a valid kubeconfig: ${String((err as Error).message).split('\n')[0]}`;
+      throw new UsageError(`${source}: cannot read ${f}: ${reason}`);
+    }
+    if (!kc.getCurrentCluster()) throw new UsageError(`${source}: ${f} has no current context with a cluster (current-context ${JSON.stringify(kc.getCurrentContext() ?? '')})`);
+    return { kc, source: f };
+  };
+  if (file !== undefined) return fromFile(file, '--kubeconfig');
+  const fromEnv = (env['KUBECONFIG'] ?? '').split(':').filter((f) => f !== '');
+  if (fromEnv.length > 0) {
+    // Several files: the client library merges them as kubectl does; only read errors are ours to name.
+    if (fromEnv.length === 1) return fromFile(fromEnv[0]!, 'KUBECONFIG');
+    kc.loadFromDefault();
+    return { kc, source: `KUBECONFIG=${env['KUBECONFIG']}` };
+  }
+  const home = env['HOME'] ? join(env['HOME'], '.kube', 'config') : undefined;
+  if (home !== undefined && existsSync(home)) return fromFile(home, '~/.kube/config');
+  if (env['KUBERNETES_SERVICE_HOST']) {
+    kc.loadFromCluster();
+    return { kc, source: 'the in-cluster service account' };
+  }
+  throw new NoClusterError(`no kubeconfig: --kubeconfig not given, KUBECONFIG unset and ${home ?? '~/.kube/config'} does not exist`);
+}
+
+/** No way to reach a cluster was configured (exit 1: the command was right, the machine is not set up). */
+class NoClusterError extends Error {}
+
+async function getJson(api: KubeApi, path: string, what: string, server = ''): Promise<any> {
+  let res;
+  try {
+    res = await api.request('GET', path);
+  } catch (err) {
+    // A connection problem, not a missing object: say which server (from which kubeconfig) failed.
+    throw new Error(`cannot reach the Kubernetes API server ${server}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   if (res.status === 404) throw new Error(`${what} not found`);
   if (res.status !== 200) throw new Error(`GET ${what}: HTTP ${res.status}`);
   return res.body;
@@ -91,18 +137,17 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
     const m = target === undefined || positionals.length !== 1 ? null : /^([^/]+)\/([^/]+)$/.exec(target);
     if (!m) throw new UsageError('want exactly one <namespace>/<gameserver>');
     const [, namespace, name] = m as unknown as [string, string, string];
-    const kc = new KubeConfig();
-    if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
-    else kc.loadFromDefault();
+    const { kc, source } = loadKubeConfig(values.kubeconfig);
+    const server = `${kc.getCurrentCluster()?.server ?? '(none)'} (from ${source})`;
     api = new KubeClient(kc);
     const game = `/apis/${GAME_KRUISE_GROUP}/${GAME_KRUISE_VERSION}/namespaces/${encodeURIComponent(namespace)}`;
-    const gs = trimGameServer(await getJson(api, `${game}/gameservers/${encodeURIComponent(name)}`, `GameServer ${namespace}/${name}`));
-    const pod = trimPod(await getJson(api, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`, `Pod ${namespace}/${name}`));
+    const gs = trimGameServer(await getJson(api, `${game}/gameservers/${encodeURIComponent(name)}`, `GameServer ${namespace}/${name}`, server));
+    const pod = trimPod(await getJson(api, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`, `Pod ${namespace}/${name}`, server));
     const setName = gs.metadata.labels?.[OWNER_GSS_LABEL] ?? pod.metadata.labels?.[OWNER_GSS_LABEL];
     if (!setName) throw new UsageError(`GameServer ${namespace}/${name} has no ${OWNER_GSS_LABEL} label`);
-    const gss = await getJson(api, `${game}/gameserversets/${encodeURIComponent(setName)}`, `GameServerSet ${namespace}/${setName}`);
+    const gss = await getJson(api, `${game}/gameserversets/${encodeURIComponent(setName)}`, `GameServerSet ${namespace}/${setName}`, server);
     const selector = new URLSearchParams({ fieldSelector: `involvedObject.name=${setName},reason=ProbesStale` });
-    const events = await getJson(api, `/api/v1/namespaces/${encodeURIComponent(namespace)}/events?${selector}`, 'Events');
+    const events = await getJson(api, `/api/v1/namespaces/${encodeURIComponent(namespace)}/events?${selector}`, 'Events', server);
     const staleEvents = ((events.items ?? []) as { message: string; lastTimestamp?: string }[])
       .sort((a, b) => String(b.lastTimestamp ?? '').localeCompare(String(a.lastTimestamp ?? '')))
       .slice(0, MAX_STALE_EVENTS_SHOWN);

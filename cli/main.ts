@@ -16,7 +16,8 @@ Commands:
                            what okg-sq would write for these probe outcomes (JSON)
   local <gameserverset.yaml>
                            run the set's probes and actions on this machine, no cluster
-  explain                  why a GameServer is in its state (asks a running cluster)
+  explain <namespace>/<gameserver> [--kubeconfig F]
+                           why a GameServer is in its state (asks a running cluster)
 
 Options:
   -h, --help               this help (also: okg-sq <command> --help)

@@ -72,12 +72,30 @@ async function readAtMost(file: string, limit: number): Promise<Buffer> {
   }
 }
 
+/**
+ * Standard input up to `limit` bytes, read as a stream: stdin may be a socket (a parent's spawn), where
+ * opening /dev/stdin fails with ENXIO. Stops reading once over the limit, like readAtMost.
+ */
+async function readStdinAtMost(limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of process.stdin) {
+    const buf = chunk as Buffer;
+    chunks.push(buf);
+    n += buf.length;
+    if (n >= limit) break;
+  }
+  return Buffer.concat(chunks).subarray(0, limit);
+}
+
 export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
   let bytes: Buffer;
   try {
-    bytes = await readAtMost(file, MAX_INPUT_BYTES + 1);
+    // `-` is standard input, as in kubectl apply -f -.
+    bytes = file === '-' ? await readStdinAtMost(MAX_INPUT_BYTES + 1) : await readAtMost(file, MAX_INPUT_BYTES + 1);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory (give the YAML files in it)' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: cannot read: ${reason}`, { cause: err });
   }
   if (bytes.length > MAX_INPUT_BYTES) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: larger than ${MAX_INPUT_BYTES} bytes`);

@@ -2,6 +2,7 @@
 // whose message names the flag and the bad value.
 import { parseArgs } from 'node:util';
 import { OkgSqError, ERROR_CODES } from '../../common/errors.js';
+import { joinNegativeNumbers } from '../args.js';
 
 export const OUTPUT_FORMATS = ['table', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -77,18 +78,15 @@ function positiveNumber(flag: string, raw: string | undefined, integer: boolean,
 export function parseLocalArgs(argv: readonly string[]): LocalCommand {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        replicas: { type: 'string' },
-        workdir: { type: 'string' },
-        duration: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    const options = {
+      replicas: { type: 'string' },
+      workdir: { type: 'string' },
+      duration: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    } as const;
+    // joinNegativeNumbers: `--replicas -1` reaches the range check below instead of parseArgs' "ambiguous".
+    parsed = parseArgs({ args: joinNegativeNumbers(argv, options), allowPositionals: true, strict: true, options });
   } catch (err) {
     throw usageError((err as Error).message);
   }

@@ -13,14 +13,22 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export function runCli(args: readonly string[], cwd?: string): Promise<CliRun> {
+export interface CliRunOptions {
+  /** Written to the CLI's standard input, which is then closed (otherwise stdin is closed at once). */
+  readonly input?: string;
+  /** The whole environment of the CLI (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export function runCli(args: readonly string[], cwd?: string, options: CliRunOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [CLI, ...args], { cwd, env: options.env, timeout: CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') {
         reject(err);
         return;
       }
       resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
     });
+    child.stdin?.end(options.input ?? '');
   });
 }

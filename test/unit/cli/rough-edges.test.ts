@@ -1,0 +1,92 @@
+// Rough edges a first-time user meets through the CLI: each case is a message that must name the file,
+// flag or server at fault, with the documented exit code (0 ok, 1 problems/failure, 2 usage).
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { repoPath } from '../../testbed/repo-root.js';
+import { runCli } from './run-cli.js';
+
+const PROBLEMS = repoPath('test/fixtures/gss/problems.yaml');
+const GSS = repoPath('test/fixtures/gss/eval/gameserverset.yaml');
+const GS = repoPath('test/fixtures/gss/eval/gameserver.yaml');
+const MINECRAFT = repoPath('examples/minecraft/gameserverset.yaml');
+
+describe('okg-sq CLI rough edges', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'okgsq-cli-edges-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('check - reads the YAML from standard input and reports problems under the name "-"', async () => {
+    const r = await runCli(['check', '-'], undefined, { input: await readFile(PROBLEMS, 'utf8') });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^-:2: error: spec\.serviceQualities\[1\]\.name: .*\[DuplicateName\]$/m);
+  });
+
+  it('check on a directory says it is a directory (exit 2), not EISDIR', async () => {
+    const r = await runCli(['check', dir]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `okg-sq check: ${dir}: cannot read: is a directory (give the YAML files in it)\n`);
+  });
+
+  it('local --replicas -1 / --duration -3 name the flag and the number, not an "ambiguous" dash', async () => {
+    for (const [flag, value] of [['--replicas', '-1'], ['--duration', '-3']] as const) {
+      const r = await runCli(['local', MINECRAFT, flag, value]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^okg-sq local: ${flag} must be .* greater than 0 .*, got "${value}"`));
+      assert.doesNotMatch(r.stderr, /ambiguous/);
+    }
+  });
+
+  it('eval refuses two outcomes for the same quality instead of silently keeping the last (exit 2)', async () => {
+    const r = await runCli(['eval', '--gameserverset', GSS, '--gameserver', GS, '--outcome', 'healthy=true:gate', '--outcome', 'healthy=false']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^okg-sq eval: --outcome given twice for "healthy"/);
+    assert.equal(r.stdout, '');
+  });
+
+  it('explain without any kubeconfig says so and names where it looked (exit 1, no stack trace)', async () => {
+    const env = { PATH: process.env['PATH'], HOME: join(dir, 'nohome') };
+    const r = await runCli(['explain', 'default/minecraft-0'], undefined, { env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, `okg-sq explain: no kubeconfig: --kubeconfig not given, KUBECONFIG unset and ${join(dir, 'nohome', '.kube', 'config')} does not exist\n`);
+  });
+
+  it('explain --kubeconfig naming a missing or broken file is a usage error naming the file', async () => {
+    const missing = join(dir, 'missing-kubeconfig');
+    let r = await runCli(['explain', 'default/minecraft-0', '--kubeconfig', missing]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^okg-sq explain: --kubeconfig: cannot read ${missing}: no such file\\n`));
+    const broken = join(dir, 'broken-kubeconfig');
+    await writeFile(broken, 'clusters: [\n');
+    r = await runCli(['explain', 'default/minecraft-0', '--kubeconfig', broken]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^okg-sq explain: --kubeconfig: cannot read ${broken}: not a valid kubeconfig: `));
+  });
+
+  it('explain against an API server that is not there names the server and the kubeconfig (exit 1)', async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+        'contexts: [{name: c, context: {cluster: c, user: u}}]',
+        'current-context: c',
+        'users: [{name: u, user: {token: t}}]',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['explain', 'default/minecraft-0'], undefined, { env: { PATH: process.env['PATH'], KUBECONFIG: kubeconfig } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^okg-sq explain: cannot reach the Kubernetes API server https://127\\.0\\.0\\.1:1 \\(from ${kubeconfig}\\): .*ECONNREFUSED`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /); // no stack trace
+  });
+});
