@@ -64,6 +64,11 @@ export function parseHandler(ctx: Ctx, path: string, sq: Obj, container: Templat
   }
   if (found.length > 1) {
     ctx.p.add('error', 'SeveralHandlers', `${path}.${found[1]}`, `only one probe handler may be set, found ${found.join(', ')}`);
+    // A host is still named on each handler: fixing the handlers must not hide the one problem that is a hole.
+    for (const k of found) {
+      const h = sq[k];
+      if ((k === 'httpGet' || k === 'tcpSocket') && isObj(h)) refuseHost(ctx, `${path}.${k}`, h);
+    }
     return undefined;
   }
   const kind = found[0]!;

@@ -90,3 +90,25 @@ describe('okg-sq CLI rough edges', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /); // no stack trace
   });
 });
+
+describe('okg-sq check with several handlers', () => {
+  it('still reports a host on httpGet/tcpSocket when the quality also has several handlers', async () => {
+    const yaml = [
+      'apiVersion: game.kruise.io/v1alpha1',
+      'kind: GameServerSet',
+      'metadata: {name: hosts}',
+      'spec:',
+      '  gameServerTemplate: {spec: {containers: [{name: a}]}}',
+      '  serviceQualities:',
+      '  - name: q',
+      '    containerName: a',
+      '    exec: {command: [x]}',
+      '    httpGet: {port: 80, host: metadata.internal}',
+      '',
+    ].join('\n');
+    const r = await runCli(['check', '-'], undefined, { input: yaml });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^-:1: error: spec\.serviceQualities\[0\]\.httpGet: only one probe handler may be set, found exec, httpGet \[SeveralHandlers\]$/m);
+    assert.match(r.stdout, /^-:1: error: spec\.serviceQualities\[0\]\.httpGet\.host: host is refused: .*\[HostRefused\]$/m);
+  });
+});
