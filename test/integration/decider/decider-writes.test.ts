@@ -10,6 +10,8 @@ import type { Outcome } from '../../../common/outcome.js';
 import { OKGSQ_CONDITION_REASON } from '../../../common/okg-defaults.js';
 import { runExplain } from '../../../cli/explain.js';
 import { testbedEnv } from '../../testbed/env.js';
+import { status } from '@grpc/grpc-js';
+import { TestAgent } from '../../unit/decider/ingest/ingest-kit.js';
 import { CountingApi, GAME, createGameServerAndPod, createSet, must, startTestDecider, testOptions } from './kit.js';
 
 const kubeConfig = adminKubeConfig();
@@ -211,6 +213,14 @@ test('two replicas: one leads and writes; when it goes, the other takes over and
   b.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, 'standby')]);
   await b.decider.batcher.drain();
   assert.deepEqual(b.api.objectWrites(), []);
+  // An agent balanced onto the standby is refused "not the leader", and an operator sees it on /metrics.
+  const agent = new TestAgent(`127.0.0.1:${b.decider.grpcPort}`, 'token-node-a').hello('node-a');
+  try {
+    assert.equal((await agent.waitForError(10_000)).code, status.UNAVAILABLE);
+  } finally {
+    agent.close();
+  }
+  assert.match((await httpGet(b.decider.httpPort, '/metrics')).text, /^okgsq_agent_streams_refused_total\{reason="not_leader"\} 1$/m);
 
   const t0 = Date.now();
   await stop(a);
