@@ -1,7 +1,7 @@
 // `okg-sq check <file.yaml>…`: validates every GameServerSet's serviceQualities, as the decider will read
 // them, and prints each problem with file, document and field path.
 import { ERROR_CODES, OkgSqError } from '../common/errors.js';
-import { gssName, parseServiceQualities, type Problem } from '../decider/rules/schema.js';
+import { gssName, parseServiceQualities, podTemplateContainers, type Problem } from '../decider/rules/schema.js';
 import { EXIT, parseCliArgs, processIo, UsageError, type CliIo } from './args.js';
 import { kindOf, readYamlDocuments } from './yaml-documents.js';
 
@@ -68,7 +68,19 @@ export async function runCheck(argv: readonly string[], io: CliIo = processIo): 
         }
         sets++;
         const name = gssName(value);
-        for (const p of parseServiceQualities(value).problems) {
+        const found = [...parseServiceQualities(value).problems];
+        // Without the template, containerName and named ports cannot be checked (the rules then pass them):
+        // say so rather than print a clean bill for a fragment or a set whose template is misplaced.
+        const sqs = (value as { spec?: { serviceQualities?: unknown } }).spec?.serviceQualities;
+        if (Array.isArray(sqs) && sqs.length > 0 && podTemplateContainers(value).length === 0) {
+          found.push({
+            severity: 'warning',
+            code: 'MissingField',
+            path: 'spec.gameServerTemplate.spec.containers',
+            message: 'the set has no pod template containers: containerName and named ports were not checked (the API server requires them)',
+          });
+        }
+        for (const p of found) {
           const path = prefix + p.path;
           const line = doc.lineOf(path);
           problems.push({ file, document: doc.index, ...(line !== undefined ? { line } : {}), gameServerSet: name, ...p, path });

@@ -112,3 +112,23 @@ describe('okg-sq check with several handlers', () => {
     assert.match(r.stdout, /^-:1: error: spec\.serviceQualities\[0\]\.httpGet\.host: host is refused: .*\[HostRefused\]$/m);
   });
 });
+
+describe('okg-sq check without a pod template', () => {
+  it('warns that containerName and named ports went unchecked instead of reporting a clean set', async () => {
+    const yaml = [
+      'apiVersion: game.kruise.io/v1alpha1',
+      'kind: GameServerSet',
+      'metadata: {name: fragment}',
+      'spec:',
+      '  serviceQualities:',
+      '  - name: q',
+      '    containerName: game',
+      '    tcpSocket: {port: web}',
+      '',
+    ].join('\n');
+    const r = await runCli(['check', '-'], undefined, { input: yaml });
+    assert.equal(r.code, 0, r.stderr); // a warning: the qualities themselves are well formed
+    assert.match(r.stdout, /^-:1: warning: spec\.gameServerTemplate\.spec\.containers: the set has no pod template containers: containerName and named ports were not checked .*\[MissingField\]$/m);
+    assert.match(r.stderr, /1 GameServerSet, 0 errors, 1 warning/);
+  });
+});
