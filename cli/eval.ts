@@ -35,11 +35,22 @@ export function parseOutcomeArg(arg: string): EvalOutcome {
 }
 
 async function loadOne(file: string, kind: string): Promise<Record<string, unknown>> {
-  const docs = (await readYamlDocuments(file)).filter((d) => d.value !== null && d.value !== undefined);
-  const ofKind = docs.filter((d) => kindOf(d.value) === kind);
-  const pick = ofKind.length > 0 ? ofKind : docs.length === 1 && kindOf(docs[0]!.value) === undefined ? docs : [];
-  if (pick.length !== 1) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: expected exactly one ${kind}, found ${pick.length}`);
-  const value = pick[0]!.value;
+  // The items of a kind: List count as documents: `kubectl get gs -o yaml` (no name) prints a List.
+  const docs = (await readYamlDocuments(file))
+    .map((d) => d.value)
+    .filter((v) => v !== null && v !== undefined)
+    .flatMap((v) => {
+      const items = kindOf(v) === 'List' ? (v as { items?: unknown }).items : undefined;
+      return Array.isArray(items) ? (items as unknown[]) : [v];
+    });
+  const ofKind = docs.filter((v) => kindOf(v) === kind);
+  const pick = ofKind.length > 0 ? ofKind : docs.length === 1 && kindOf(docs[0]) === undefined ? docs : [];
+  if (pick.length !== 1) {
+    const kinds = [...new Set(docs.map((v) => kindOf(v) ?? '(no kind)'))];
+    const has = pick.length === 0 ? ` (the file has: ${kinds.join(', ') || 'nothing'})` : '';
+    throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: expected exactly one ${kind}, found ${pick.length}${has}`);
+  }
+  const value = pick[0];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: the ${kind} is not an object`);
   return value as Record<string, unknown>;
 }

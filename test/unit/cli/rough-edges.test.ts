@@ -132,3 +132,24 @@ describe('okg-sq check without a pod template', () => {
     assert.match(r.stderr, /1 GameServerSet, 0 errors, 1 warning/);
   });
 });
+
+describe('okg-sq eval inputs as kubectl prints them', () => {
+  it('takes the GameServer from a kind: List of one item (kubectl get gs -o yaml without a name)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'okgsq-eval-list-'));
+    try {
+      const list = join(dir, 'gs-list.json');
+      await writeFile(list, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServer', metadata: { name: 'minecraft-0', namespace: 'default' }, spec: { opsState: 'None' } }] }));
+      const r = await runCli(['eval', '--gameserverset', GSS, '--gameserver', list, '--outcome', 'healthy=true:gate', '--now', '2026-01-01T00:00:00Z']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { gameServerPatch: { spec?: { opsState?: string } } }).gameServerPatch.spec?.opsState, 'GateMaintaining');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a file of the wrong kind names the kinds it has (exit 2)', async () => {
+    const r = await runCli(['eval', '--gameserverset', GSS, '--gameserver', GSS, '--outcome', 'healthy=true']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `okg-sq eval: ${GSS}: expected exactly one GameServer, found 0 (the file has: GameServerSet)\n`);
+  });
+});
