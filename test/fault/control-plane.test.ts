@@ -65,6 +65,10 @@ before(async () => {
     OKGSQ_FLUSH_WINDOW_MS: '20',
     OKGSQ_KUBE_QPS: '20',
     OKGSQ_KUBE_BURST: '10',
+    // The etcd test's outage (~10 s) is meant to stay inside the renew deadline (2/3 of the lease), so the
+    // decider stays leader and its writes wait in the apiserver; the apiserver test waits for the
+    // step-down explicitly, whatever the lease.
+    OKGSQ_LEASE_DURATION_SECONDS: '15',
     OKGSQ_LOG_LEVEL: 'info',
   });
   decider.start();
