@@ -61,6 +61,8 @@ export function packageVersion(): string {
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
+  // `okg-sq help check` is `okg-sq check --help`, as in git/kubectl.
+  if (command === 'help' && rest.length === 1 && SUBCOMMANDS[rest[0]!] !== undefined) return (await SUBCOMMANDS[rest[0]!]!())(['--help']);
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     (command === undefined ? io.stderr : io.stdout).write(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;

@@ -153,3 +153,14 @@ describe('okg-sq eval inputs as kubectl prints them', () => {
     assert.equal(r.stderr, `okg-sq eval: ${GSS}: expected exactly one GameServer, found 0 (the file has: GameServerSet)\n`);
   });
 });
+
+describe('okg-sq help <command>', () => {
+  it('prints that command\'s help (exit 0), like <command> --help', async () => {
+    for (const command of ['check', 'eval', 'local', 'explain']) {
+      const [viaHelp, viaFlag] = await Promise.all([runCli(['help', command]), runCli([command, '--help'])]);
+      assert.equal(viaHelp.code, 0, viaHelp.stderr);
+      assert.match(viaHelp.stdout, new RegExp(`^Usage: okg-sq ${command} `));
+      assert.equal(viaHelp.stdout, viaFlag.stdout);
+    }
+  });
+});
