@@ -6,10 +6,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-# Pinned versions: Kubernetes 1.34 pairs with etcd 3.6 (the version k8s.io/kubernetes v1.34.2 requires).
-KUBE_VERSION=v1.34.2
-ETCD_VERSION=v3.6.4
-HELM_VERSION=v3.19.5
+# shellcheck source=versions.env
+. "$repo/scripts/versions.env"
 
 cache=${OKGSQ_CACHE:-$HOME/.cache/okg-sq}
 bin_dir="$cache/bin"
