@@ -1,4 +1,4 @@
-// Agent footprint (SPEC P6): CPU per 100 probes/s and RSS with 1,000 registered probes, measured in this
+// Agent footprint (docs/design.md §8 P6): CPU per 100 probes/s and RSS with 1,000 registered probes, measured in this
 // process with the shared ProbeEngine (slot scheduler, thresholds, counters) and the agent's
 // CriExecRuntime bookkeeping. Runtime: a fake ExecRuntime (answers at once: the runtime's own exec
 // cost is excluded by construction), and, when the test bed's containerd is up (OKGSQ_TB_CONTAINERD_SOCKET),

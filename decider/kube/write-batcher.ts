@@ -1,5 +1,5 @@
 // Coalesces GameServers to write (latest wins: a dirty key is computed only when its turn comes, from
-// the freshest cache), flushes them on a short window, and runs each GameServer's writes in SPEC §4
+// the freshest cache), flushes them on a short window, and runs each GameServer's writes in docs/design.md §4
 // order under a shared rate limit and bounded concurrency, retrying what the API server asks us to.
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';

@@ -1,5 +1,5 @@
 // The decider against the real kube-apiserver: caches sync, a pod is planned, an outcome becomes exactly
-// the SPEC §4 writes, an unchanged outcome and a restart write nothing, and the lease fails over.
+// the docs/design.md §4 writes, an unchanged outcome and a restart write nothing, and the lease fails over.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminKubeConfig, createNamespace } from '../../testbed/kube.js';

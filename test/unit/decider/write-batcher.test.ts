@@ -96,7 +96,7 @@ test('changes to one GameServer within the flush window coalesce into one comput
   assert.equal(metrics.flips.length, 2);
 });
 
-test('a GameServer\'s writes go in SPEC order: pod status, GameServer, GameServer status', async () => {
+test('a GameServer\'s writes go in docs/design.md §4 order: pod status, GameServer, GameServer status', async () => {
   let release: (() => void) | undefined;
   const { clock, writer, batcher } = setup({
     respond: (step) =>

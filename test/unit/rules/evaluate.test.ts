@@ -1,4 +1,4 @@
-// Table tests of SPEC §3 (OKG's syncServiceQualities and the GameServer patch).
+// Table tests of docs/design.md §3 (OKG's syncServiceQualities and the GameServer patch).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceQuality, ServiceQualityAction } from '../../../common/service-quality.js';
