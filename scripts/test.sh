@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command (npm test): build, check generated code and module boundaries, then run every
+# The README's test command (npm test): build, check generated code, lint (lost promises, module boundaries), then run every
 # test tier with node:test. The integration and e2e tiers need the test bed (kube-apiserver + etcd,
 # containerd + CNI, Prometheus, helm): the whole run goes under test/testbed/cli.js `run`, which installs
 # missing Debian packages (as root), builds or reuses the Go binaries, starts the bed, runs the tests with
@@ -11,7 +11,8 @@ tier=${1:-all}
 
 npm run --silent build
 bash scripts/proto-gen.sh --check
-node scripts/check-boundaries.mjs
+# Type-aware lint (lost promises) and the module boundaries (scripts/eslint/module-boundaries.mjs).
+npx eslint --max-warnings 0 .
 
 if [ "$tier" = unit ]; then
   exec node --test dist/test/unit

@@ -95,7 +95,7 @@ export class CriExecRuntime implements ExecRuntime {
   start(): void {
     const loop = (): void => {
       if (this.#stopped) return;
-      this.refresh().finally(() => {
+      void this.refresh().finally(() => {
         if (!this.#stopped) this.#timer = this.#clock.setTimeout(loop, this.#refreshIntervalMs);
       });
     };

@@ -126,7 +126,7 @@ export class KubeClient implements KubeApi {
           onEvent(event);
         });
         // Aborting (stop) errors the response and the line reader: both end the watch quietly then.
-        const failed = (err: unknown): void => (signal.aborted ? resolve() : reject(err));
+        const failed = (err: Error): void => (signal.aborted ? resolve() : reject(err));
         lines.on('error', failed);
         res.on('error', failed);
         res.on('end', () => resolve());

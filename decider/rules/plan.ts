@@ -1,8 +1,7 @@
 // PURE: a GameServerSet's parsed qualities + one Pod (plain JSON) → the probes the pod's node must run.
 // Named ports are resolved here, from the probed container's ports, as the kubelet does, so agents
 // receive numbers only.
-import type { ProbeKey } from '../../common/outcome.js';
-import type { ProbeHandler, ProbeHandlerSpec, ProbeTiming, ServiceQuality } from '../../common/service-quality.js';
+import type { ProbeHandler, ProbeHandlerSpec, ServiceQuality } from '../../common/service-quality.js';
 import type { ProbeTarget } from '../../common/probe/types.js';
 import type { PodCondition } from './types.js';
 

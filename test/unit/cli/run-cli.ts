@@ -24,7 +24,8 @@ export function runCli(args: readonly string[], cwd?: string, options: CliRunOpt
   return new Promise((resolve, reject) => {
     const child = execFile(process.execPath, [CLI, ...args], { cwd, env: options.env, timeout: CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') {
-        reject(err);
+        // Not an exit code: the CLI did not run, or was killed by the timeout.
+        reject(new Error(`okg-sq ${args.join(' ')} did not complete: ${err.message}`, { cause: err }));
         return;
       }
       resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
