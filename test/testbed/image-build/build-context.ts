@@ -10,5 +10,12 @@ export interface BuildContext {
 }
 
 export async function withBuildContext<T>(cache: ImageCache, log: (line: string) => void, fn: (ctx: BuildContext) => Promise<T>): Promise<T> {
-  return cache.withLock(log, () => fn({ cache, buildah: new Buildah(cache.root), log }));
+  return cache.withLock(log, async () => {
+    // Holding the lock, no other build of this cache runs: whatever scratch and buildah working
+    // containers exist were left by a build that was killed.
+    cache.clearScratch();
+    const buildah = new Buildah(cache.root);
+    await buildah.removeWorkingContainers(cache.logFile('buildah'));
+    return fn({ cache, buildah, log });
+  });
 }

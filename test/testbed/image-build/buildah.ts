@@ -69,6 +69,11 @@ export class Buildah {
     await runLogged('buildah', ['tag', image, ref], { logFile, env: this.env });
   }
 
+  /** Removes the working containers of builds that were killed (bud removes its own when it finishes). */
+  async removeWorkingContainers(logFile: string): Promise<void> {
+    await runLogged('buildah', ['rm', '--all'], { logFile, env: this.env });
+  }
+
   /** True when the store holds an image with this ID. */
   async hasImage(id: string, logFile: string): Promise<boolean> {
     const out = await runCaptured('buildah', ['images', '--no-trunc', '--quiet'], { logFile, env: this.env });

@@ -84,6 +84,12 @@ export class ImageCache {
     return join(this.root, 'logs', `${name}.log`);
   }
 
+  /** Removes every scratch directory: call holding the lock (only builds under the lock create them). */
+  clearScratch(): void {
+    const tmp = join(this.root, 'tmp');
+    for (const name of readdirSync(tmp)) rmSync(join(tmp, name), { recursive: true, force: true });
+  }
+
   /** A scratch directory under the cache (same filesystem as the entries, so renames and hard links work). */
   scratchDir(prefix: string): string {
     return mkdtempSync(join(this.root, 'tmp', `${prefix}-`));
