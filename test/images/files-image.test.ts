@@ -12,6 +12,7 @@ import { testbedEnv } from '../testbed/env.js';
 import { ImageCache } from '../testbed/image-build/image-cache.js';
 import { readSingleImageArchive } from '../testbed/image-build/oci-archive.js';
 import { findStaticBusybox } from '../testbed/images.js';
+import { versions } from '../testbed/versions.js';
 import { runInContainerd } from './run-in-containerd.js';
 
 const log = (): void => {};
@@ -60,6 +61,16 @@ describe('ensureFilesImage', () => {
     const run = await runInContainerd(env.containerdSocket, spec.ref);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), 'hello from app');
+  });
+
+  it('builds on the Node base with base: node (the shared cache\'s base), running node as the base\'s node user', async () => {
+    const program = join(scratch, 'main.mjs');
+    writeFileSync(program, 'console.log(`node ${process.version} uid ${process.getuid()}`);\n');
+    const image = await ensureFilesImage({ ref: 'docker.io/okgsq/files-image-node-test:1', files: [{ from: program, to: '/app/main.mjs', mode: 0o444 }], entrypoint: ['node', '/app/main.mjs'], user: '1000:1000', base: 'node' }, log);
+    await importImages(env.containerdSocket, [image]);
+    const run = await runInContainerd(env.containerdSocket, image.ref);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), `node v${versions().NODE_VERSION} uid 1000`);
   });
 
   it('is reused from the cache, reproducible in another cache, and rebuilt when a file changes', async () => {
