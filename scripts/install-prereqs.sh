@@ -15,7 +15,8 @@ command -v prometheus >/dev/null || need+=(prometheus)
 # the Debian root of the Node base image, gcc (with its static libc) the pause binary.
 command -v buildah >/dev/null || need+=(buildah)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
-command -v gcc >/dev/null || need+=(gcc libc6-dev)
+command -v gcc >/dev/null || need+=(gcc)
+dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q 'ok installed' || need+=(libc6-dev)
 command -v flock >/dev/null || need+=(util-linux)
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

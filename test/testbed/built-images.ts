@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { withBuildContext } from './image-build/build-context.js';
+import { checkBuildTools, withBuildContext } from './image-build/build-context.js';
 import type { BuiltImage } from './image-build/built-image.js';
 import { buildDockerfileImage, cachedDockerfileImage, type DockerfileImageSpec } from './image-build/dockerfile-image.js';
 import { buildFilesImage, cachedFilesImage, type FilesImageSpec } from './image-build/files-image.js';
@@ -74,6 +74,7 @@ export async function ensureOkgsqImages(log: Log, cache: ImageCache = new ImageC
 
 /** The agent, decider and pause images (what a cluster bed loads into its containerd). */
 export async function ensureBuiltImages(log: Log, cache: ImageCache = new ImageCache()): Promise<BuiltImages> {
+  checkBuildTools();
   const okgsq = await ensureOkgsqImages(log, cache);
   const pause = await compilePause(versions().KUBE_VERSION, cache.logFile('pause'));
   try {

@@ -1,6 +1,7 @@
 // npm run images / npm run release.
 //   images [--json]          build or reuse the agent, decider and pause images; print where they are
 //   release [--out DIR]      the release artifacts (default dist/release): see docs/release.md
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ensureBuiltImages } from '../built-images.js';
 import { repoRoot } from '../repo-root.js';
@@ -18,6 +19,11 @@ function mib(bytes: number): string {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const started = Date.now();
+  if (command === 'images' || command === 'release') {
+    // As the bed does: install the Debian packages the build needs when they are missing (root only).
+    const install = spawnSync('bash', [join(repoRoot(), 'scripts', 'install-prereqs.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (install.status !== 0) throw new Error('missing prerequisites: scripts/install-prereqs.sh failed (see above)');
+  }
   if (command === 'images') {
     const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } });
     const images = await ensureBuiltImages(log);
