@@ -2,7 +2,7 @@
 // take the same flock), and an entry that is either whole or absent.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -68,5 +68,18 @@ describe('ImageCache', () => {
     assert.ok(existsSync(join(published.dir, 'payload')));
     assert.deepEqual(cache.read('thing', key)?.meta, { size: 2, key });
     assert.equal(cache.read('thing', 'k3'.padEnd(64, '0')), undefined, 'another key is another entry');
+  });
+
+  it('prunes entries of a name unused for a day when it publishes one, but keeps the three most recently used', async () => {
+    const key = (n: number): string => `${n}`.padEnd(64, 'a');
+    const dayAgo = (days: number): Date => new Date(Date.now() - days * 24 * 3600_000 - 60_000);
+    for (let n = 1; n <= 5; n++) await cache.publish('pruned', key(n), async () => ({ n }));
+    // Unused for 5, 4, 2 and 3 days, and just used. Publishing 6 keeps 6 and the two most recently used
+    // others (5, and 3 although unused for two days); 4, 2 and 1 go.
+    for (const [n, days] of [[1, 5], [2, 4], [3, 2], [4, 3], [5, 0]] as const) utimesSync(join(cache.entryDir('pruned', key(n)), 'entry.json'), dayAgo(days), dayAgo(days));
+    await cache.publish('pruned', key(6), async () => ({ n: 6 }));
+    const left = [1, 2, 3, 4, 5, 6].filter((n) => existsSync(cache.entryDir('pruned', key(n))));
+    assert.deepEqual(left, [3, 5, 6]);
+    assert.ok(cache.read('thing', 'k2'.padEnd(64, '0')), 'entries of other names are left alone');
   });
 });
