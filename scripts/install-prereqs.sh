@@ -11,6 +11,13 @@ command -v runc >/dev/null || need+=(runc)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 command -v ip >/dev/null || need+=(iproute2)
 command -v prometheus >/dev/null || need+=(prometheus)
+# The images (scripts/build-images.sh): buildah builds the Dockerfiles without a Docker engine, mmdebstrap
+# the Debian root of the Node base image, gcc (with its static libc) the pause binary.
+command -v buildah >/dev/null || need+=(buildah)
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v gcc >/dev/null || need+=(gcc)
+dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q 'ok installed' || need+=(libc6-dev)
+command -v flock >/dev/null || need+=(util-linux)
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then

@@ -19,8 +19,16 @@ if [ "$tier" = unit ]; then
 fi
 
 dirs=()
-for dir in dist/test/unit dist/test/integration dist/test/chart dist/test/e2e dist/test/bad-input dist/test/fault; do
+for dir in dist/test/unit dist/test/integration dist/test/chart dist/test/e2e dist/test/bad-input dist/test/fault dist/test/images; do
   [ -d "$dir" ] && dirs+=("$dir")
 done
+
+# The container images (npm run images) build in the background while the bed builds its Go binaries:
+# image builds are mostly downloads and disk I/O, the Go builds CPU. Tests that need the images wait for
+# this build on the images cache's lock, then reuse its result (cached by content: a warm run takes ~1 s),
+# so it is not waited for here; its output goes to dist/images-build.log.
+bash scripts/install-prereqs.sh
+node dist/test/testbed/image-build/cli.js images >dist/images-build.log 2>&1 &
+
 # One test file at a time: the tiers share one bed and two cores.
 exec node dist/test/testbed/cli.js run -- node --test --test-concurrency=1 "${dirs[@]}"

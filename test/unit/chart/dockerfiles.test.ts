@@ -8,6 +8,7 @@ import { dirname, join, normalize, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { repoRoot } from '../../chart/chart-files.js';
+import { versions } from '../../testbed/versions.js';
 
 const root = repoRoot();
 
@@ -136,6 +137,13 @@ for (const image of IMAGES) {
         assert.match(stage.from, /^node:(22|24)\.\d+\.\d+-(bookworm|trixie)-slim(@sha256:[a-f0-9]{64})?$/, `stage ${stage.name} base ${stage.from}`);
       }
       assert.ok(!parsed.instructions.includes('HEALTHCHECK'), 'Kubernetes probes, no HEALTHCHECK');
+    });
+
+    it('defaults NODE_IMAGE to the Node of scripts/versions.env (the base npm run images builds locally)', () => {
+      const { NODE_VERSION, DEBIAN_SUITE } = versions();
+      const nodeImage = parsed.args.NODE_IMAGE?.replace(/@sha256:[a-f0-9]{64}$/, '');
+      assert.equal(nodeImage, `node:${NODE_VERSION}-${DEBIAN_SUITE}-slim`, `${image.dockerfile} ARG NODE_IMAGE vs scripts/versions.env NODE_VERSION/DEBIAN_SUITE`);
+      for (const stage of parsed.stages) assert.equal(stage.from, parsed.args.NODE_IMAGE, `stage ${stage.name} builds FROM \${NODE_IMAGE}`);
     });
 
     it('installs with npm ci, builds with npm run build, and ships production dependencies only', () => {
