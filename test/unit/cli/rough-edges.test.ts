@@ -157,6 +157,25 @@ describe('okg-sq eval inputs as kubectl prints them', () => {
   });
 });
 
+describe('usage errors exit 2 everywhere', () => {
+  it('help with an unknown command, or with more than one, and --version with arguments', async () => {
+    for (const args of [['help', 'bogus'], ['help', 'check', 'extra'], ['--version', 'extra'], ['bogus']]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout, '', args.join(' '));
+      assert.match(r.stderr, /^okg-sq( help)?: (unknown command|help takes one command)/, args.join(' '));
+    }
+  });
+
+  it('every subcommand: an unknown flag', async () => {
+    for (const command of ['check', 'eval', 'local', 'explain']) {
+      const r = await runCli([command, '--bogus']);
+      assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`Usage: okg-sq ${command} |Run \`okg-sq ${command} --help\` for usage`), command);
+    }
+  });
+});
+
 describe('okg-sq help <command>', () => {
   it('prints that command\'s help (exit 0), like <command> --help', async () => {
     for (const command of ['check', 'eval', 'local', 'explain']) {
