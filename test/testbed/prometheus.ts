@@ -33,6 +33,8 @@ export async function startPrometheus(opts: {
   workDir?: string;
   /** A whole configuration of the caller's (e.g. one the Prometheus Operator generated). */
   config?: Record<string, unknown>;
+  /** Another Prometheus binary than the bed's. */
+  bin?: string;
 }): Promise<RunningPrometheus> {
   const base = opts.workDir ?? process.env.OKGSQ_TB_WORK_DIR ?? tmpdir();
   mkdirSync(base, { recursive: true });
@@ -47,7 +49,7 @@ export async function startPrometheus(opts: {
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = new ManagedProcess('prometheus', prometheusBin(), [
+  const proc = new ManagedProcess('prometheus', opts.bin ?? prometheusBin(), [
     `--config.file=${join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
