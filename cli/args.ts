@@ -1,6 +1,21 @@
 // Small helpers shared by the okg-sq subcommands: argument parsing with usage errors, exit codes,
 // and the streams a subcommand writes to (injectable for tests).
+import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/**
+ * The executable name of the kubectl plugin form. kubectl runs `kubectl okg-sq …` as the first
+ * `kubectl-okg_sq` on PATH: it turns each dash of the command into an underscore, because a dash in a
+ * plugin's file name separates subcommands (`kubectl-okg-sq` would be command `okg sq`).
+ */
+export const KUBECTL_PLUGIN_EXECUTABLE = 'kubectl-okg_sq';
+
+/** How the user called us, for usage texts: `kubectl okg-sq` through the plugin, else `okg-sq`. */
+export function programName(argv1: string | undefined): string {
+  return argv1 !== undefined && basename(argv1) === KUBECTL_PLUGIN_EXECUTABLE ? 'kubectl okg-sq' : 'okg-sq';
+}
+
+export const PROGRAM = programName(process.argv[1]);
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -2,22 +2,28 @@
 // them, and prints each problem with file, document and field path.
 import { ERROR_CODES, OkgSqError } from '../common/errors.js';
 import { gssName, parseServiceQualities, podTemplateContainers, type Problem } from '../decider/rules/schema.js';
-import { EXIT, parseCliArgs, processIo, UsageError, type CliIo } from './args.js';
+import { EXIT, parseCliArgs, processIo, PROGRAM, UsageError, type CliIo } from './args.js';
+import { formatProblemLine } from './problem-line.js';
 import { kindOf, readYamlDocuments } from './yaml-documents.js';
 
-export const CHECK_USAGE = `Usage: okg-sq check [--output text|json] <file.yaml>…
+export const CHECK_USAGE = `Usage: ${PROGRAM} check [--output text|json] <file.yaml>…
 
 Checks the serviceQualities of every GameServerSet in the files (multi-document YAML or JSON;
 the items of a kind: List too, as \`kubectl get gss -o yaml\` prints them). A file \`-\` is standard input.
-Prints one line per problem: file:document: severity: path: message [code].
+Prints one line per problem: file:LINE:COL: severity: path: message [code], at the field's
+position in the file (the nearest enclosing field when it is missing).
+Options:
+  -o, --output text|json   json: {"gameServerSets", "errors", "warnings", "problems": [{file, document,
+                           line, column, gameServerSet, severity, code, path, message}]}
 Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error or unreadable input.
 `;
 
 export interface CheckedProblem extends Problem {
   readonly file: string;
   readonly document: number;
-  /** The line of the field (or its nearest parent) in the file, when known. */
-  readonly line?: number;
+  /** Where the field (or its nearest enclosing field) is in the file, 1-based. */
+  readonly line: number;
+  readonly column: number;
   readonly gameServerSet: string;
 }
 
@@ -63,7 +69,8 @@ export async function runCheck(argv: readonly string[], io: CliIo = processIo): 
       for (const { value, prefix } of objectsOf(doc.value)) {
         const kind = kindOf(value);
         if (kind !== 'GameServerSet') {
-          io.stderr.write(`${file}:${doc.index}: note: ${prefix}kind ${kind ?? '(none)'} is not a GameServerSet; skipped\n`);
+          const at = doc.positionOf(prefix.replace(/\.$/, ''));
+          io.stderr.write(`${file}:${at.line}:${at.column}: note: ${prefix}kind ${kind ?? '(none)'} is not a GameServerSet; skipped\n`);
           continue;
         }
         sets++;
@@ -82,8 +89,8 @@ export async function runCheck(argv: readonly string[], io: CliIo = processIo): 
         }
         for (const p of found) {
           const path = prefix + p.path;
-          const line = doc.lineOf(path);
-          problems.push({ file, document: doc.index, ...(line !== undefined ? { line } : {}), gameServerSet: name, ...p, path });
+          const { line, column } = doc.positionOf(path);
+          problems.push({ file, document: doc.index, line, column, gameServerSet: name, ...p, path });
         }
       }
     }
@@ -94,7 +101,7 @@ export async function runCheck(argv: readonly string[], io: CliIo = processIo): 
   if (output === 'json') {
     io.stdout.write(`${JSON.stringify({ gameServerSets: sets, errors, warnings, problems }, null, 2)}\n`);
   } else {
-    for (const p of problems) io.stdout.write(`${p.file}:${p.document}: ${p.severity}: ${p.path}: ${p.message} [${p.code}]\n`);
+    for (const p of problems) io.stdout.write(formatProblemLine(p.file, p, p));
     io.stderr.write(`okg-sq check: ${sets} GameServerSet${sets === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
   }
   if (sets === 0) {

@@ -7,10 +7,10 @@ import { decide } from '../decider/rules/evaluate.js';
 import { conditionType, mergePodConditions, podConditionFor } from '../decider/rules/pod-conditions.js';
 import { parseServiceQualities } from '../decider/rules/schema.js';
 import type { GameServerView, PodCondition } from '../decider/rules/types.js';
-import { EXIT, parseCliArgs, processIo, UsageError, type CliIo } from './args.js';
+import { EXIT, parseCliArgs, processIo, PROGRAM, UsageError, type CliIo } from './args.js';
 import { kindOf, readYamlDocuments } from './yaml-documents.js';
 
-export const EVAL_USAGE = `Usage: okg-sq eval --gameserverset FILE --gameserver FILE --outcome QUALITY=true|false[:RESULT]…
+export const EVAL_USAGE = `Usage: ${PROGRAM} eval --gameserverset FILE --gameserver FILE --outcome QUALITY=true|false[:RESULT]…
                    [--pod FILE] [--now RFC3339]
 
 Prints, as JSON, what okg-sq would write for these probe outcomes:

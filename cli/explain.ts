@@ -4,22 +4,34 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { EXIT, UsageError, parseCliArgs, processIo, type CliIo } from './args.js';
+import { EXIT, PROGRAM, UsageError, parseCliArgs, processIo, type CliIo } from './args.js';
 import { OKGSQ_CONDITION_REASON, OWNER_GSS_LABEL, GAME_KRUISE_GROUP, GAME_KRUISE_VERSION } from '../common/okg-defaults.js';
 import type { ServiceQuality } from '../common/service-quality.js';
 import { decide, type QualityTrace } from '../decider/rules/evaluate.js';
 import { conditionType } from '../decider/rules/pod-conditions.js';
-import { parseServiceQualities, type Problem } from '../decider/rules/schema.js';
+import { gssName, parseServiceQualities, type Problem } from '../decider/rules/schema.js';
 import type { GameServerView, PodCondition } from '../decider/rules/types.js';
 import { trimGameServer, trimPod } from '../decider/kube/cluster-cache.js';
 import { KubeClient, type KubeApi } from '../decider/kube/kube-client.js';
 
-const USAGE = `Usage: okg-sq explain <namespace>/<gameserver> [--kubeconfig FILE]
+/** The `version` of `explain -o json`'s shape (Explanation): bumped only when a field changes meaning. */
+export const EXPLAIN_JSON_VERSION = 1;
+
+export const EXPLAIN_USAGE = `Usage: ${PROGRAM} explain [<namespace>/]<gameserver> [-n NAMESPACE] [--context NAME]
+                        [--kubeconfig FILE] [-o text|json]
 
 Reads the GameServer, its Pod and its GameServerSet and explains, per service quality: the latest
 probe outcome (the pod condition game.kruise.io/<name>) and whether okg-sq or another writer set it,
 the previous condition on the GameServer, whether an evaluation now would fire, and which actions
 match the current outcome (and why the others do not).
+
+Options:
+  -n, --namespace NAME     the GameServer's namespace (default: <namespace>/ in the name, else the
+                           context's namespace, else "default")
+      --context NAME       the kubeconfig context to use (default: its current context)
+      --kubeconfig FILE    default: $KUBECONFIG, else ~/.kube/config, else the in-cluster account
+  -o, --output text|json   json: one object, {"version": ${EXPLAIN_JSON_VERSION}, …} (README, "The CLI")
+Exit status: 0 explained, 1 not found or the cluster unreachable, 2 usage error.
 `;
 
 const MAX_STALE_EVENTS_SHOWN = 3;
@@ -33,54 +45,136 @@ export interface ExplainInput {
   readonly staleEvents?: readonly { readonly message: string; readonly lastTimestamp?: string }[];
 }
 
-/** The explanation as text (pure: tests feed objects, runExplain feeds the cluster's). */
-export function explainGameServer(input: ExplainInput): string {
+/**
+ * What `explain -o json` prints: a stable shape, versioned (fields are only ever added; a change of
+ * meaning bumps `version`). Times are the cluster's RFC 3339 strings, null when unset.
+ */
+export interface Explanation {
+  readonly version: typeof EXPLAIN_JSON_VERSION;
+  readonly gameServer: { readonly namespace: string; readonly name: string; readonly opsState: string };
+  readonly gameServerSet: string;
+  /** serviceQualities entries skipped as invalid (the decider does not run them). */
+  readonly invalidQualities: readonly { readonly path: string; readonly code: string; readonly message: string }[];
+  /** The latest ProbesStale Events of the set, newest first. */
+  readonly staleReports: readonly { readonly time: string | null; readonly message: string }[];
+  readonly qualities: readonly QualityExplanation[];
+  /** What okg-sq would write now; null when the GameServer has converged. */
+  readonly pending: { readonly gameServerPatch: unknown; readonly statusChanged: boolean } | null;
+}
+
+export interface QualityExplanation {
+  readonly name: string;
+  /** The pod condition game.kruise.io/<name>; null before the first outcome crossed its threshold. */
+  readonly latest: {
+    readonly status: string;
+    readonly result: string;
+    readonly probeTime: string | null;
+    /** "okg-sq", or "other" (kruise-daemon or anyone else; `reason` says who). */
+    readonly writtenBy: 'okg-sq' | 'other';
+    readonly reason: string;
+  } | null;
+  /** The entry of status.serviceQualitiesConditions; null when the GameServer has none. */
+  readonly previous: { readonly status: string | null; readonly result: string; readonly lastActionTransitionTime: string | null } | null;
+  readonly evaluation: { readonly fires: boolean; readonly why: string };
+  /** Whether each action matches the latest outcome; empty while there is none. */
+  readonly actions: readonly { readonly index: number; readonly matches: boolean; readonly why: string }[];
+}
+
+/** The explanation as data (pure: tests feed objects, runExplain feeds the cluster's). */
+export function explainData(input: ExplainInput): Explanation {
   const { qualities, problems } = parseServiceQualities(input.gameServerSet);
   const gs = input.gameServer;
-  const lines: string[] = [];
-  lines.push(`GameServer ${gs.metadata.namespace ?? ''}/${gs.metadata.name}: opsState ${JSON.stringify(gs.spec?.opsState ?? '')}`);
-  for (const p of problems.filter((x: Problem) => x.severity === 'error')) lines.push(`  invalid (skipped): ${p.path}: ${p.message}`);
-  for (const e of input.staleEvents ?? []) lines.push(`  stale probes reported ${e.lastTimestamp ?? ''}: ${e.message}`);
   const now = decide({ qualities, podConditions: input.podConditions, gameServer: gs, now: input.now });
   // The same outcomes against no previous conditions: shows which actions the current outcome matches.
   const fresh = decide({ qualities, podConditions: input.podConditions, gameServer: { ...gs, status: {} }, now: input.now });
-  qualities.forEach((q: ServiceQuality, i: number) => {
-    const cond = input.podConditions.find((c) => c.type === conditionType(q.name));
+  return {
+    version: EXPLAIN_JSON_VERSION,
+    gameServer: { namespace: gs.metadata.namespace ?? '', name: gs.metadata.name, opsState: gs.spec?.opsState ?? '' },
+    gameServerSet: gssName(input.gameServerSet),
+    invalidQualities: problems.filter((p: Problem) => p.severity === 'error').map((p) => ({ path: p.path, code: p.code, message: p.message })),
+    staleReports: (input.staleEvents ?? []).map((e) => ({ time: e.lastTimestamp ?? null, message: e.message })),
+    qualities: qualities.map((q: ServiceQuality, i: number): QualityExplanation => {
+      const cond = input.podConditions.find((c) => c.type === conditionType(q.name));
+      const trace: QualityTrace | undefined = now.trace[i];
+      const prev = trace?.previous;
+      return {
+        name: q.name,
+        latest: cond
+          ? {
+              status: cond.status,
+              result: cond.message ?? '',
+              probeTime: cond.lastProbeTime ?? null,
+              writtenBy: cond.reason === OKGSQ_CONDITION_REASON ? 'okg-sq' : 'other',
+              reason: cond.reason ?? '',
+            }
+          : null,
+        previous: prev ? { status: prev.status ?? null, result: prev.result ?? '', lastActionTransitionTime: prev.lastActionTransitionTime ?? null } : null,
+        evaluation: { fires: trace?.fired ?? false, why: trace?.why ?? '' },
+        actions: cond ? (fresh.trace[i]?.actions ?? []).map((a) => ({ index: a.index, matches: a.matched, why: a.why })) : [],
+      };
+    }),
+    pending: now.gameServerPatch || now.statusChanged ? { gameServerPatch: now.gameServerPatch, statusChanged: now.statusChanged } : null,
+  };
+}
+
+/** The explanation as text. */
+export function formatExplanation(e: Explanation): string {
+  const lines: string[] = [];
+  lines.push(`GameServer ${e.gameServer.namespace}/${e.gameServer.name}: opsState ${JSON.stringify(e.gameServer.opsState)}`);
+  for (const p of e.invalidQualities) lines.push(`  invalid (skipped): ${p.path}: ${p.message}`);
+  for (const r of e.staleReports) lines.push(`  stale probes reported ${r.time ?? ''}: ${r.message}`);
+  for (const q of e.qualities) {
     lines.push('', `quality ${q.name}`);
-    if (!cond) {
+    if (!q.latest) {
       lines.push('  latest outcome: none yet (no pod condition): nothing fires until the probe crosses its threshold');
     } else {
-      const writer = cond.reason === OKGSQ_CONDITION_REASON ? 'okg-sq' : `another writer (reason ${JSON.stringify(cond.reason ?? '')}, e.g. kruise-daemon)`;
-      lines.push(`  latest outcome: ${cond.status} result ${JSON.stringify(cond.message ?? '')} probed ${cond.lastProbeTime ?? '-'} by ${writer}`);
+      const writer = q.latest.writtenBy === 'okg-sq' ? 'okg-sq' : `another writer (reason ${JSON.stringify(q.latest.reason)}, e.g. kruise-daemon)`;
+      lines.push(`  latest outcome: ${q.latest.status} result ${JSON.stringify(q.latest.result)} probed ${q.latest.probeTime ?? '-'} by ${writer}`);
     }
-    const trace: QualityTrace | undefined = now.trace[i];
-    const prev = trace?.previous;
     lines.push(
-      prev
-        ? `  previous: ${prev.status ?? '-'} result ${JSON.stringify(prev.result ?? '')} lastActionTransitionTime ${prev.lastActionTransitionTime ?? '-'}`
+      q.previous
+        ? `  previous: ${q.previous.status ?? '-'} result ${JSON.stringify(q.previous.result)} lastActionTransitionTime ${q.previous.lastActionTransitionTime ?? '-'}`
         : '  previous: none on the GameServer',
     );
-    lines.push(`  evaluation now: ${trace?.fired ? 'FIRES' : 'does not fire'}: ${trace?.why ?? ''}`);
-    const f = fresh.trace[i];
-    if (cond && f) {
-      for (const a of f.actions) lines.push(`    action ${a.index}: ${a.matched ? 'matches' : 'no match'}: ${a.why}`);
-    }
-  });
-  if (now.gameServerPatch || now.statusChanged) {
-    lines.push('', `pending writes: ${now.gameServerPatch ? `GameServer patch ${JSON.stringify(now.gameServerPatch)}` : ''}${now.gameServerPatch && now.statusChanged ? ' + ' : ''}${now.statusChanged ? 'status update' : ''}`);
+    lines.push(`  evaluation now: ${q.evaluation.fires ? 'FIRES' : 'does not fire'}: ${q.evaluation.why}`);
+    for (const a of q.actions) lines.push(`    action ${a.index}: ${a.matches ? 'matches' : 'no match'}: ${a.why}`);
+  }
+  if (e.pending) {
+    const patch = e.pending.gameServerPatch ? `GameServer patch ${JSON.stringify(e.pending.gameServerPatch)}` : '';
+    lines.push('', `pending writes: ${patch}${patch && e.pending.statusChanged ? ' + ' : ''}${e.pending.statusChanged ? 'status update' : ''}`);
   } else {
     lines.push('', 'converged: okg-sq has nothing to write for this GameServer');
   }
   return lines.join('\n') + '\n';
 }
 
+/** The explanation as text (pure: tests feed objects, runExplain feeds the cluster's). */
+export function explainGameServer(input: ExplainInput): string {
+  return formatExplanation(explainData(input));
+}
+
 /**
  * The KubeConfig the way kubectl finds it, with errors that name the file: --kubeconfig, else $KUBECONFIG,
- * else ~/.kube/config, else the in-cluster service account. The client library's own fallback (an
- * http://localhost:8080 cluster) would only fail later with a message about TLS settings.
+ * else ~/.kube/config, else the in-cluster service account; then --context, if given, as its current
+ * context. The client library's own fallback (an http://localhost:8080 cluster) would only fail later
+ * with a message about TLS settings.
  */
-export function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): { kc: KubeConfig; source: string } {
+export function loadKubeConfig(
+  options: { readonly file?: string | undefined; readonly context?: string | undefined } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): { kc: KubeConfig; source: string } {
   const kc = new KubeConfig();
+  const useContext = (source: string, shown: string): { kc: KubeConfig; source: string } => {
+    if (options.context !== undefined) {
+      if (!kc.getContextObject(options.context)) {
+        const known = kc.getContexts().map((c) => c.name);
+        throw new UsageError(`--context ${JSON.stringify(options.context)}: no such context in ${shown} (it has: ${known.join(', ') || 'none'})`);
+      }
+      kc.setCurrentContext(options.context);
+    }
+    if (!kc.getCurrentCluster()) throw new UsageError(`${source}: ${shown} has no current context with a cluster (current-context ${JSON.stringify(kc.getCurrentContext() ?? '')})`);
+    return { kc, source: shown };
+  };
   const fromFile = (f: string, source: string): { kc: KubeConfig; source: string } => {
     try {
       kc.loadFromFile(f);
@@ -89,24 +183,37 @@ export function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv 
       const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `not a valid kubeconfig: ${String((err as Error).message).split('\n')[0]}`;
       throw new UsageError(`${source}: cannot read ${f}: ${reason}`);
     }
-    if (!kc.getCurrentCluster()) throw new UsageError(`${source}: ${f} has no current context with a cluster (current-context ${JSON.stringify(kc.getCurrentContext() ?? '')})`);
-    return { kc, source: f };
+    return useContext(source, f);
   };
-  if (file !== undefined) return fromFile(file, '--kubeconfig');
+  if (options.file !== undefined) return fromFile(options.file, '--kubeconfig');
   const fromEnv = (env['KUBECONFIG'] ?? '').split(':').filter((f) => f !== '');
   if (fromEnv.length > 0) {
     // Several files: the client library merges them as kubectl does; only read errors are ours to name.
     if (fromEnv.length === 1) return fromFile(fromEnv[0]!, 'KUBECONFIG');
     kc.loadFromDefault();
-    return { kc, source: `KUBECONFIG=${env['KUBECONFIG']}` };
+    return useContext('KUBECONFIG', `KUBECONFIG=${env['KUBECONFIG']}`);
   }
   const home = env['HOME'] ? join(env['HOME'], '.kube', 'config') : undefined;
   if (home !== undefined && existsSync(home)) return fromFile(home, '~/.kube/config');
   if (env['KUBERNETES_SERVICE_HOST']) {
     kc.loadFromCluster();
-    return { kc, source: 'the in-cluster service account' };
+    return useContext('in-cluster', 'the in-cluster service account');
   }
   throw new NoClusterError(`no kubeconfig: --kubeconfig not given, KUBECONFIG unset and ${home ?? '~/.kube/config'} does not exist`);
+}
+
+/** The GameServer to explain: NAMESPACE/NAME, or NAME with -n, the context's namespace, or "default" (as kubectl). */
+export function resolveTarget(positionals: readonly string[], flagNamespace: string | undefined, contextNamespace: string | undefined): { namespace: string; name: string } {
+  const [target] = positionals;
+  if (target === undefined || positionals.length !== 1) throw new UsageError('want exactly one [<namespace>/]<gameserver>');
+  const m = /^(?:([^/]+)\/)?([^/]+)$/.exec(target);
+  if (!m) throw new UsageError(`${JSON.stringify(target)} is not [<namespace>/]<gameserver>`);
+  const [, inName, name] = m as unknown as [string, string | undefined, string];
+  if (flagNamespace === '') throw new UsageError('-n/--namespace is empty');
+  if (inName !== undefined && flagNamespace !== undefined && inName !== flagNamespace) {
+    throw new UsageError(`${JSON.stringify(target)} and -n ${flagNamespace} name different namespaces`);
+  }
+  return { namespace: inName ?? flagNamespace ?? (contextNamespace || 'default'), name };
 }
 
 /** No way to reach a cluster was configured (exit 1: the command was right, the machine is not set up). */
@@ -128,34 +235,46 @@ async function getJson(api: KubeApi, path: string, what: string, server = ''): P
 export async function runExplain(argv: string[], io: CliIo = processIo): Promise<number> {
   let api: KubeClient | undefined;
   try {
-    const { values, positionals } = parseCliArgs(argv, { kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+    const { values, positionals } = parseCliArgs(
+      argv,
+      {
+        namespace: { type: 'string', short: 'n' },
+        context: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        output: { type: 'string', short: 'o', default: 'text' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      true,
+    );
     if (values.help) {
-      io.stdout.write(USAGE);
+      io.stdout.write(EXPLAIN_USAGE);
       return EXIT.ok;
     }
-    const target = positionals[0];
-    const m = target === undefined || positionals.length !== 1 ? null : /^([^/]+)\/([^/]+)$/.exec(target);
-    if (!m) throw new UsageError('want exactly one <namespace>/<gameserver>');
-    const [, namespace, name] = m as unknown as [string, string, string];
-    const { kc, source } = loadKubeConfig(values.kubeconfig);
+    const output = values.output ?? 'text';
+    if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, got ${JSON.stringify(output)}`);
+    // The target's form is checked before any kubeconfig is read: a typo is a usage error either way.
+    resolveTarget(positionals, values.namespace, undefined);
+    const { kc, source } = loadKubeConfig({ file: values.kubeconfig, context: values.context });
+    const { namespace, name } = resolveTarget(positionals, values.namespace, kc.getContextObject(kc.getCurrentContext())?.namespace);
     const server = `${kc.getCurrentCluster()?.server ?? '(none)'} (from ${source})`;
     api = new KubeClient(kc);
     const game = `/apis/${GAME_KRUISE_GROUP}/${GAME_KRUISE_VERSION}/namespaces/${encodeURIComponent(namespace)}`;
     const gs = trimGameServer(await getJson(api, `${game}/gameservers/${encodeURIComponent(name)}`, `GameServer ${namespace}/${name}`, server));
     const pod = trimPod(await getJson(api, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`, `Pod ${namespace}/${name}`, server));
     const setName = gs.metadata.labels?.[OWNER_GSS_LABEL] ?? pod.metadata.labels?.[OWNER_GSS_LABEL];
-    if (!setName) throw new UsageError(`GameServer ${namespace}/${name} has no ${OWNER_GSS_LABEL} label`);
+    if (!setName) throw new Error(`GameServer ${namespace}/${name} has no ${OWNER_GSS_LABEL} label: it belongs to no GameServerSet`);
     const gss = await getJson(api, `${game}/gameserversets/${encodeURIComponent(setName)}`, `GameServerSet ${namespace}/${setName}`, server);
     const selector = new URLSearchParams({ fieldSelector: `involvedObject.name=${setName},reason=ProbesStale` });
     const events = await getJson(api, `/api/v1/namespaces/${encodeURIComponent(namespace)}/events?${selector}`, 'Events', server);
     const staleEvents = ((events.items ?? []) as { message: string; lastTimestamp?: string }[])
       .sort((a, b) => String(b.lastTimestamp ?? '').localeCompare(String(a.lastTimestamp ?? '')))
       .slice(0, MAX_STALE_EVENTS_SHOWN);
-    io.stdout.write(explainGameServer({ gameServerSet: gss, gameServer: gs, podConditions: pod.status?.conditions ?? [], now: new Date(), staleEvents }));
+    const explanation = explainData({ gameServerSet: gss, gameServer: gs, podConditions: pod.status?.conditions ?? [], now: new Date(), staleEvents });
+    io.stdout.write(output === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
     return EXIT.ok;
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`okg-sq explain: ${err.message}\n\n${USAGE}`);
+      io.stderr.write(`okg-sq explain: ${err.message}\n\n${EXPLAIN_USAGE}`);
       return EXIT.usage;
     }
     io.stderr.write(`okg-sq explain: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -17,6 +17,7 @@ import { loadGameServerSet, type LoadedSet } from './local/load-game-server-set.
 import { localTargets } from './local/local-targets.js';
 import { LOCAL_USAGE, MAX_LOCAL_REPLICAS, parseLocalArgs, type LocalOptions } from './local/local-options.js';
 import { LocalPipeline } from './local/local-pipeline.js';
+import { formatProblemLine } from './problem-line.js';
 import { LOCAL_NAMESPACE, MemoryStore, newGameServer } from './local/memory-store.js';
 import { ProcessRuntime } from './local/process-runtime.js';
 import type { LocalView, RenderOutput, Renderer } from './local/renderer.js';
@@ -44,10 +45,6 @@ function processIo(): LocalIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
 }
 
-/** One line per problem, exactly as `okg-sq check` prints it. */
-function formatProblem(file: string, document: number, p: Problem | PlanProblem): string {
-  return `${file}:${document}: ${p.severity}: ${p.path}: ${p.message} [${p.code}]\n`;
-}
 
 function replicasOf(gss: unknown, options: LocalOptions, io: LocalIo): number {
   if (options.replicas !== undefined) return options.replicas;
@@ -116,10 +113,12 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
     throw err;
   }
   if (loaded.kind === 'invalid') return fail(LOCAL_EXIT.invalidSet, loaded.message);
-  const { gss, document } = loaded;
+  const { gss, positionOf } = loaded;
+  /** One line per problem, exactly as `okg-sq check` prints it. */
+  const formatProblem = (p: Problem | PlanProblem): string => formatProblemLine(options.file, positionOf(p.path), p);
 
   const { qualities, problems } = parseServiceQualities(gss);
-  for (const problem of problems) io.stderr.write(formatProblem(options.file, document, problem));
+  for (const problem of problems) io.stderr.write(formatProblem(problem));
   if (problems.some((p) => p.severity === 'error')) {
     return fail(LOCAL_EXIT.invalidSet, `${options.file}: the GameServerSet has errors (see above); \`okg-sq check\` reports the same`);
   }
@@ -142,7 +141,7 @@ export async function runLocal(argv: string[], io: LocalIo = processIo()): Promi
     uid: randomUUID(),
   }));
   const plan = localTargets({ gameServerSet: setName, qualities, containers: podTemplateContainers(gss), pods, startedAtMs: Date.now() });
-  for (const problem of plan.problems) io.stderr.write(formatProblem(options.file, document, problem));
+  for (const problem of plan.problems) io.stderr.write(formatProblem(problem));
   if (plan.problems.some((p) => p.severity === 'error')) {
     return fail(LOCAL_EXIT.invalidSet, `${options.file}: the set's probes cannot run against its pod template (see above)`);
   }

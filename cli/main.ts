@@ -4,11 +4,11 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { EXIT, processIo, type CliIo } from './args.js';
+import { EXIT, PROGRAM, processIo, type CliIo } from './args.js';
 import { runCheck } from './check.js';
 import { runEval } from './eval.js';
 
-export const USAGE = `Usage: okg-sq <command> [options]
+export const USAGE = `Usage: ${PROGRAM} <command> [options]
 
 Commands:
   check <file.yaml>…       validate the serviceQualities of GameServerSets
@@ -16,11 +16,12 @@ Commands:
                            what okg-sq would write for these probe outcomes (JSON)
   local <gameserverset.yaml>
                            run the set's probes and actions on this machine, no cluster
-  explain <namespace>/<gameserver> [--kubeconfig F]
+  explain [<namespace>/]<gameserver> [-n NS] [--context C] [--kubeconfig F] [-o json]
                            why a GameServer is in its state (asks a running cluster)
+  help [<command>]         this help, or the command's
 
 Options:
-  -h, --help               this help (also: okg-sq <command> --help)
+  -h, --help               this help (also: ${PROGRAM} <command> --help)
   -v, --version            the version
 
 Exit status: 0 ok, 1 problems found or failure, 2 usage error.
@@ -61,13 +62,20 @@ export function packageVersion(): string {
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
-  // `okg-sq help check` is `okg-sq check --help`, as in git/kubectl.
-  if (command === 'help' && rest.length === 1 && SUBCOMMANDS[rest[0]!] !== undefined) return (await SUBCOMMANDS[rest[0]!]!())(['--help']);
+  if (command === 'help' && rest.length > 0) {
+    // `okg-sq help check` is `okg-sq check --help`, as in git/kubectl; anything else is a usage error.
+    const [topic, ...extra] = rest;
+    const load = SUBCOMMANDS[topic!];
+    if (load !== undefined && extra.length === 0) return (await load())(['--help']);
+    const why = load === undefined ? `unknown command ${JSON.stringify(topic)}` : `help takes one command, got ${JSON.stringify(rest.join(' '))}`;
+    io.stderr.write(`okg-sq help: ${why}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     (command === undefined ? io.stderr : io.stdout).write(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (command === '-v' || command === '--version') {
+  if ((command === '-v' || command === '--version') && rest.length === 0) {
     io.stdout.write(`okg-sq ${packageVersion()}\n`);
     return EXIT.ok;
   }

@@ -19,12 +19,21 @@ function kubectlTags(tags: Tags): Tags {
   });
 }
 
+/** A 1-based line and column in a file, as editors and compilers print them (file:LINE:COL). */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
 export interface YamlDocument {
   /** 1-based position of the document in the file. */
   readonly index: number;
   readonly value: unknown;
-  /** The 1-based line of a field path such as spec.serviceQualities[1].exec (or of its nearest parent). */
-  lineOf(path: string): number | undefined;
+  /**
+   * Where a field path such as spec.serviceQualities[1].exec starts in the file: the value's node (or its
+   * nearest parent's when the field is missing). The document's own start when nothing on the path exists.
+   */
+  positionOf(path: string): SourcePosition;
 }
 
 /** spec.a[1]["k"] → ['spec', 'a', 1, 'k']; undefined when the path is not in that form. */
@@ -40,15 +49,18 @@ export function pathSegments(path: string): (string | number)[] | undefined {
   return re.lastIndex === path.length || path === '' ? segments : undefined;
 }
 
-function lineFinder(doc: Document, lines: LineCounter): (path: string) => number | undefined {
+function positionFinder(doc: Document, lines: LineCounter, documentStart: number): (path: string) => SourcePosition {
+  const at = (offset: number): SourcePosition => {
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
+  };
   return (path) => {
-    const segments = pathSegments(path);
-    if (!segments) return undefined;
+    const segments = pathSegments(path) ?? [];
     for (let n = segments.length; n >= 0; n--) {
       const node = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
-      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+      if (isNode(node) && node.range) return at(node.range[0]);
     }
-    return undefined;
+    return at(documentStart);
   };
 }
 
@@ -117,7 +129,7 @@ export async function readYamlDocuments(file: string): Promise<YamlDocument[]> {
     } catch (err) {
       throw new OkgSqError(ERROR_CODES.INVALID_INPUT, `${file}: document ${i + 1}: ${(err as Error).message}`, { cause: err });
     }
-    out.push({ index: i + 1, value, lineOf: lineFinder(doc, lines) });
+    out.push({ index: i + 1, value, positionOf: positionFinder(doc, lines, doc.range[0]) });
   }
   return out;
 }

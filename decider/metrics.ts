@@ -3,10 +3,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../common/probe-duration-buckets.js';
 import type { QualityCounters } from '../common/probe/types.js';
-import { STREAM_REFUSAL_REASONS, type IngestMetrics, type RejectReason, type StreamRefusalReason } from './ingest/ports.js';
+import { REJECT_REASONS, STREAM_REFUSAL_REASONS, type IngestMetrics, type RejectReason, type StreamRefusalReason } from './ingest/ports.js';
 import type { PlannerMetrics } from './planner/planner.js';
 import type { PipelineMetrics } from './pipeline/pipeline.js';
-import type { StaleMetrics } from './pipeline/stale-tracker.js';
+import type { StaleMetrics, StaleReason } from './pipeline/stale-tracker.js';
 import type { BatcherMetrics, WriteResource } from './kube/write-batcher.js';
 import type { EventMetrics } from './kube/event-recorder.js';
 
@@ -79,6 +79,8 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   private readonly limiterWait: Histogram<string>;
   private readonly agentsConnectedGauge: Gauge<string>;
   private readonly staleGauge: Gauge<SetLabels>;
+  private readonly nodeStaleGauge: Gauge<'node' | 'reason'>;
+  private readonly plannedNodesGauge: Gauge<string>;
   private readonly informerSynced: Gauge<'resource'>;
   private readonly leaderGauge: Gauge<string>;
   private readonly received: Counter<string>;
@@ -102,6 +104,9 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     this.limiterWait = new Histogram({ name: 'okgsq_ratelimiter_wait_seconds', help: 'Time writes waited for the client-side rate limiter.', buckets: WAIT_BUCKETS_SECONDS, registers });
     this.agentsConnectedGauge = new Gauge({ name: 'okgsq_agents_connected', help: 'Agents with an open stream.', registers });
     this.staleGauge = new Gauge({ name: 'okgsq_probes_stale', help: 'Planned probes whose node agent is missing, disconnected or silent.', labelNames: ['namespace', 'gameserverset'], registers });
+    // One series per node whose probes are stale right now (none in a healthy cluster): bounded by the node count.
+    this.nodeStaleGauge = new Gauge({ name: 'okgsq_node_probes_stale', help: 'Stale probes of a node whose agent is missing, disconnected or silent, by node and reason.', labelNames: ['node', 'reason'], registers });
+    this.plannedNodesGauge = new Gauge({ name: 'okgsq_planned_nodes', help: 'Nodes with planned probes that need an agent (agentless nodes excluded): compare with okgsq_agents_connected.', registers });
     new Gauge({
       name: 'okgsq_gameservers',
       help: 'GameServers by opsState.',
@@ -131,9 +136,11 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     this.foreign = new Counter({ name: 'okgsq_foreign_condition_writes_total', help: 'okg-sq pod conditions changed by another writer (e.g. kruise-daemon).', labelNames: ['namespace', 'gameserverset', 'quality'], registers });
     this.leaderGauge.set(0);
     this.agentsConnectedGauge.set(0);
+    this.plannedNodesGauge.set(0);
     this.queueDepthGauge.set(0);
-    // Every reason present from the start, so rate() sees the first refusal.
+    // Every reason present from the start, so rate() sees the first refusal or rejection.
     for (const reason of STREAM_REFUSAL_REASONS) this.refused.inc({ reason }, 0);
+    for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
     for (const resource of ['gameserversets', 'gameservers', 'pods', 'nodes']) this.informerSynced.set({ resource }, 0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -183,6 +190,11 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   probesStale(counts: ReadonlyMap<string, { namespace: string; gameServerSet: string; count: number }>): void {
     this.staleGauge.reset();
     for (const c of counts.values()) this.staleGauge.set({ namespace: c.namespace, gameserverset: c.gameServerSet }, c.count);
+  }
+  nodesStale(plannedNodes: number, stale: ReadonlyMap<string, { reason: StaleReason; count: number }>): void {
+    this.plannedNodesGauge.set(plannedNodes);
+    this.nodeStaleGauge.reset();
+    for (const [node, s] of stale) this.nodeStaleGauge.set({ node, reason: s.reason }, s.count);
   }
 
   // writes

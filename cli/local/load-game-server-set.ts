@@ -1,11 +1,16 @@
 // Reads the one GameServerSet `okg-sq local` runs from a YAML (or JSON) file, with the same reader
 // (size cap, syntax errors with file:line:col) as `okg-sq check`.
-import { kindOf, readYamlDocuments } from '../yaml-documents.js';
+import { kindOf, readYamlDocuments, type SourcePosition } from '../yaml-documents.js';
 
 const GAME_SERVER_SET_KIND = 'GameServerSet';
 
 export type LoadedSet =
-  | { readonly kind: 'ok'; readonly gss: unknown; /** 1-based document index in the file */ readonly document: number }
+  | {
+      readonly kind: 'ok';
+      readonly gss: unknown;
+      /** Where a field path of the set is in the file, for problems printed as `okg-sq check` prints them. */
+      readonly positionOf: (path: string) => SourcePosition;
+    }
   | { readonly kind: 'invalid'; readonly message: string };
 
 /**
@@ -24,5 +29,5 @@ export async function loadGameServerSet(file: string): Promise<LoadedSet> {
       message: `${file}: holds ${sets.length} GameServerSets (documents ${sets.map((s) => s.index).join(', ')}); okg-sq local runs one at a time`,
     };
   }
-  return { kind: 'ok', gss: first.value, document: first.index };
+  return { kind: 'ok', gss: first.value, positionOf: first.positionOf };
 }

@@ -2,7 +2,7 @@
 // whose message names the flag and the bad value.
 import { parseArgs } from 'node:util';
 import { OkgSqError, ERROR_CODES } from '../../common/errors.js';
-import { joinNegativeNumbers } from '../args.js';
+import { joinNegativeNumbers, PROGRAM } from '../args.js';
 
 export const OUTPUT_FORMATS = ['table', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -25,7 +25,7 @@ export interface LocalOptions {
 
 export type LocalCommand = { readonly kind: 'help' } | { readonly kind: 'run'; readonly options: LocalOptions };
 
-export const LOCAL_USAGE = `Usage: okg-sq local <gameserverset.yaml> [--replicas N] [--workdir DIR] [--duration SECONDS] [--output table|json]
+export const LOCAL_USAGE = `Usage: ${PROGRAM} local <gameserverset.yaml> [--replicas N] [--workdir DIR] [--duration SECONDS] [--output table|json]
 
 Runs a GameServerSet's serviceQualities on this machine, without a cluster: it simulates the
 GameServers <set>-0 … <set>-(N-1) in memory, runs each quality's probe for each of them here and

@@ -11,6 +11,11 @@ import { gameServerSetRef, type EventSink } from '../kube/object-ref.js';
 export interface StaleMetrics {
   /** Replaces the whole okgsq_probes_stale gauge: (namespace, set) → stale probes. */
   probesStale(counts: ReadonlyMap<string, { namespace: string; gameServerSet: string; count: number }>): void;
+  /**
+   * okgsq_planned_nodes (nodes with planned probes that need an agent: what okgsq_agents_connected is
+   * compared with) and okgsq_node_probes_stale (node → its stale probes and why), replaced as a whole.
+   */
+  nodesStale(plannedNodes: number, stale: ReadonlyMap<string, { reason: StaleReason; count: number }>): void;
 }
 
 export interface StaleTrackerOptions {
@@ -76,10 +81,14 @@ export class StaleTracker {
   check(): void {
     const counts = new Map<string, { namespace: string; gameServerSet: string; count: number }>();
     const nowStale = new Map<string, StaleReason>();
+    const perNode = new Map<string, { reason: StaleReason; count: number }>();
+    let plannedNodes = 0;
     for (const node of this.opts.plans.nodes()) {
+      if (node !== AGENTLESS_NODE && this.opts.plans.planOf(node).length > 0) plannedNodes++;
       const reason = this.staleReason(node);
       if (!reason) continue;
       nowStale.set(node, reason);
+      perNode.set(node, { reason, count: this.opts.plans.planOf(node).length });
       const perSet = new Map<string, { namespace: string; gameServerSet: string; count: number }>();
       for (const t of this.opts.plans.planOf(node)) {
         const k = `${t.namespace}/${t.gameServerSet}`;
@@ -109,5 +118,6 @@ export class StaleTracker {
     this.stale.clear();
     for (const [n, r] of nowStale) this.stale.set(n, r);
     this.opts.metrics.probesStale(counts);
+    this.opts.metrics.nodesStale(plannedNodes, perNode);
   }
 }

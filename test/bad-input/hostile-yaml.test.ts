@@ -55,7 +55,7 @@ describe('okg-sq check on hostile YAML', () => {
     assert.equal(r.code, 1);
     const lines = r.stdout.trimEnd().split('\n');
     assert.ok(lines.length <= MAX_PROBLEMS_SHOWN, `${lines.length} lines`);
-    assert.match(lines[0]!, /many-bad\.json:1: error: spec\.serviceQualities\[0\]\.serviceQualityAction\[0\]\.labels\["bad key 0"\]: "bad key 0" is not a valid label key/);
+    assert.match(lines[0]!, /many-bad\.json:1:\d+: error: spec\.serviceQualities\[0\]\.serviceQualityAction\[0\]\.labels\["bad key 0"\]: "bad key 0" is not a valid label key/);
   });
 
   it('a 1 MB quality name and 1,000 bad qualities: messages quote a bounded excerpt', () => {

@@ -141,17 +141,46 @@ export function metricValue(text: string, name: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-/** The agent pod the kubelet would run on `node` (its token is bound to it, as the projected volume's is). */
-export async function createAgentPod(namespace: string, node: string): Promise<{ name: string; uid: string }> {
+/**
+ * The agent pod the kubelet would run on `node` (its token is bound to it, as the projected volume's is).
+ * With `asDaemonSet`, it carries the DaemonSet template's labels and its `http` port, and its status says
+ * Running at `ip` (where the agent process listens): what a PodMonitor discovers.
+ */
+export async function createAgentPod(
+  namespace: string,
+  node: string,
+  asDaemonSet?: { objects: readonly KubeObject[]; httpPort: number; ip: string },
+): Promise<{ name: string; uid: string }> {
   const core = adminKubeConfig().makeApiClient(CoreV1Api);
+  const template = asDaemonSet?.objects.find((o) => o.kind === 'DaemonSet')?.spec.template;
   const pod = await core.createNamespacedPod({
     namespace,
     body: {
-      metadata: { name: `okg-sq-agent-${node}`, labels: { 'app.kubernetes.io/component': 'agent' } },
-      spec: { nodeName: node, serviceAccountName: AGENT_SA, automountServiceAccountToken: false, containers: [{ name: 'agent', image: 'okg-sq-agent:test' }] },
+      metadata: { name: `okg-sq-agent-${node}`, labels: template?.metadata.labels ?? { 'app.kubernetes.io/component': 'agent' } },
+      spec: {
+        nodeName: node,
+        serviceAccountName: AGENT_SA,
+        automountServiceAccountToken: false,
+        containers: [{ name: 'agent', image: 'okg-sq-agent:test', ...(asDaemonSet ? { ports: [{ name: 'http', containerPort: asDaemonSet.httpPort }] } : {}) }],
+      },
     },
   });
+  if (asDaemonSet) await setPodRunning(namespace, pod.metadata!.name!, asDaemonSet.ip);
   return { name: pod.metadata!.name!, uid: pod.metadata!.uid! };
+}
+
+/** Writes a Pod's status as the kubelet would for a running pod at `ip` (no kubelet runs in the bed). */
+export async function setPodRunning(namespace: string, name: string, ip: string): Promise<void> {
+  const core = adminKubeConfig().makeApiClient(CoreV1Api);
+  const now = new Date();
+  await core.replaceNamespacedPodStatus({
+    name,
+    namespace,
+    body: {
+      ...(await core.readNamespacedPod({ name, namespace })),
+      status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: ip, startTime: now, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] },
+    },
+  });
 }
 
 /** The projected token source of the agent DaemonSet (audience, expirationSeconds, path). */
@@ -171,11 +200,18 @@ export async function startChartAgent(
   objects: readonly KubeObject[],
   decider: RunningDecider,
   node: string,
-  opts: { audience?: string } = {},
+  opts: {
+    audience?: string;
+    /** The agent's /metrics port (default: a free one). */
+    httpPort?: number;
+    /** Make its pod look like the DaemonSet's, running at this address (for a PodMonitor to find). */
+    podIp?: string;
+  } = {},
 ): Promise<ManagedProcess> {
   const env = testbedEnv();
   const projection = agentTokenProjection(objects);
-  const pod = await createAgentPod(releaseNamespace, node);
+  const httpPort = opts.httpPort ?? (await freePort());
+  const pod = await createAgentPod(releaseNamespace, node, opts.podIp === undefined ? undefined : { objects, httpPort, ip: opts.podIp });
   const dir = mkdtempSync(join(env.workDir, `chart-agent-${node}-`));
   const token = await serviceAccountToken(releaseNamespace, AGENT_SA, { audiences: [opts.audience ?? projection.audience], expirationSeconds: projection.expirationSeconds, boundPod: pod });
   writeFileSync(join(dir, 'token'), token);
@@ -187,7 +223,7 @@ export async function startChartAgent(
     OKGSQ_TLS_CA_FILE: join(dir, 'ca.crt'),
     OKGSQ_TOKEN_FILE: join(dir, 'token'),
     OKGSQ_CRI_ENDPOINT: `unix://${env.containerdSocket}`,
-    OKGSQ_HTTP_PORT: String(await freePort()),
+    OKGSQ_HTTP_PORT: String(httpPort),
   };
   return new ManagedProcess(`agent-${node}`, process.execPath, [PROGRAMS.agent], { logFile: join(dir, 'agent.log'), env: { PATH: process.env.PATH, ...agentEnv } });
 }

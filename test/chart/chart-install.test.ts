@@ -13,12 +13,18 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  NetworkingV1Api,
   PolicyV1Api,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace } from '../testbed/kube.js';
 import { waitFor } from '../testbed/wait-for.js';
-import { DECIDER_SA, helmInstall, helmUninstall, releaseManifest, serviceAccountToken, startChartDecider, tokenKubeConfig } from './bed-release.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testbedEnv } from '../testbed/env.js';
+import { DECIDER_SA, helmInstall, helmUninstall, RELEASE, releaseManifest, serviceAccountToken, startChartDecider, tokenKubeConfig } from './bed-release.js';
+import { chartFiles, repoRoot } from './chart-files.js';
+import { helm } from './helm.js';
 import { DECIDER_PERMISSIONS, DENIED_PERMISSIONS, REMOTE_EXEC_PERMISSIONS, permissionKey, type Permission } from './expected-rbac.js';
 
 const admin = adminKubeConfig();
@@ -61,6 +67,16 @@ describe('helm install into the test bed (all namespaces)', () => {
 
   after(async () => {
     if (releaseNs) await helmUninstall(releaseNs).catch(() => undefined);
+  });
+
+  it("prints NOTES that point at the documents that exist, for the Pod Security label and OKG's controller", async () => {
+    const { stdout: notes } = await helm(['get', 'notes', RELEASE, '--namespace', releaseNs], { kubeconfig: testbedEnv().kubeconfig });
+    assert.match(notes, new RegExp(`kubectl label namespace ${releaseNs} pod-security\\.kubernetes\\.io/enforce=privileged`));
+    assert.match(notes, /docs\/operations\.md \("Living beside OpenKruiseGame"/);
+    assert.match(readFileSync(join(repoRoot(), 'docs', 'operations.md'), 'utf8'), /^## Living beside OpenKruiseGame$/m);
+    assert.match(notes, /docs\/security\.md/);
+    assert.match(readFileSync(join(repoRoot(), 'docs', 'security.md'), 'utf8'), /^# Security and network$/m);
+    assert.match(notes, /Argo CD/, 'the GitOps warning of tls.mode=generate');
   });
 
   it('creates the release objects', async () => {
@@ -124,13 +140,20 @@ describe('helm install into the test bed (all namespaces)', () => {
     const core = admin.makeApiClient(CoreV1Api);
     const before = (await core.readNamespacedSecret({ name: 'okg-sq-grpc-tls', namespace: releaseNs })).data;
     const execCreate = REMOTE_EXEC_PERMISSIONS.find((p) => p.verb === 'create')!;
-    await helmInstall(releaseNs, ['--reuse-values', '--set', 'decider.remoteExec.enabled=true']);
+    // As docs/operations.md says to upgrade: the new chart's defaults, then the values set before.
+    await helmInstall(releaseNs, ['--reset-then-reuse-values', '--set', 'decider.remoteExec.enabled=true']);
     await waitFor(() => allowed(decider, execCreate, gamesNs), { timeoutMs: 10_000, what: 'pods/exec create allowed' });
     for (const p of REMOTE_EXEC_PERMISSIONS) assert.equal(await allowed(decider, p, gamesNs), true, permissionKey(p));
     assert.deepEqual((await core.readNamespacedSecret({ name: 'okg-sq-grpc-tls', namespace: releaseNs })).data, before, 'upgrade keeps the CA and certificate');
     const deployment = (await releaseManifest(releaseNs)).find((o) => o.kind === 'Deployment')!;
     assert.equal(deployment.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'OKGSQ_REMOTE_EXEC').value, 'true');
-    await helmInstall(releaseNs, ['--reuse-values', '--set', 'decider.remoteExec.enabled=false']);
+    // NOTES.txt names the pods/exec verbs the rendered rules grant.
+    const { stdout: notes } = await helm(['get', 'notes', RELEASE, '--namespace', releaseNs], { kubeconfig: testbedEnv().kubeconfig });
+    const role = (await releaseManifest(releaseNs)).find((o) => o.kind === 'ClusterRole')!;
+    const execVerbs = (role.rules as { resources: string[]; verbs: string[] }[]).find((r) => r.resources.includes('pods/exec'))!.verbs;
+    assert.deepEqual(execVerbs, ['get', 'create']);
+    assert.match(notes.replace(/\s+/g, ' '), /grants the decider `pods\/exec` get and create/);
+    await helmInstall(releaseNs, ['--reset-then-reuse-values', '--set', 'decider.remoteExec.enabled=false']);
     await waitFor(async () => !(await allowed(decider, execCreate, gamesNs)), { timeoutMs: 10_000, what: 'pods/exec create denied again' });
   });
 
@@ -185,5 +208,41 @@ describe('helm install limited to namespaces (decider.namespaces)', () => {
     const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     await assert.rejects(rbac.readClusterRole({ name: `okg-sq-decider-${releaseNs}` }), (err) => (expectStatus(err, 404), true));
     await assert.rejects(rbac.readNamespacedRole({ name: `okg-sq-decider-${releaseNs}`, namespace: gamesNs }), (err) => (expectStatus(err, 404), true));
+  });
+});
+
+describe('helm install with NetworkPolicies, pod-network agents and extension points', () => {
+  let releaseNs: string;
+
+  before(async () => {
+    releaseNs = await createNamespace('okgsq-chart-np');
+    await helmInstall(releaseNs, [
+      '--values', join(chartFiles.chartDir(), 'ci', 'network-policy-values.yaml'),
+      '--set', 'global.imageRegistry=registry.example.com',
+      '--set', 'decider.extraVolumes[0].name=corp-ca', '--set', 'decider.extraVolumes[0].configMap.name=corp-ca',
+      '--set', 'decider.extraVolumeMounts[0].name=corp-ca', '--set', 'decider.extraVolumeMounts[0].mountPath=/etc/corp-ca',
+      '--set', 'decider.topologySpreadConstraints[0].maxSkew=1', '--set', 'decider.topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone',
+      '--set', 'decider.topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway',
+    ]);
+  });
+
+  after(async () => {
+    if (releaseNs) await helmUninstall(releaseNs).catch(() => undefined);
+  });
+
+  it('the API server accepts the policies, the quota and the extended workloads as rendered', async () => {
+    const networking = admin.makeApiClient(NetworkingV1Api);
+    const policies = await networking.listNamespacedNetworkPolicy({ namespace: releaseNs });
+    assert.deepEqual(policies.items.map((p) => p.metadata!.name).sort(), ['okg-sq-agent', 'okg-sq-decider']);
+    const decider = policies.items.find((p) => p.metadata!.name === 'okg-sq-decider')!;
+    assert.deepEqual(decider.spec!.ingress![0]!._from!.map((peer) => peer.podSelector?.matchLabels), [{ 'app.kubernetes.io/name': 'okg-sq', 'app.kubernetes.io/instance': 'okg-sq', 'app.kubernetes.io/component': 'agent' }]);
+    const quota = await admin.makeApiClient(CoreV1Api).readNamespacedResourceQuota({ name: 'okg-sq-critical-pods', namespace: releaseNs });
+    assert.deepEqual(quota.spec!.scopeSelector!.matchExpressions![0]!.values!.sort(), ['system-cluster-critical', 'system-node-critical']);
+    const apps = admin.makeApiClient(AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({ name: 'okg-sq-decider', namespace: releaseNs });
+    assert.equal(deployment.spec!.template.spec!.topologySpreadConstraints![0]!.topologyKey, 'topology.kubernetes.io/zone');
+    assert.ok(deployment.spec!.template.spec!.volumes!.some((v) => v.name === 'corp-ca'));
+    const ds = await apps.readNamespacedDaemonSet({ name: 'okg-sq-agent', namespace: releaseNs });
+    assert.equal(ds.spec!.template.spec!.hostNetwork, undefined, 'pod network, as the values ask');
   });
 });

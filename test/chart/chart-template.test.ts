@@ -3,10 +3,11 @@
 // end to end, the env vars the programs read, and the monitoring objects.
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { testbedEnv } from '../testbed/env.js';
 import { chartFiles, repoRoot } from './chart-files.js';
 import { DECIDER_PERMISSIONS, REMOTE_EXEC_PERMISSIONS, permissionKey, type Permission } from './expected-rbac.js';
 import { findObject, helm, renderChart, TEMPLATE_KUBE_VERSION, type KubeObject } from './helm.js';
@@ -229,8 +230,8 @@ for (const scenario of scenarios) {
       assert.notEqual(agent.securityContext.privileged, true);
       assert.deepEqual(agent.securityContext.capabilities.drop, ['ALL']);
       assert.equal(agent.securityContext.capabilities.add, undefined);
-      assert.equal(pod.hostNetwork, undefined);
       assert.equal(pod.hostPID, undefined);
+      assert.equal(pod.hostIPC, undefined);
       const runtime = values.agent?.criSocket?.runtime ?? 'containerd';
       const socket = { containerd: '/run/containerd/containerd.sock', 'cri-o': '/var/run/crio/crio.sock', custom: values.agent?.criSocket?.path }[runtime as string];
       assert.equal(envValue(agent, 'OKGSQ_CRI_ENDPOINT'), `unix://${socket}`);
@@ -244,6 +245,44 @@ for (const scenario of scenarios) {
       for (const term of terms) {
         assert.ok(term.matchExpressions.some((e: any) => e.key === 'type' && e.operator === 'NotIn' && e.values[0] === 'virtual-kubelet'), 'kept off agentless nodes');
       }
+    });
+
+    it('runs the agent on the node network by default, with cluster DNS and its port as a node port', () => {
+      if (!agentEnabled) return;
+      const pod = podSpec(objects, 'DaemonSet');
+      const agent = container(objects, 'DaemonSet');
+      const hostNetwork = values.agent?.hostNetwork ?? true;
+      assert.equal(pod.hostNetwork ?? false, hostNetwork);
+      // Without ClusterFirstWithHostNet a host-network pod resolves with the node's resolv.conf: the
+      // decider's Service name would not resolve.
+      assert.equal(pod.dnsPolicy, hostNetwork ? 'ClusterFirstWithHostNet' : undefined);
+      const http = (agent.ports as { name: string; containerPort: number; hostPort?: number }[]).find((p) => p.name === 'http')!;
+      assert.equal(String(http.containerPort), envValue(agent, 'OKGSQ_HTTP_PORT'));
+      assert.equal(http.hostPort, hostNetwork ? http.containerPort : undefined, 'the API server requires hostPort = containerPort on the host network');
+    });
+
+    it('gives the agent system-node-critical and the decider system-cluster-critical, with a quota that admits them', () => {
+      const deciderClass = podSpec(objects, 'Deployment').priorityClassName;
+      assert.equal(deciderClass, values.decider?.priorityClassName ?? 'system-cluster-critical');
+      const classes = [deciderClass];
+      if (agentEnabled) {
+        const agentClass = podSpec(objects, 'DaemonSet').priorityClassName;
+        assert.equal(agentClass, values.agent?.priorityClassName ?? 'system-node-critical');
+        classes.push(agentClass);
+      }
+      const system = [...new Set(classes.filter((c) => c === 'system-node-critical' || c === 'system-cluster-critical'))].sort();
+      const quotas = objects.filter((o) => o.kind === 'ResourceQuota');
+      if (system.length === 0 || values.priorityClassQuota?.enabled === false) {
+        assert.deepEqual(quotas, []);
+        return;
+      }
+      assert.equal(quotas.length, 1);
+      const quota = quotas[0]!;
+      assert.equal(quota.metadata.namespace, RELEASE_NAMESPACE);
+      const [scope, ...more] = quota.spec.scopeSelector.matchExpressions as { scopeName: string; operator: string; values: string[] }[];
+      assert.deepEqual(more, []);
+      assert.deepEqual({ ...scope, values: [...scope!.values].sort() }, { scopeName: 'PriorityClass', operator: 'In', values: system });
+      assert.ok(Number(quota.spec.hard.pods) >= 5000, 'room for one agent per node of the largest clusters');
     });
 
     it("gives the agent the chart's V8 heap flags (NODE_OPTIONS), below its memory limit", () => {
@@ -356,6 +395,8 @@ for (const scenario of scenarios) {
           assert.equal(metricsService.metadata.labels?.[k], v, `ServiceMonitor selects the metrics Service by ${k}`);
         }
         assert.equal(sm[0]!.spec.endpoints[0].port, 'http');
+        // The decider's per-set series carry the game namespace: the target's must not rename it.
+        assert.equal(sm[0]!.spec.endpoints[0].honorLabels, values.metrics.serviceMonitor.honorLabels ?? true);
         assert.ok((metricsService.spec.ports as any[]).some((p) => p.name === 'http'));
         assert.equal(metricsService.spec.publishNotReadyAddresses, true, 'the standby is scraped too');
         for (const [k, v] of Object.entries(values.metrics.serviceMonitor.labels ?? {})) assert.equal(sm[0]!.metadata.labels?.[k], v);
@@ -369,6 +410,9 @@ for (const scenario of scenarios) {
         }
         const port = (agentPod.spec.containers[0].ports as { name: string }[]).find((p) => p.name === pm[0]!.spec.podMetricsEndpoints[0].port);
         assert.ok(port, 'the PodMonitor scrapes a named port of the agent');
+        const endpoint = pm[0]!.spec.podMetricsEndpoints[0];
+        assert.equal(endpoint.honorLabels, values.metrics.agentPodMonitor.honorLabels ?? true);
+        assert.deepEqual(endpoint.relabelings[0], { sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' }, 'the per-node agent panels group by node');
       }
       const rules = objects.filter((o) => o.kind === 'PrometheusRule');
       assert.equal(rules.length, values.metrics?.prometheusRule?.enabled ? 1 : 0);
@@ -398,5 +442,117 @@ describe('helm template scenarios', () => {
     const ca = (objs: KubeObject[]) => findObject(objs, 'Secret').data['ca.crt'] as string;
     assert.notEqual(ca(a), ca(b));
     assert.equal(findObject(b, 'DaemonSet').spec.template.metadata.annotations['checksum/ca'], createHash('sha256').update(ca(b)).digest('hex'));
+  });
+});
+
+describe('extension points an umbrella chart or a platform team sets', () => {
+  const volume = { name: 'ca-bundle', configMap: { name: 'corp-ca' } };
+  const mount = { name: 'ca-bundle', mountPath: '/etc/corp-ca', readOnly: true };
+  const envFrom = { configMapRef: { name: 'proxy-settings' } };
+
+  it('accepts any global.* key (they belong to the umbrella chart) but still refuses typos elsewhere', async () => {
+    const objects = await renderChart({ set: { 'global.imageRegistry': 'registry.example.com', 'global.storageClass': 'fast', 'global.logLevel': 'debug' } });
+    assert.equal(envValue(container(objects, 'Deployment'), 'OKGSQ_LOG_LEVEL'), 'debug');
+    await assert.rejects(renderChart({ set: { 'global.logLevel': 'loud' } }), /logLevel/);
+    await assert.rejects(renderChart({ set: { 'decider.topologySpreadConstraint[0].maxSkew': '1' } }), /additional properties 'topologySpreadConstraint' not allowed/);
+  });
+
+  it('mounts extra volumes and env sources into both programs', async () => {
+    const dir = mkdtempSync(join(testbedEnv().workDir, 'chart-values-'));
+    const file = join(dir, 'values.yaml');
+    writeFileSync(file, JSON.stringify({
+      decider: { extraVolumes: [volume], extraVolumeMounts: [mount], extraEnvFrom: [envFrom] },
+      agent: { extraVolumes: [volume], extraVolumeMounts: [mount], extraEnvFrom: [envFrom] },
+    }));
+    const objects = await renderChart({ valuesFile: file });
+    for (const kind of ['Deployment', 'DaemonSet'] as const) {
+      const pod = podSpec(objects, kind);
+      assert.deepEqual((pod.volumes as any[]).find((v) => v.name === 'ca-bundle'), volume, kind);
+      assert.deepEqual((container(objects, kind).volumeMounts as any[]).find((m) => m.name === 'ca-bundle'), mount, kind);
+      assert.deepEqual(container(objects, kind).envFrom, [envFrom], kind);
+      assert.ok((pod.volumes as any[]).length > 1, `${kind} keeps its own volumes`);
+    }
+    await assert.rejects(renderChart({ set: { 'agent.extraVolumeMounts[0].name': 'x' } }), /mountPath/);
+  });
+
+  it('spreads deciders with topologySpreadConstraints, selecting their own pods when no selector is given', async () => {
+    const objects = await renderChart({
+      set: {
+        'decider.topologySpreadConstraints[0].maxSkew': '1',
+        'decider.topologySpreadConstraints[0].topologyKey': 'topology.kubernetes.io/zone',
+        'decider.topologySpreadConstraints[0].whenUnsatisfiable': 'ScheduleAnyway',
+      },
+    });
+    const deployment = findObject(objects, 'Deployment');
+    const [constraint] = deployment.spec.template.spec.topologySpreadConstraints as any[];
+    assert.deepEqual(constraint, {
+      maxSkew: 1,
+      topologyKey: 'topology.kubernetes.io/zone',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: deployment.spec.selector.matchLabels },
+    });
+    assert.equal(findObject(await renderChart(), 'Deployment').spec.template.spec.topologySpreadConstraints, undefined, 'none by default');
+  });
+});
+
+describe('NetworkPolicies (networkPolicy.enabled)', () => {
+  const policies = (objects: KubeObject[]) => objects.filter((o) => o.kind === 'NetworkPolicy');
+  const byComponent = (objects: KubeObject[], component: string) => policies(objects).find((p) => p.spec.podSelector.matchLabels['app.kubernetes.io/component'] === component);
+  const portNames = (c: Container) => (c.ports as { name: string }[]).map((p) => p.name);
+
+  it('are off by default', async () => {
+    assert.deepEqual(policies(byName('default').objects), []);
+  });
+
+  it('with host-network agents: a decider policy only (host-network pods are outside NetworkPolicy), gRPC open to the nodes', async () => {
+    const objects = await renderChart({ set: { 'networkPolicy.enabled': 'true' } });
+    assert.equal(policies(objects).length, 1);
+    const decider = byComponent(objects, 'decider')!;
+    assert.deepEqual(decider.spec.podSelector.matchLabels, findObject(objects, 'Deployment').spec.selector.matchLabels);
+    assert.deepEqual(decider.spec.policyTypes, ['Ingress', 'Egress']);
+    const [grpc, metrics] = decider.spec.ingress as any[];
+    assert.deepEqual(grpc, { ports: [{ port: 'grpc', protocol: 'TCP' }] }, 'no `from`: agents connect from node addresses');
+    assert.deepEqual(metrics, { ports: [{ port: 'http', protocol: 'TCP' }] });
+    for (const p of [...grpc.ports, ...metrics.ports]) assert.ok(portNames(container(objects, 'Deployment')).includes(p.port), `the decider names port ${p.port}`);
+    const egress = decider.spec.egress as any[];
+    assert.deepEqual(egress[0].ports, [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
+    assert.deepEqual(egress[1], { ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }] });
+    assert.deepEqual(egress[2], { to: [{ namespaceSelector: {} }] }, 'probes of pods on agentless nodes');
+  });
+
+  it('with pod-network agents: the agents may reach the decider and the game pods, and only they reach its gRPC port', async () => {
+    const dir = mkdtempSync(join(testbedEnv().workDir, 'chart-values-'));
+    const file = join(dir, 'values.yaml');
+    const prometheus = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    writeFileSync(file, JSON.stringify({ agent: { hostNetwork: false }, networkPolicy: { enabled: true, metricsFrom: [prometheus] } }));
+    const objects = await renderChart({ valuesFile: file });
+    const decider = byComponent(objects, 'decider')!;
+    const agent = byComponent(objects, 'agent')!;
+    const agentSelector = findObject(objects, 'DaemonSet').spec.selector.matchLabels;
+    assert.deepEqual(agent.spec.podSelector.matchLabels, agentSelector);
+    assert.deepEqual(decider.spec.ingress[0].from, [{ podSelector: { matchLabels: agentSelector } }]);
+    assert.deepEqual(decider.spec.ingress[1].from, [prometheus]);
+    assert.deepEqual(agent.spec.ingress, [{ ports: [{ port: 'http', protocol: 'TCP' }], from: [prometheus] }]);
+    const grpcPort = Number(envValue(container(objects, 'Deployment'), 'OKGSQ_GRPC_PORT'));
+    assert.deepEqual(agent.spec.egress[1], { ports: [{ port: grpcPort, protocol: 'TCP' }], to: [{ podSelector: { matchLabels: findObject(objects, 'Deployment').spec.selector.matchLabels } }] });
+    assert.deepEqual(agent.spec.egress[2], { to: [{ namespaceSelector: {} }] }, 'probes of every game pod');
+    assert.ok(portNames(container(objects, 'DaemonSet')).includes('http'));
+  });
+
+  it('without agents, nothing may open the decider\'s gRPC port', async () => {
+    const objects = await renderChart({ set: { 'networkPolicy.enabled': 'true', 'agent.enabled': 'false' } });
+    const decider = byComponent(objects, 'decider')!;
+    assert.deepEqual((decider.spec.ingress as any[]).map((r) => r.ports[0].port), ['http']);
+  });
+});
+
+describe('TLS under GitOps (Argo CD renders with helm template, where lookup finds nothing)', () => {
+  it('certManager and existingSecret render the same objects every time; generate mints a new CA per render', async () => {
+    const render = async (set: Record<string, string>) => JSON.stringify(await renderChart({ set }));
+    const modes: Record<string, string>[] = [{ 'tls.mode': 'certManager' }, { 'tls.mode': 'existingSecret', 'tls.existingSecret': 'decider-tls' }];
+    for (const set of modes) {
+      assert.equal(await render(set), await render(set), `${set['tls.mode']} is stable across renders`);
+    }
+    assert.notEqual(await render({}), await render({}), 'generate differs per render (documented; the reason for the GitOps recipe)');
   });
 });

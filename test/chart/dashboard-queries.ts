@@ -10,17 +10,23 @@ export interface DashboardQuery {
 }
 
 export interface DashboardVariables {
+  /** Regex for $cluster; default ".*" (All: also matches series without a cluster label). */
+  cluster?: string;
   /** Regex for $namespace; default ".*" (the variables' allValue). */
   namespace?: string;
   /** Regex for $gameserverset; default ".*". */
   gameserverset?: string;
-  /** Replaces $__rate_interval, $__interval and $__range; default "1m". */
+  /** Replaces $__rate_interval and $__interval; default "1m". */
   rateInterval?: string;
+  /** Replaces $__range (the dashboard's time range); default: rateInterval. */
+  range?: string;
 }
 
-interface Panel {
+export interface Panel {
   type: string;
   title?: string;
+  description?: string;
+  interval?: string;
   targets?: { expr?: string }[];
   panels?: Panel[];
 }
@@ -33,11 +39,12 @@ export function loadDashboard(): Record<string, any> {
 export function substituteVariables(expr: string, vars: DashboardVariables = {}): string {
   const interval = vars.rateInterval ?? '1m';
   const values: Record<string, string> = {
+    cluster: vars.cluster ?? '.*',
     namespace: vars.namespace ?? '.*',
     gameserverset: vars.gameserverset ?? '.*',
     __rate_interval: interval,
     __interval: interval,
-    __range: interval,
+    __range: vars.range ?? interval,
   };
   // ${name}, ${name:fmt} and $name; longest names first so $__rate_interval is not read as $__range.
   return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
@@ -54,6 +61,11 @@ function collectPanels(panels: readonly Panel[], out: Panel[]): Panel[] {
     if (p.panels) collectPanels(p.panels, out);
   }
   return out;
+}
+
+/** Every panel (rows excluded, collapsed rows' panels included). */
+export function dashboardPanels(): Panel[] {
+  return collectPanels((loadDashboard().panels ?? []) as Panel[], []);
 }
 
 /** All panels' expressions (rows and collapsed rows included), variables substituted. */

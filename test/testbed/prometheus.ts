@@ -14,7 +14,10 @@ export interface RunningPrometheus {
   url: string;
   pid: number;
   query(expr: string): Promise<Array<{ metric: Record<string, string>; value: number }>>;
-  waitForTargetsUp(timeoutMs: number): Promise<void>;
+  /** GET of an API path (e.g. /api/v1/alerts), its `data`. */
+  api(path: string): Promise<any>;
+  /** Waits until `count` targets (default: the static targets given) are up. */
+  waitForTargetsUp(timeoutMs: number, count?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -22,12 +25,22 @@ function prometheusBin(): string {
   return process.env.OKGSQ_TB_PROMETHEUS_BIN || 'prometheus';
 }
 
-export async function startPrometheus(opts: { targets: string[]; scrapeIntervalSeconds?: number; ruleFiles?: string[]; workDir?: string }): Promise<RunningPrometheus> {
+export async function startPrometheus(opts: {
+  /** Static scrape targets (host:port) of one job; ignored when `config` is given. */
+  targets: string[];
+  scrapeIntervalSeconds?: number;
+  ruleFiles?: string[];
+  workDir?: string;
+  /** A whole configuration of the caller's (e.g. one the Prometheus Operator generated). */
+  config?: Record<string, unknown>;
+  /** Another Prometheus binary than the bed's. */
+  bin?: string;
+}): Promise<RunningPrometheus> {
   const base = opts.workDir ?? process.env.OKGSQ_TB_WORK_DIR ?? tmpdir();
   mkdirSync(base, { recursive: true });
   const dir = mkdtempSync(join(base, 'prometheus-'));
   const interval = `${opts.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS}s`;
-  const config = {
+  const config = opts.config ?? {
     global: { scrape_interval: interval, evaluation_interval: interval },
     rule_files: opts.ruleFiles ?? [],
     scrape_configs: [{ job_name: 'okgsq-test', static_configs: [{ targets: opts.targets }] }],
@@ -36,7 +49,7 @@ export async function startPrometheus(opts: { targets: string[]; scrapeIntervalS
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = new ManagedProcess('prometheus', prometheusBin(), [
+  const proc = new ManagedProcess('prometheus', opts.bin ?? prometheusBin(), [
     `--config.file=${join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
@@ -72,12 +85,13 @@ export async function startPrometheus(opts: { targets: string[]; scrapeIntervalS
       if (data.resultType !== 'vector') throw new Error(`prometheus query ${expr}: unexpected result type ${data.resultType}`);
       return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
     },
-    async waitForTargetsUp(timeoutMs) {
+    api,
+    async waitForTargetsUp(timeoutMs, count = opts.targets.length) {
       await waitFor(async () => {
         const data = await api('/api/v1/targets?state=active');
         const targets = data.activeTargets as { health: string }[];
-        return targets.length === opts.targets.length && targets.every((t) => t.health === 'up');
-      }, { timeoutMs, intervalMs: 200, what: `prometheus targets up (${opts.targets.join(', ')})` });
+        return targets.length === count && targets.every((t) => t.health === 'up');
+      }, { timeoutMs, intervalMs: 200, what: `prometheus targets up (${opts.config ? `${count} discovered` : opts.targets.join(', ')})` });
     },
     stop,
   };

@@ -11,6 +11,7 @@ export interface Versions {
   readonly KRUISE_VERSION: string;
   readonly COREDNS_VERSION: string;
   readonly PROMETHEUS_OPERATOR_VERSION: string;
+  readonly PROMETHEUS_MODULE_VERSION: string;
   readonly CRIO_VERSION: string;
   readonly NODE_VERSION: string;
   readonly NPM_VERSION: string;
@@ -32,7 +33,7 @@ export function versions(): Versions {
     if (!m) throw new Error(`${file}: not a NAME=value line: ${JSON.stringify(line)}`);
     found[m[1]!] = m[2]!;
   }
-  const names: (keyof Versions)[] = ['KUBE_VERSION', 'ETCD_VERSION', 'HELM_VERSION', 'KRUISE_GAME_VERSION', 'KRUISE_VERSION', 'COREDNS_VERSION', 'PROMETHEUS_OPERATOR_VERSION', 'CRIO_VERSION', 'NODE_VERSION', 'NPM_VERSION', 'DEBIAN_SUITE'];
+  const names: (keyof Versions)[] = ['KUBE_VERSION', 'ETCD_VERSION', 'HELM_VERSION', 'KRUISE_GAME_VERSION', 'KRUISE_VERSION', 'COREDNS_VERSION', 'PROMETHEUS_OPERATOR_VERSION', 'PROMETHEUS_MODULE_VERSION', 'CRIO_VERSION', 'NODE_VERSION', 'NPM_VERSION', 'DEBIAN_SUITE'];
   for (const name of names) if (!found[name]) throw new Error(`${file}: ${name} is missing`);
   cached = Object.freeze(found as unknown as Versions);
   return cached;

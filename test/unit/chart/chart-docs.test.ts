@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { chartFiles } from '../../chart/chart-files.js';
+import { chartFiles, repoRoot } from '../../chart/chart-files.js';
 
 const valuesText = readFileSync(join(chartFiles.chartDir(), 'values.yaml'), 'utf8');
 const values = parseYaml(valuesText) as Record<string, unknown>;
@@ -70,5 +70,28 @@ describe('chart README and values.yaml comments', () => {
   it('comment every documented value in values.yaml', () => {
     const commented = commentedKeys();
     assert.deepEqual(documented.filter((d) => !commented.has(d)), []);
+  });
+});
+
+/** Where an operator reads metric and variable names. */
+const DOCS = ['README.md', 'docs/operations.md', 'docs/security.md', 'charts/okg-sq/README.md', 'charts/okg-sq/values.yaml', 'charts/okg-sq/templates/NOTES.txt', 'charts/okg-sq/rules/okg-sq-alerts.yaml'];
+const source = (file: string): string => readFileSync(join(repoRoot(), file), 'utf8');
+
+describe('names in the docs', () => {
+  it('every okgsq_ metric they name is one the decider or the agent exports', () => {
+    const exported = new Set(['decider/metrics.ts', 'agent/metrics.ts'].flatMap((f) => [...source(f).matchAll(/\bname(?::| =) '(okgsq_\w+)'/g)].map((m) => m[1]!)));
+    const unknown = DOCS.flatMap((doc) =>
+      [...source(doc).matchAll(/\bokgsq_[a-z_]*[a-z]\b/g)]
+        .map((m) => m[0])
+        .filter((name) => !exported.has(name) && !exported.has(name.replace(/_(bucket|sum|count)$/, '')) && name !== 'okgsq_agent')
+        .map((name) => `${doc}: ${name}`),
+    );
+    assert.deepEqual([...new Set(unknown)], []);
+  });
+
+  it('every OKGSQ_ variable they name is one a program reads', () => {
+    const readers = ['decider/options.ts', 'agent/options.ts', 'cli/local.ts'].map(source).join('\n');
+    const unread = DOCS.flatMap((doc) => [...source(doc).matchAll(/\bOKGSQ_[A-Z_]*[A-Z]\b/g)].map((m) => m[0]).filter((v) => !readers.includes(`'${v}'`) && !readers.includes(`.${v}`)).map((v) => `${doc}: ${v}`));
+    assert.deepEqual([...new Set(unread)], []);
   });
 });

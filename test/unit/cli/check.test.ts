@@ -13,11 +13,11 @@ describe('okg-sq check', () => {
     const r = await runCli(['check', fixture('valid.yaml')]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /valid\.yaml:1: note: kind ConfigMap is not a GameServerSet; skipped/);
+    assert.match(r.stderr, /valid\.yaml:2:1: note: kind ConfigMap is not a GameServerSet; skipped/);
     assert.match(r.stderr, /2 GameServerSets, 0 errors, 0 warnings/); // incl. YAML 1.1 'yes' and 'off' read as booleans, as kubectl does
   });
 
-  it('catches each listed problem with file, document and field path, and exits 1', async () => {
+  it('catches each listed problem with file, line:column and field path, and exits 1', async () => {
     const r = await runCli(['check', fixture('problems.yaml')]);
     assert.equal(r.code, 1);
     const file = fixture('problems.yaml');
@@ -40,12 +40,31 @@ describe('okg-sq check', () => {
       ['warning', 'spec.serviceQualities[12].grpc', 'KruiseRejects'],
     ];
     const lines = r.stdout.trimEnd().split('\n');
+    const source = (await readFile(file, 'utf8')).split('\n');
+    const secondDocument = source.indexOf('---') + 2;
+    /** The 1-based line:column of `text` on the first line (from `from`) that holds `anchor`. */
+    const where = (anchor: string, text: string, from = secondDocument): string => {
+      const i = source.findIndex((l, n) => n + 1 >= from && l.includes(anchor));
+      assert.ok(i >= 0, anchor);
+      return `${i + 1}:${source[i]!.indexOf(text) + 1}`;
+    };
+    const at = new Map<string, string>([
+      ['spec.serviceQualities[1].name', where('# [1]', 'dup')], // the value of the field
+      ['spec.serviceQualities[3]', where('# [3]', 'name')], // the quality itself (no handler field to point at)
+      ['spec.serviceQualities[5].containerName', where('# [5]', 'name')], // missing: its nearest enclosing field
+      ['spec.serviceQualities[8].httpGet.host', where('host: 169.254.169.254', '169.254.169.254')],
+    ]);
     for (const [severity, path, code] of expected) {
-      const prefix = `${file}:2: ${severity}: ${path}: `;
-      assert.ok(lines.some((l) => l.startsWith(prefix) && l.endsWith(`[${code}]`)), `missing: ${prefix}… [${code}]\n${r.stdout}`);
+      const line = lines.find((l) => l.includes(`: ${severity}: ${path}: `) && l.endsWith(`[${code}]`));
+      assert.ok(line, `missing: ${severity}: ${path}: … [${code}]\n${r.stdout}`);
+      const m = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+): `).exec(line);
+      assert.ok(m, `file:LINE:COL: prefix in ${line}`);
+      assert.ok(Number(m[1]) >= secondDocument, `${path} is in the second document: ${line}`);
+      const want = at.get(path);
+      if (want) assert.equal(`${m[1]}:${m[2]}`, want, line);
     }
     // The first document (a clean set) has no problems.
-    assert.ok(!lines.some((l) => l.startsWith(`${file}:1:`)), r.stdout);
+    assert.ok(!lines.some((l) => Number(/:(\d+):\d+: /.exec(l)?.[1]) < secondDocument), r.stdout);
     // The first quality is fine: nothing reported for it.
     assert.ok(!lines.some((l) => l.includes('spec.serviceQualities[0]')), r.stdout);
   });
@@ -53,16 +72,17 @@ describe('okg-sq check', () => {
   it('prints the same problems as JSON with --output json', async () => {
     const r = await runCli(['check', '--output', 'json', fixture('problems.yaml'), fixture('valid.yaml')]);
     assert.equal(r.code, 1);
-    const out = JSON.parse(r.stdout) as { gameServerSets: number; errors: number; warnings: number; problems: { file: string; document: number; line?: number; gameServerSet: string; severity: string; code: string; path: string }[] };
+    const out = JSON.parse(r.stdout) as { gameServerSets: number; errors: number; warnings: number; problems: { file: string; document: number; line: number; column: number; gameServerSet: string; severity: string; code: string; path: string }[] };
     assert.equal(out.gameServerSets, 4);
     assert.equal(out.errors, out.problems.filter((p) => p.severity === 'error').length);
     assert.ok(out.errors >= 11);
     const host = out.problems.find((p) => p.code === 'HostRefused');
     const lines = (await readFile(fixture('problems.yaml'), 'utf8')).split('\n');
     const hostLine = lines.findIndex((l) => l.includes('host: 169.254.169.254')) + 1;
+    const hostColumn = lines[hostLine - 1]!.indexOf('169.254.169.254') + 1;
     assert.deepEqual(
-      host && { file: host.file, document: host.document, line: host.line, gameServerSet: host.gameServerSet, path: host.path },
-      { file: fixture('problems.yaml'), document: 2, line: hostLine, gameServerSet: 'broken', path: 'spec.serviceQualities[8].httpGet.host' },
+      host && { file: host.file, document: host.document, line: host.line, column: host.column, gameServerSet: host.gameServerSet, path: host.path },
+      { file: fixture('problems.yaml'), document: 2, line: hostLine, column: hostColumn, gameServerSet: 'broken', path: 'spec.serviceQualities[8].httpGet.host' },
     );
     const label = out.problems.find((p) => p.code === 'InvalidLabelKey');
     assert.equal(label?.line, lines.findIndex((l) => l.includes('"bad key!": x')) + 1);
@@ -123,7 +143,9 @@ describe('okg-sq check', () => {
       await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [gss(''), gss('10.0.0.1')] }));
       const r = await runCli(['check', file]);
       assert.equal(r.code, 1);
-      assert.match(r.stdout, /list\.json:1: error: items\[1\]\.spec\.serviceQualities\[0\]\.tcpSocket\.host: .*\[HostRefused\]/);
+      // One line of JSON: the column is where the host's value starts on it.
+      const column = (await readFile(file, 'utf8')).indexOf('"10.0.0.1"') + 1;
+      assert.match(r.stdout, new RegExp(`list\\.json:1:${column}: error: items\\[1\\]\\.spec\\.serviceQualities\\[0\\]\\.tcpSocket\\.host: .*\\[HostRefused\\]`));
       assert.match(r.stderr, /2 GameServerSets, 1 error/);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -25,7 +25,9 @@ describe('okg-sq CLI rough edges', () => {
   it('check - reads the YAML from standard input and reports problems under the name "-"', async () => {
     const r = await runCli(['check', '-'], undefined, { input: await readFile(PROBLEMS, 'utf8') });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /^-:2: error: spec\.serviceQualities\[1\]\.name: .*\[DuplicateName\]$/m);
+    const source = (await readFile(PROBLEMS, 'utf8')).split('\n');
+    const line = source.findIndex((l) => l.includes('# [1]')) + 1;
+    assert.match(r.stdout, new RegExp(`^-:${line}:13: error: spec\\.serviceQualities\\[1\\]\\.name: .*\\[DuplicateName\\]$`, 'm'));
   });
 
   it('check on a directory says it is a directory (exit 2), not EISDIR', async () => {
@@ -108,8 +110,8 @@ describe('okg-sq check with several handlers', () => {
     ].join('\n');
     const r = await runCli(['check', '-'], undefined, { input: yaml });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /^-:1: error: spec\.serviceQualities\[0\]\.httpGet: only one probe handler may be set, found exec, httpGet \[SeveralHandlers\]$/m);
-    assert.match(r.stdout, /^-:1: error: spec\.serviceQualities\[0\]\.httpGet\.host: host is refused: .*\[HostRefused\]$/m);
+    assert.match(r.stdout, /^-:10:14: error: spec\.serviceQualities\[0\]\.httpGet: only one probe handler may be set, found exec, httpGet \[SeveralHandlers\]$/m);
+    assert.match(r.stdout, /^-:10:31: error: spec\.serviceQualities\[0\]\.httpGet\.host: host is refused: .*\[HostRefused\]$/m);
   });
 });
 
@@ -128,7 +130,8 @@ describe('okg-sq check without a pod template', () => {
     ].join('\n');
     const r = await runCli(['check', '-'], undefined, { input: yaml });
     assert.equal(r.code, 0, r.stderr); // a warning: the qualities themselves are well formed
-    assert.match(r.stdout, /^-:1: warning: spec\.gameServerTemplate\.spec\.containers: the set has no pod template containers: containerName and named ports were not checked .*\[MissingField\]$/m);
+    // No template to point at: its nearest enclosing field, spec (line 5, where its value starts).
+    assert.match(r.stdout, /^-:5:3: warning: spec\.gameServerTemplate\.spec\.containers: the set has no pod template containers: containerName and named ports were not checked .*\[MissingField\]$/m);
     assert.match(r.stderr, /1 GameServerSet, 0 errors, 1 warning/);
   });
 });
@@ -151,6 +154,25 @@ describe('okg-sq eval inputs as kubectl prints them', () => {
     const r = await runCli(['eval', '--gameserverset', GSS, '--gameserver', GSS, '--outcome', 'healthy=true']);
     assert.equal(r.code, 2);
     assert.equal(r.stderr, `okg-sq eval: ${GSS}: expected exactly one GameServer, found 0 (the file has: GameServerSet)\n`);
+  });
+});
+
+describe('usage errors exit 2 everywhere', () => {
+  it('help with an unknown command, or with more than one, and --version with arguments', async () => {
+    for (const args of [['help', 'bogus'], ['help', 'check', 'extra'], ['--version', 'extra'], ['bogus']]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout, '', args.join(' '));
+      assert.match(r.stderr, /^okg-sq( help)?: (unknown command|help takes one command)/, args.join(' '));
+    }
+  });
+
+  it('every subcommand: an unknown flag', async () => {
+    for (const command of ['check', 'eval', 'local', 'explain']) {
+      const r = await runCli([command, '--bogus']);
+      assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`Usage: okg-sq ${command} |Run \`okg-sq ${command} --help\` for usage`), command);
+    }
   });
 });
 

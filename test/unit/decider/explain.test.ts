@@ -66,7 +66,7 @@ test('a quality with no outcome yet says so, and a converged GameServer says not
 
 test('usage errors exit 2 with the usage text', async () => {
   let err = '';
-  const code = await runExplain(['not-a-ref'], { stdout: { write: () => true }, stderr: { write: (t: string) => (err += t) } });
+  const code = await runExplain(['a/b/c'], { stdout: { write: () => true }, stderr: { write: (t: string) => (err += t) } });
   assert.equal(code, 2);
-  assert.match(err, /<namespace>\/<gameserver>/);
+  assert.match(err, /"a\/b\/c" is not \[<namespace>\/\]<gameserver>/);
 });

@@ -16,9 +16,11 @@ const AGREED = [
   'okgsq_invalid_qualities',
   'okgsq_kube_writes_total',
   'okgsq_leader',
+  'okgsq_node_probes_stale',
   'okgsq_outcomes_received_total',
   'okgsq_outcomes_rejected_total',
   'okgsq_outcomes_throttled_total',
+  'okgsq_planned_nodes',
   'okgsq_probe_duration_seconds',
   'okgsq_probe_runs_total',
   'okgsq_probes_stale',
@@ -78,4 +80,19 @@ test('refused agent streams are counted by reason, every reason exported from th
   assert.match(text, /^okgsq_agent_streams_refused_total\{reason="not_leader"\} 2$/m);
   assert.match(text, /^okgsq_agent_streams_refused_total\{reason="unauthenticated"\} 1$/m);
   assert.match(text, /^okgsq_agent_streams_refused_total\{reason="permission_denied"\} 0$/m);
+});
+
+test('stale probes per node replace each other; the planned nodes are counted; every reject reason starts at 0', async () => {
+  const m = new DeciderMetrics({ defaultMetrics: false });
+  let text = await m.registry.metrics();
+  for (const reason of ['unplanned', 'invalid', 'not_probeable']) assert.match(text, new RegExp(`^okgsq_outcomes_rejected_total\\{reason="${reason}"\\} 0$`, 'm'));
+  assert.match(text, /^okgsq_planned_nodes 0$/m);
+  m.nodesStale(3, new Map([['node-a', { reason: 'disconnected' as const, count: 4 }]]));
+  text = await m.registry.metrics();
+  assert.match(text, /^okgsq_planned_nodes 3$/m);
+  assert.match(text, /^okgsq_node_probes_stale\{node="node-a",reason="disconnected"\} 4$/m);
+  m.nodesStale(3, new Map([['node-b', { reason: 'silent' as const, count: 1 }]]));
+  text = await m.registry.metrics();
+  assert.doesNotMatch(text, /node="node-a"/, 'a node fresh again leaves the gauge');
+  assert.match(text, /^okgsq_node_probes_stale\{node="node-b",reason="silent"\} 1$/m);
 });

@@ -206,21 +206,27 @@ test('a node whose agent disconnects or falls silent makes its probes stale, nev
   const { pipeline, planner, clock, events, apply } = setup();
   apply(pipeline.compute('ns/mc-0')); // the status entry {name} a fresh GameServer gets
   const stale: Map<string, number>[] = [];
+  const nodes: { planned: number; stale: [string, string, number][] }[] = [];
   const tracker = new StaleTracker({
     plans: planner,
     staleAfterMs: 60_000,
     clock,
     events,
-    metrics: { probesStale: (c) => void stale.push(new Map([...c].map(([k, v]) => [k, v.count]))) },
+    metrics: {
+      probesStale: (c) => void stale.push(new Map([...c].map(([k, v]) => [k, v.count]))),
+      nodesStale: (planned, s) => void nodes.push({ planned, stale: [...s].map(([node, v]) => [node, v.reason, v.count]) }),
+    },
     logger: silentLogger,
   });
   pipeline.onConnection(tracker);
   pipeline.agentConnected('node-a');
   tracker.check();
   assert.deepEqual([...stale.at(-1)!], []);
+  assert.deepEqual(nodes.at(-1), { planned: 1, stale: [] }, 'one node needs an agent; it is connected');
   pipeline.agentDisconnected('node-a');
   tracker.check();
   assert.deepEqual([...stale.at(-1)!], [['ns/mc', 1]]);
+  assert.deepEqual(nodes.at(-1), { planned: 1, stale: [['node-a', 'disconnected', 1]] }, 'the stale node, its reason and its probes');
   assert.equal(events.events.filter((e) => e.reason === 'ProbesStale').length, 1);
   tracker.check();
   assert.equal(events.events.filter((e) => e.reason === 'ProbesStale').length, 1, 'reported once per episode');
