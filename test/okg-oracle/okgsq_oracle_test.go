@@ -1,0 +1,149 @@
+// okg-sq's oracle: runs OpenKruiseGame's own template, priority and service-quality code on generated
+// inputs and writes what it returns, one JSON line per input line. It is not part of okg-sq's build: the
+// script build-oracle.sh copies it into pkg/controllers/gameserver of kruise-game's released module (so it
+// can call the unexported syncServiceQualities) and compiles it there as a test binary.
+//
+// Input (OKGSQ_ORACLE_IN, JSON lines):
+//
+//	{"t": template, "r": result}                           → util.RenderTemplate and util.ParseIntOrStringFromTemplate
+//	{"sync": {"qualities": [...], "podConditions": [...], "gameServer": {...}}} → syncServiceQualities
+//
+// Output (OKGSQ_ORACLE_OUT): the input line's fields plus the answers. Go strings that are not valid
+// UTF-8 are written as {"hex": "..."} so no byte is lost to JSON's replacement characters.
+package gameserver
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	gameKruiseV1alpha1 "github.com/openkruise/kruise-game/apis/v1alpha1"
+	"github.com/openkruise/kruise-game/pkg/util"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/record"
+)
+
+type oracleSync struct {
+	Qualities     []gameKruiseV1alpha1.ServiceQuality `json:"qualities"`
+	PodConditions []corev1.PodCondition               `json:"podConditions"`
+	GameServer    gameKruiseV1alpha1.GameServer       `json:"gameServer"`
+}
+
+type oracleIn struct {
+	T    *string     `json:"t,omitempty"`
+	R    string      `json:"r"`
+	Sync *oracleSync `json:"sync,omitempty"`
+}
+
+// goString keeps every byte: a JSON string when valid UTF-8, else {"hex": ...}.
+func goString(s string) any {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return map[string]string{"hex": hex.EncodeToString([]byte(s))}
+}
+
+func renderCase(tmpl, result string) map[string]any {
+	out := map[string]any{"t": tmpl, "r": result, "out": goString(util.RenderTemplate(tmpl, result))}
+	if p, err := util.ParseIntOrStringFromTemplate(tmpl, result); err == nil {
+		out["prio"] = p.IntVal
+	} else {
+		out["prio"] = nil
+	}
+	return out
+}
+
+func syncCase(in *oracleSync, start time.Time) map[string]any {
+	recorder := record.NewFakeRecorder(1000)
+	gs := in.GameServer.DeepCopy()
+	conditions := syncServiceQualities(in.Qualities, in.PodConditions, gs, recorder)
+	close(recorder.Events)
+	events := []string{}
+	for e := range recorder.Events {
+		events = append(events, e)
+	}
+	// Times written by this call are metav1.Now(): name them, so the answer does not depend on the clock.
+	type cond struct {
+		Name                     string `json:"name"`
+		Status                   string `json:"status,omitempty"`
+		Result                   string `json:"result,omitempty"`
+		LastProbeTime            string `json:"lastProbeTime,omitempty"`
+		LastTransitionTime       string `json:"lastTransitionTime,omitempty"`
+		LastActionTransitionTime string `json:"lastActionTransitionTime,omitempty"`
+	}
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		if !t.Before(start) {
+			return "NOW"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	conds := []cond{}
+	for _, c := range conditions {
+		conds = append(conds, cond{c.Name, c.Status, c.Result, stamp(c.LastProbeTime.Time), stamp(c.LastTransitionTime.Time), stamp(c.LastActionTransitionTime.Time)})
+	}
+	return map[string]any{
+		"sync":        in,
+		"conditions":  conds,
+		"spec":        gs.Spec,
+		"labels":      gs.Labels,
+		"annotations": gs.Annotations,
+		"events":      events,
+	}
+}
+
+func TestOkgsqOracle(t *testing.T) {
+	inPath, outPath := os.Getenv("OKGSQ_ORACLE_IN"), os.Getenv("OKGSQ_ORACLE_OUT")
+	if inPath == "" || outPath == "" {
+		t.Skip("OKGSQ_ORACLE_IN and OKGSQ_ORACLE_OUT are not set")
+	}
+	in, err := os.Open(inPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w := bufio.NewWriter(out)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	scanner := bufio.NewScanner(in)
+	scanner.Buffer(make([]byte, 1<<20), 64<<20)
+	start := time.Now().Add(-time.Second)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var c oracleIn
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("bad input line %q: %v", line, err)
+		}
+		var answer map[string]any
+		switch {
+		case c.Sync != nil:
+			answer = syncCase(c.Sync, start)
+		case c.T != nil:
+			answer = renderCase(*c.T, c.R)
+		default:
+			t.Fatalf("input line has neither t nor sync: %q", line)
+		}
+		if err := enc.Encode(answer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
