@@ -5,8 +5,9 @@
 //
 // Input (OKGSQ_ORACLE_IN, JSON lines):
 //
-//	{"t": template, "r": result}                           → util.RenderTemplate and util.ParseIntOrStringFromTemplate
-//	{"sync": {"qualities": [...], "podConditions": [...], "gameServer": {...}}} → syncServiceQualities
+//	{"t": template, "r": result}        → util.RenderTemplate and util.ParseIntOrStringFromTemplate
+//	{"chain": {"qualities": [...], "gameServer": {...}, "steps": [[pod conditions], ...]}}
+//	                                    → syncServiceQualities once per step, the GameServer carried over
 //
 // Output (OKGSQ_ORACLE_OUT): the input line's fields plus the answers. Go strings that are not valid
 // UTF-8 are written as {"hex": "..."} so no byte is lost to JSON's replacement characters.
@@ -28,16 +29,16 @@ import (
 	"k8s.io/client-go/tools/record"
 )
 
-type oracleSync struct {
-	Qualities     []gameKruiseV1alpha1.ServiceQuality `json:"qualities"`
-	PodConditions []corev1.PodCondition               `json:"podConditions"`
-	GameServer    gameKruiseV1alpha1.GameServer       `json:"gameServer"`
+type oracleChain struct {
+	Qualities  []gameKruiseV1alpha1.ServiceQuality `json:"qualities"`
+	GameServer gameKruiseV1alpha1.GameServer       `json:"gameServer"`
+	Steps      [][]corev1.PodCondition             `json:"steps"`
 }
 
 type oracleIn struct {
-	T    *string     `json:"t,omitempty"`
-	R    string      `json:"r"`
-	Sync *oracleSync `json:"sync,omitempty"`
+	T     *string      `json:"t,omitempty"`
+	R     string       `json:"r"`
+	Chain *oracleChain `json:"chain,omitempty"`
 }
 
 // goString keeps every byte: a JSON string when valid UTF-8, else {"hex": ...}.
@@ -48,8 +49,16 @@ func goString(s string) any {
 	return map[string]string{"hex": hex.EncodeToString([]byte(s))}
 }
 
-func renderCase(tmpl, result string) map[string]any {
-	out := map[string]any{"t": tmpl, "r": result, "out": goString(util.RenderTemplate(tmpl, result))}
+// renderCase answers one template × result. A panic inside text/template (e.g. `{{. | call}}` indexes an
+// empty argument list) is reported as such: OKG's reconcile would fail there rather than render anything.
+func renderCase(tmpl, result string) (out map[string]any) {
+	out = map[string]any{"t": tmpl, "r": result}
+	defer func() {
+		if p := recover(); p != nil {
+			out["out"], out["prio"], out["panic"] = nil, nil, true
+		}
+	}()
+	out["out"] = goString(util.RenderTemplate(tmpl, result))
 	if p, err := util.ParseIntOrStringFromTemplate(tmpl, result); err == nil {
 		out["prio"] = p.IntVal
 	} else {
@@ -58,45 +67,63 @@ func renderCase(tmpl, result string) map[string]any {
 	return out
 }
 
-func syncCase(in *oracleSync, start time.Time) map[string]any {
-	recorder := record.NewFakeRecorder(1000)
+type stampedCondition struct {
+	Name                     string `json:"name"`
+	Status                   string `json:"status,omitempty"`
+	Result                   string `json:"result,omitempty"`
+	LastProbeTime            string `json:"lastProbeTime,omitempty"`
+	LastTransitionTime       string `json:"lastTransitionTime,omitempty"`
+	LastActionTransitionTime string `json:"lastActionTransitionTime,omitempty"`
+}
+
+// stamp names the times written by this run (metav1.Now(), after start) "NOW", so answers do not depend
+// on the clock; inputs carry older times.
+func stamp(t time.Time, start time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if !t.Before(start) {
+		return "NOW"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// chainCase runs syncServiceQualities once per step on one GameServer, which keeps what each step
+// wrote (spec, labels, annotations, status.serviceQualitiesConditions), as OKG's controller does.
+func chainCase(in *oracleChain, start time.Time) map[string]any {
 	gs := in.GameServer.DeepCopy()
-	conditions := syncServiceQualities(in.Qualities, in.PodConditions, gs, recorder)
-	close(recorder.Events)
-	events := []string{}
-	for e := range recorder.Events {
-		events = append(events, e)
-	}
-	// Times written by this call are metav1.Now(): name them, so the answer does not depend on the clock.
-	type cond struct {
-		Name                     string `json:"name"`
-		Status                   string `json:"status,omitempty"`
-		Result                   string `json:"result,omitempty"`
-		LastProbeTime            string `json:"lastProbeTime,omitempty"`
-		LastTransitionTime       string `json:"lastTransitionTime,omitempty"`
-		LastActionTransitionTime string `json:"lastActionTransitionTime,omitempty"`
-	}
-	stamp := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
+	steps := []map[string]any{}
+	for _, podConditions := range in.Steps {
+		recorder := record.NewFakeRecorder(1000)
+		conditions := syncServiceQualities(in.Qualities, podConditions, gs, recorder)
+		gs.Status.ServiceQualitiesCondition = conditions
+		close(recorder.Events)
+		events := []string{}
+		for e := range recorder.Events {
+			events = append(events, e)
 		}
-		if !t.Before(start) {
-			return "NOW"
+		stamped := []stampedCondition{}
+		for _, c := range conditions {
+			stamped = append(stamped, stampedCondition{c.Name, c.Status, c.Result, stamp(c.LastProbeTime.Time, start),
+				stamp(c.LastTransitionTime.Time, start), stamp(c.LastActionTransitionTime.Time, start)})
 		}
-		return t.UTC().Format(time.RFC3339)
+		steps = append(steps, map[string]any{
+			"conditions":  stamped,
+			"spec":        gs.Spec.DeepCopy(),
+			"labels":      copyMap(gs.Labels),
+			"annotations": copyMap(gs.Annotations),
+			"events":      events,
+		})
 	}
-	conds := []cond{}
-	for _, c := range conditions {
-		conds = append(conds, cond{c.Name, c.Status, c.Result, stamp(c.LastProbeTime.Time), stamp(c.LastTransitionTime.Time), stamp(c.LastActionTransitionTime.Time)})
-	}
-	return map[string]any{
-		"sync":        in,
-		"conditions":  conds,
-		"spec":        gs.Spec,
-		"labels":      gs.Labels,
-		"annotations": gs.Annotations,
-		"events":      events,
-	}
+	return map[string]any{"chain": in, "steps": steps}
 }
 
 func TestOkgsqOracle(t *testing.T) {
@@ -132,12 +159,12 @@ func TestOkgsqOracle(t *testing.T) {
 		}
 		var answer map[string]any
 		switch {
-		case c.Sync != nil:
-			answer = syncCase(c.Sync, start)
+		case c.Chain != nil:
+			answer = chainCase(c.Chain, start)
 		case c.T != nil:
 			answer = renderCase(*c.T, c.R)
 		default:
-			t.Fatalf("input line has neither t nor sync: %q", line)
+			t.Fatalf("input line has neither t nor chain: %q", line)
 		}
 		if err := enc.Encode(answer); err != nil {
 			t.Fatal(err)
