@@ -94,8 +94,9 @@ export function renderField(tmpl: string, result: string): Rendered {
 
 /** Exactly OKG's RenderTemplate: the rendered value, or the template's own text when rendering fails. */
 export function renderTemplate(tmpl: string, result: string): string {
-  const r = renderField(tmpl, result);
-  return r.ok ? r.value : tmpl;
+  if (!isTemplate(tmpl)) return tmpl;
+  const o = run(tmpl, result);
+  return o.ok ? fromBytes(o.bytes) : tmpl;
 }
 
 /**

@@ -361,6 +361,59 @@ const EARLIER_TEMPLATES = [
 ];
 const EARLIER_RESULTS = ['', ' 1', '10', '11', '1e1', '2', '5', '9', 'B', 'NaN', 'a', 'b', 'busy', 'gate', 'idle', 'inf', 'ok', 'x', 'é'];
 
+// ---------- floats: printf formatting, and ParseFloat at float64's halfway points ----------
+
+const view = new DataView(new ArrayBuffer(8));
+
+function randomDouble(rng: Rng): number {
+  for (;;) {
+    view.setUint32(0, rng.int(2 ** 32));
+    view.setUint32(4, rng.int(2 ** 32));
+    const v = view.getFloat64(0);
+    if (Number.isFinite(v)) return v;
+  }
+}
+
+/** m × 2^exp exactly, in decimal. */
+function exactDecimal(m: bigint, exp: number): string {
+  if (exp >= 0) return (m << BigInt(exp)).toString();
+  const k = -exp;
+  const d = (m * 5n ** BigInt(k)).toString().padStart(k + 1, '0');
+  return `${d.slice(0, d.length - k)}.${d.slice(d.length - k)}`;
+}
+
+function floatCases(rng: Rng, n: number): Case[] {
+  const cases: Case[] = [];
+  for (let i = 0; i < n; i++) {
+    // printf of a float constant with every verb, precision and flag
+    const v = rng.chance(0.5) ? randomDouble(rng) : (rng.next() - 0.5) * 10 ** (rng.int(40) - 20);
+    const text = rng.chance(0.5) ? String(v) : v.toExponential(rng.int(20));
+    const lit = /[.e]/.test(text) ? text : `${text}.0`;
+    const prec = rng.chance(0.3) ? '' : `.${rng.int(rng.chance(0.1) ? 40 : 18)}`;
+    const flags = rng.chance(0.2) ? rng.pick(['#', '+', ' ', '-8', '012', '#8']) : '';
+    cases.push({ t: `{{printf "%${flags}${prec}${rng.pick(['e', 'E', 'f', 'g', 'G', 'x', 'X', 'b', 'v'])}" ${lit}}}`, r: '' });
+    // a decimal at (or a hair off) the midpoint between a double and the next: which one does it read as?
+    const d = Math.abs(rng.chance(0.5) ? randomDouble(rng) : rng.next() * 10 ** (rng.int(40) - 20)) || 1;
+    view.setFloat64(0, d);
+    const hi = view.getUint32(0);
+    const lo = view.getUint32(4);
+    const e = (hi >>> 20) & 0x7ff;
+    const m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo) | (e === 0 ? 0n : 1n << 52n);
+    const mid = exactDecimal(2n * m + 1n, (e === 0 ? -1074 : e - 1075) - 1);
+    const r = rng.pick([mid, `${mid}0000001`, mid.replace(/.$/, (c) => String(Math.max(0, Number(c) - 1))), mid + '0'.repeat(rng.int(50))]).slice(0, 1000);
+    view.setUint32(0, lo === 0xffffffff ? hi + 1 : hi);
+    view.setUint32(4, (lo + 1) >>> 0);
+    const up = view.getFloat64(0);
+    cases.push({ t: `{{le .Result "${d}"}}{{ge .Result "${d}"}}{{le .Result "${up}"}}{{ge .Result "${up}"}}`, r });
+    // a long hexadecimal mantissa, around the subnormal and overflow edges: read as the nearest double?
+    const digs = rng.digits(1 + rng.int(30), '0123456789abcdef').replace(/^0+/, '') || '1';
+    const pexp = rng.pick([-1074, -1075, -1076, -1077, -1060, -1022, -1023, 1020, 1023, 900, 0, rng.int(200) - 100]) - (rng.chance(0.6) ? digs.length * 4 - 4 : 0);
+    const want = Number(exactDecimal(BigInt(`0x${digs}`), pexp));
+    if (Number.isFinite(want)) cases.push({ t: `{{le .Result "${want}"}}{{ge .Result "${want}"}}`, r: `0x${digs}p${pexp}` });
+  }
+  return cases;
+}
+
 export interface Case {
   readonly t: string;
   readonly r: string;
@@ -381,6 +434,7 @@ export function generateCases(seed: number, templates: number, resultsPerTemplat
     while (results.size < resultsPerTemplate) results.add(resultText(rng));
     for (const r of results) cases.push({ t, r });
   }
+  cases.push(...floatCases(rng, 1500));
   // Numbers alone: Atoi (priorities) and ParseFloat (comparisons) on many more spellings.
   for (let i = 0; i < templates; i++) {
     const a = numberText(rng);

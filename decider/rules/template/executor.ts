@@ -52,13 +52,9 @@ class Executor {
     if (++this.steps > this.limits.maxSteps) throw new TemplateBoundsError(`more than ${this.limits.maxSteps} execution steps`);
   }
 
-  private nest<T>(fn: () => T): T {
+  // No try/finally around depth, vars or output: an error abandons the whole execution.
+  private enter(): void {
     if (++this.depth > this.limits.maxDepth) throw new TemplateBoundsError(`nested deeper than ${this.limits.maxDepth} levels when executed`);
-    try {
-      return fn();
-    } finally {
-      this.depth--;
-    }
   }
 
   private produce(n: number): void {
@@ -73,9 +69,9 @@ class Executor {
   }
 
   private walkList(dot: GoValue, list: readonly Node[]): void {
-    this.nest(() => {
-      for (const node of list) this.walk(dot, node);
-    });
+    this.enter();
+    for (const node of list) this.walk(dot, node);
+    this.depth--;
   }
 
   private walk(dot: GoValue, node: Node): void {
@@ -85,7 +81,7 @@ class Executor {
         return this.write(node.text);
       case 'action': {
         const v = this.evalPipeline(dot, node.pipe);
-        if (node.pipe.decl.length === 0) this.write(v === null ? '<no value>' : sprint([v], this.limits.maxBytes));
+        if (node.pipe.decl.length === 0) this.write(printed(v, this.limits.maxBytes));
         return;
       }
       case 'if':
@@ -94,7 +90,7 @@ class Executor {
         const v = this.evalPipeline(dot, node.pipe);
         if (truth(v)) this.walkList(node.k === 'with' ? v : dot, node.list);
         else if (node.elseList !== null) this.walkList(dot, node.elseList);
-        this.vars.length = mark;
+        if (this.vars.length !== mark) this.vars.length = mark;
         return;
       }
       case 'range': {
@@ -102,7 +98,7 @@ class Executor {
         const v = this.evalPipeline(dot, node.pipe);
         if (v !== null) fail(`range can't iterate over ${typeName(v)}`);
         if (node.elseList !== null) this.walkList(dot, node.elseList);
-        this.vars.length = mark;
+        if (this.vars.length !== mark) this.vars.length = mark;
         return;
       }
       case 'template': {
@@ -110,11 +106,8 @@ class Executor {
         const newDot = node.pipe === null ? null : this.evalPipeline(dot, node.pipe);
         const vars = this.vars;
         this.vars = [{ name: '$', value: newDot }];
-        try {
-          this.walkList(newDot, tmpl);
-        } finally {
-          this.vars = vars;
-        }
+        this.walkList(newDot, tmpl);
+        this.vars = vars;
         return;
       }
       case 'break':
@@ -125,16 +118,16 @@ class Executor {
   }
 
   private evalPipeline(dot: GoValue, pipe: PipeNode): GoValue {
-    return this.nest(() => {
-      let value: Final = MISSING;
-      for (const cmd of pipe.cmds) value = this.evalCommand(dot, cmd, value);
-      const v = value as GoValue;
-      for (const name of pipe.decl) {
-        if (pipe.isAssign) this.setVar(name, v);
-        else this.vars.push({ name, value: v });
-      }
-      return v;
-    });
+    this.enter();
+    let value: Final = MISSING;
+    for (const cmd of pipe.cmds) value = this.evalCommand(dot, cmd, value);
+    const v = value as GoValue;
+    for (const name of pipe.decl) {
+      if (pipe.isAssign) this.setVar(name, v);
+      else this.vars.push({ name, value: v });
+    }
+    this.depth--;
+    return v;
   }
 
   private varValue(name: string): GoValue {
@@ -162,7 +155,7 @@ class Executor {
     switch (first.k) {
       case 'field': return this.evalFieldChain(dot, first.ident, cmd.args, final);
       case 'chain': return this.evalFieldChain(this.evalChainReceiver(dot, first), first.fields, cmd.args, final);
-      case 'identifier': return this.evalFunction(dot, first.name, cmd.args.slice(1), final);
+      case 'identifier': return this.evalFunction(dot, first.name, cmd.args, 1, final);
       case 'pipe':
         this.notAFunction(cmd.args, final);
         return this.evalPipeline(dot, first.pipe);
@@ -208,20 +201,22 @@ class Executor {
     return fail(`can't evaluate field ${name} in type ${typeName(receiver)}`);
   }
 
-  private evalFunction(dot: GoValue, name: string, args: readonly ArgNode[], final: Final): GoValue {
-    if (name === 'and' || name === 'or') return this.evalAndOr(dot, name, args, final);
+  /** Calls a function with args[from…] and the pipeline's previous value. */
+  private evalFunction(dot: GoValue, name: string, args: readonly ArgNode[], from: number, final: Final): GoValue {
+    if (name === 'and' || name === 'or') return this.evalAndOr(dot, name, args.slice(from), final);
     const fn = FUNCTIONS.get(name) ?? fail(`"${name}" is not a defined function`);
-    const numIn = args.length + (final === MISSING ? 0 : 1);
+    const given = args.length - from;
+    const numIn = given + (final === MISSING ? 0 : 1);
     const numFixed = fn.fixed.length;
     if (fn.variadic !== undefined ? numIn < numFixed : numIn !== numFixed) {
       fail(`wrong number of args for ${name}: want ${fn.variadic !== undefined ? 'at least ' : ''}${numFixed} got ${numIn}`);
     }
-    if (name === 'call' && args.length === 0) {
+    if (name === 'call' && given === 0) {
       // Go indexes the missing first argument here and panics; OKG's reconcile fails
       throw new TemplateExecError('call with no function argument (Go panics)');
     }
     const argv: GoValue[] = [];
-    args.forEach((arg, i) => argv.push(this.evalArg(dot, i < numFixed ? fn.fixed[i]! : fn.variadic!, arg)));
+    for (let i = 0; i < given; i++) argv.push(this.evalArg(dot, i < numFixed ? fn.fixed[i]! : fn.variadic!, args[from + i]!));
     if (final !== MISSING) {
       const t = fn.variadic !== undefined && numIn - 1 >= numFixed ? fn.variadic : fn.fixed[numIn - 1]!;
       argv.push(this.validateType(final, t));
@@ -262,7 +257,7 @@ class Executor {
         return this.validateType(n.ident.length === 1 ? value : this.evalFieldChain(value, n.ident.slice(1), null, MISSING), t);
       }
       case 'pipe': return this.validateType(this.evalPipeline(dot, n.pipe), t);
-      case 'identifier': return this.validateType(this.evalFunction(dot, n.name, [], MISSING), t);
+      case 'identifier': return this.validateType(this.evalFunction(dot, n.name, [], 0, MISSING), t);
       case 'chain': return this.validateType(this.evalFieldChain(this.evalChainReceiver(dot, n), n.fields, null, MISSING), t);
     }
     if (t === 'string') return n.k === 'string' ? n.value : fail('expected string');
@@ -272,6 +267,15 @@ class Executor {
       case 'string': return n.value;
     }
   }
+}
+
+/** What an action prints: Go's fmt.Fprint of the value, <no value> for none (strings as they are). */
+function printed(v: GoValue, maxBytes: number): string {
+  if (typeof v === 'string') return v;
+  if (v === null) return '<no value>';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v.t === 'int') return v.v.toString();
+  return sprint([v], maxBytes);
 }
 
 /** Executes a parsed template on OKG's data for one probe result (bytes); throws TemplateExecError or TemplateBoundsError. */

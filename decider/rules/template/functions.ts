@@ -26,9 +26,11 @@ const fail = (message: string): never => {
 function compareStrings(op: 'lt' | 'le' | 'gt' | 'ge'): GoFunction {
   return {
     fixed: ['string', 'string'],
-    call: ([a, b]) => {
-      const x = parseFloat64(a as string);
-      const y = parseFloat64(b as string);
+    call: (args) => {
+      const a = args[0] as string;
+      const b = args[1] as string;
+      const x = parseFloat64(a);
+      const y = parseFloat64(b);
       if (x !== undefined && y !== undefined) {
         // float comparison as Go's: NaN compares false; equal infinities are equal
         switch (op) {
@@ -39,13 +41,11 @@ function compareStrings(op: 'lt' | 'le' | 'gt' | 'ge'): GoFunction {
         }
       }
       // bytewise (byte strings compare like Go's UTF-8 strings)
-      const s = a as string;
-      const t = b as string;
       switch (op) {
-        case 'lt': return s < t;
-        case 'le': return s <= t;
-        case 'gt': return s > t;
-        case 'ge': return s >= t;
+        case 'lt': return a < b;
+        case 'le': return a <= b;
+        case 'gt': return a > b;
+        case 'ge': return a >= b;
       }
     },
   };
@@ -105,8 +105,8 @@ function escaperInput(args: readonly GoValue[], maxBytes: number): string {
 }
 
 export const FUNCTIONS: ReadonlyMap<string, GoFunction> = new Map<string, GoFunction>([
-  ['eq', { fixed: ['any', 'any'], call: ([a, b]) => goEqual(a!, b!) }],
-  ['ne', { fixed: ['any', 'any'], call: ([a, b]) => !goEqual(a!, b!) }],
+  ['eq', { fixed: ['any', 'any'], call: (args) => goEqual(args[0]!, args[1]!) }],
+  ['ne', { fixed: ['any', 'any'], call: (args) => !goEqual(args[0]!, args[1]!) }],
   ['lt', compareStrings('lt')],
   ['le', compareStrings('le')],
   ['gt', compareStrings('gt')],

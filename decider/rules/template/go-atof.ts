@@ -9,8 +9,18 @@ import { underscoreOK } from './go-atoi.js';
 /** Go stops adding exponent digits once the exponent reaches this (strconv's readFloat). */
 const EXPONENT_CAP = 10000;
 
+/**
+ * Plain decimals (no '_', at most 4 exponent digits, so Go's exponent cap cannot apply): Go's grammar and
+ * JavaScript's agree, and Number() rounds correctly. The common case, on the decider's hot path.
+ */
+const PLAIN_DECIMAL = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?$/;
+
 /** ParseFloat's value, or undefined for a syntax or range error. */
 export function parseFloat64(s: string): number | undefined {
+  if (s.length <= 64 && PLAIN_DECIMAL.test(s)) {
+    const v = Number(s);
+    return Number.isFinite(v) ? v : undefined;
+  }
   const sp = special(s);
   if (sp !== undefined) return sp.n === s.length ? sp.value : undefined;
   const r = readFloat(s);
