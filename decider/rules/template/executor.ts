@@ -167,6 +167,8 @@ class Executor {
         }
         return this.evalFieldChain(value, first.ident.slice(1), cmd.args, final);
       }
+      default:
+        break; // a constant, dot or nil: below
     }
     this.notAFunction(cmd.args, final);
     switch (first.k) {
@@ -259,6 +261,8 @@ class Executor {
       case 'pipe': return this.validateType(this.evalPipeline(dot, n.pipe), t);
       case 'identifier': return this.validateType(this.evalFunction(dot, n.name, [], 0, MISSING), t);
       case 'chain': return this.validateType(this.evalFieldChain(this.evalChainReceiver(dot, n), n.fields, null, MISSING), t);
+      default:
+        break; // a constant: below
     }
     if (t === 'string') return n.k === 'string' ? n.value : fail('expected string');
     switch (n.k) {

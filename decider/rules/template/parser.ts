@@ -226,6 +226,8 @@ class Parser {
       case 'range':
         return this.control(t.typ);
       case 'template': return this.templateCall();
+      default:
+        break; // a pipeline: below
     }
     this.at--;
     return { k: 'action', pipe: this.pipeline('command', 'rightDelim') };
@@ -392,6 +394,8 @@ class Parser {
         if (value === undefined) this.fail(`invalid string ${t.val}`);
         return { k: 'string', value };
       }
+      default:
+        break; // not a term
     }
     this.at--;
     return undefined;
