@@ -4,13 +4,15 @@
 // Deliberate differences: OKG accepts an action's `containers` but ignores it, okg-sq applies them,
 // merged by container name; a label value rendered from the result that Kubernetes would refuse is left
 // out with a warning (OKG sends it, and the API server refuses the whole patch, opsState included); so
-// are an action's annotations when they would take the GameServer past Kubernetes' annotation size limit.
+// are an action's annotations when they would take the GameServer past Kubernetes' annotation size limit;
+// a template that fails to render leaves its field alone with a warning (OKG writes the template's text).
 import { stripOkgSeparators } from '../../common/probe-result.js';
 import type { GameServerContainer, IntOrString, ServiceQuality, ServiceQualityAction } from '../../common/service-quality.js';
 import { kubeTime, kubeTimeMs } from './kube-time.js';
 import { isLabelValue } from './kube-names.js';
 import { conditionType } from './pod-conditions.js';
-import { isTemplate, parsePriorityTemplate, renderTemplate } from './template.js';
+import { parseBool } from './template/go-atoi.js';
+import { isTemplate, parsePriorityTemplate, renderField } from './template.js';
 import type { GameServerPatch, GameServerView, KubeTime, PodCondition, ServiceQualityCondition } from './types.js';
 
 export interface DecideInput {
@@ -34,9 +36,10 @@ export interface DecisionWarning {
   readonly actionIndex: number;
   /**
    * OKG's two Warning reasons for priority templates, plus okg-sq's own: a label value rendered from the
-   * result that Kubernetes would refuse (OKG sends it, and the API server refuses the whole patch).
+   * result that Kubernetes would refuse (OKG sends it, and the API server refuses the whole patch), and a
+   * template that fails to render (OKG writes the template's own text as the value).
    */
-  readonly reason: 'InvalidUpdatePriority' | 'InvalidDeletionPriority' | 'InvalidLabelValue' | 'AnnotationsTooLarge';
+  readonly reason: 'InvalidUpdatePriority' | 'InvalidDeletionPriority' | 'InvalidLabelValue' | 'AnnotationsTooLarge' | 'TemplateFailed';
   readonly message: string;
 }
 
@@ -61,17 +64,8 @@ export interface Decision {
   readonly trace: QualityTrace[];
 }
 
-/** Go's strconv.ParseBool: anything else (e.g. "Unknown") is an error, which matches no action. */
-export function parseGoBool(text: string): boolean | undefined {
-  switch (text) {
-    case '1': case 't': case 'T': case 'TRUE': case 'true': case 'True':
-      return true;
-    case '0': case 'f': case 'F': case 'FALSE': case 'false': case 'False':
-      return false;
-    default:
-      return undefined;
-  }
-}
+/** Go's strconv.ParseBool ("1", "t", "TRUE"… match state: true): anything else (e.g. "Unknown") matches no action. */
+export const parseGoBool = parseBool;
 
 /** The mutable copy of the GameServer fields actions may set. */
 interface WorkingSpec {
@@ -121,9 +115,20 @@ function applyPriority(
   return undefined; // the field is left alone
 }
 
-function renderMap(map: Readonly<Record<string, string>>, result: string): Record<string, string> {
+/** A rendered value, or undefined (and a warning) where the template fails: the field is left alone. */
+function renderOrWarn(text: string, result: string, field: string, where: { quality: string; actionIndex: number }, warnings: DecisionWarning[]): string | undefined {
+  const r = renderField(text, result);
+  if (r.ok) return r.value;
+  warnings.push({ ...where, reason: 'TemplateFailed', message: `${field}: template ${JSON.stringify(text.slice(0, 80))} does not render with result ${JSON.stringify(result.slice(0, 80))}: ${r.reason}; the field is left alone (OKG would write the template's text)` });
+  return undefined;
+}
+
+function renderMap(map: Readonly<Record<string, string>>, result: string, field: string, where: { quality: string; actionIndex: number }, warnings: DecisionWarning[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(map)) out[k] = renderTemplate(v, result);
+  for (const [k, v] of Object.entries(map)) {
+    const rendered = renderOrWarn(v, result, `${field} ${k}`, where, warnings);
+    if (rendered !== undefined) out[k] = rendered;
+  }
   return out;
 }
 
@@ -139,19 +144,19 @@ function applyAction(action: ServiceQualityAction, result: string, spec: Working
   }
   let opsState: string | undefined;
   if (action.opsState) {
-    opsState = renderTemplate(action.opsState, result);
-    spec.opsState = opsState;
+    opsState = renderOrWarn(action.opsState, result, 'opsState', where, warnings);
+    if (opsState !== undefined) spec.opsState = opsState;
   }
   if (action.networkDisabled !== undefined && action.networkDisabled !== null) spec.networkDisabled = action.networkDisabled;
   if (action.containers && action.containers.length > 0) spec.containers = mergeContainers(spec.containers, action.containers);
   if (action.labels && Object.keys(action.labels).length > 0) {
-    for (const [k, v] of Object.entries(renderMap(action.labels, result))) {
+    for (const [k, v] of Object.entries(renderMap(action.labels, result, 'label', where, warnings))) {
       if (isLabelValue(v)) spec.labels[k] = v;
       else warnings.push({ ...where, reason: 'InvalidLabelValue', message: `label ${k}: rendered value ${JSON.stringify(v.slice(0, 80))} is not a valid label value; the label is left alone` });
     }
   }
   if (action.annotations && Object.keys(action.annotations).length > 0) {
-    const rendered = renderMap(action.annotations, result);
+    const rendered = renderMap(action.annotations, result, 'annotation', where, warnings);
     const size = annotationsBytes({ ...spec.annotations, ...rendered });
     if (size <= MAX_ANNOTATIONS_BYTES) Object.assign(spec.annotations, rendered);
     else warnings.push({ ...where, reason: 'AnnotationsTooLarge', message: `annotations would total ${size} bytes, over Kubernetes' limit of ${MAX_ANNOTATIONS_BYTES}; this action's annotations are left alone` });

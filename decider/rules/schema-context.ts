@@ -127,10 +127,11 @@ export function checkTemplateField(ctx: Ctx, path: string, text: string, result:
   if (!isTemplate(text)) return true;
   const err = checkTemplate(text);
   if (err !== undefined) {
-    ctx.p.add('error', 'TemplateParse', path, `template does not parse in okg-sq's Go-template subset: ${err}`);
+    ctx.p.add('error', 'TemplateParse', path, `template does not parse: ${err} (OKG would write the template's own text as the value; okg-sq refuses the quality)`);
     return false;
   }
-  const exec = probeTemplateExecution(text, result ? [result, ...SAMPLE_RESULTS] : SAMPLE_RESULTS);
-  if (exec !== undefined) ctx.p.add('warning', 'TemplateExecution', path, `template fails when executed, so OKG keeps the text as written: ${exec}`);
+  // an action with a result renders only with that result
+  const exec = probeTemplateExecution(text, result ? [result] : SAMPLE_RESULTS);
+  if (exec !== undefined) ctx.p.add('warning', 'TemplateExecution', path, `template fails when executed: ${exec} (where it fails OKG writes the template's own text; okg-sq leaves the field alone and warns)`);
   return true;
 }

@@ -8,6 +8,7 @@ export interface Versions {
   readonly ETCD_VERSION: string;
   readonly HELM_VERSION: string;
   readonly KRUISE_GAME_VERSION: string;
+  readonly KRUISE_GAME_GO_VERSION: string;
   readonly KRUISE_VERSION: string;
   readonly COREDNS_VERSION: string;
   readonly PROMETHEUS_OPERATOR_VERSION: string;
@@ -33,7 +34,7 @@ export function versions(): Versions {
     if (!m) throw new Error(`${file}: not a NAME=value line: ${JSON.stringify(line)}`);
     found[m[1]!] = m[2]!;
   }
-  const names: (keyof Versions)[] = ['KUBE_VERSION', 'ETCD_VERSION', 'HELM_VERSION', 'KRUISE_GAME_VERSION', 'KRUISE_VERSION', 'COREDNS_VERSION', 'PROMETHEUS_OPERATOR_VERSION', 'PROMETHEUS_MODULE_VERSION', 'CRIO_VERSION', 'NODE_VERSION', 'NPM_VERSION', 'DEBIAN_SUITE'];
+  const names: (keyof Versions)[] = ['KUBE_VERSION', 'ETCD_VERSION', 'HELM_VERSION', 'KRUISE_GAME_VERSION', 'KRUISE_GAME_GO_VERSION', 'KRUISE_VERSION', 'COREDNS_VERSION', 'PROMETHEUS_OPERATOR_VERSION', 'PROMETHEUS_MODULE_VERSION', 'CRIO_VERSION', 'NODE_VERSION', 'NPM_VERSION', 'DEBIAN_SUITE'];
   for (const name of names) if (!found[name]) throw new Error(`${file}: ${name} is missing`);
   cached = Object.freeze(found as unknown as Versions);
   return cached;

@@ -169,6 +169,17 @@ describe('decide: actions', () => {
     assert.equal(d.applied.length, 2, 'both actions matched (the state is recorded as acted upon)');
   });
 
+  it("a template that fails to render leaves its field alone with a warning naming the field and why (okg-sq; OKG writes the template's text)", () => {
+    const q = quality([{ state: true, opsState: '{{if eq .Result "x"}}{{.Foo}}{{else}}Allocated{{end}}', labels: { l: '{{index .Result 9}}', ok: 'yes' }, annotations: { a: '{{lt .Result 5}}', b: 'kept' } }]);
+    const fine = decide({ qualities: [q], podConditions: [podCondition('True', 'y')], gameServer: gameServer(undefined, { opsState: 'None' }), now: NOW });
+    assert.deepEqual(fine.gameServerPatch?.spec, { opsState: 'Allocated' });
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', 'x')], gameServer: gameServer(undefined, { opsState: 'None' }), now: NOW });
+    assert.deepEqual(d.gameServerPatch, { metadata: { labels: { ok: 'yes' }, annotations: { b: 'kept' } } });
+    assert.deepEqual(d.warnings.map((w) => [w.reason, w.message.split(':')[0]]), [['TemplateFailed', 'opsState'], ['TemplateFailed', 'label l'], ['TemplateFailed', 'annotation a']]);
+    assert.match(d.warnings[0]!.message, /can't evaluate field Foo/);
+    assert.equal(d.applied.length, 1, 'the action matched: it is recorded as acted upon');
+  });
+
   it('a priority template that does not render to an integer is a warning and leaves the field alone', () => {
     const q = quality([{ state: true, deletionPriority: '{{.Result}}', updatePriority: '{{.Result}}', opsState: 'Allocated' }]);
     const d = decide({ qualities: [q], podConditions: [podCondition('True', 'abc')], gameServer: gameServer(undefined, { deletionPriority: 1 }), now: NOW });

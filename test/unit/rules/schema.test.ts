@@ -85,8 +85,8 @@ describe('parseServiceQualities', () => {
       path: 'spec.serviceQualities[0].serviceQualityAction[1].opsState',
     },
     {
-      name: 'a priority template outside the subset',
-      qualities: [exec({ serviceQualityAction: [{ state: true, deletionPriority: '{{.Result | printf "%d"}}' }] })],
+      name: 'a priority template that does not parse (a constant as a pipeline stage)',
+      qualities: [exec({ serviceQualityAction: [{ state: true, deletionPriority: '{{.Result | 5}}' }] })],
       code: 'TemplateParse',
       path: 'spec.serviceQualities[0].serviceQualityAction[0].deletionPriority',
     },
@@ -295,6 +295,17 @@ describe('parseServiceQualities', () => {
     assert.equal(ok.length, 5_000);
     assert.equal(problems.length, MAX_PROBLEMS_PER_OBJECT + 1);
     assert.ok(problems.every((p) => p.message.length < 400));
+  });
+
+  it('accepts every template construct OKG renders (variables, pipelines, printf, len, with, constants…)', () => {
+    const templates = [
+      '{{$x := .Result}}{{$x}}', '{{.Result | printf "%q"}}', '{{printf "%s-%d" .Result 7}}', '{{len .Result}}', '{{with .Result}}{{.}}{{else}}none{{end}}',
+      '{{ 007 }}', '{{0x10}}', '{{ 1.5 }}', "{{ 'a' }}", '{{1e3}}', '{{1_000}}', '{{index .Result 0}}', '{{slice .Result 1}}', '{{html .Result}}',
+      '{{js .Result}}{{urlquery .Result}}', '{{println .Result}}', '{{define "x"}}[{{.}}]{{end}}{{template "x" .Result}}', '{{block "b" .}}{{.Result}}{{end}}',
+      '{{range $x := and nil 1}}{{break}}{{else}}empty{{end}}', '{{if ge .Result "1_000"}}big{{end}}', '{{- /* c */ -}}{{.Result -}}',
+    ];
+    const problems = problemsOf([exec({ serviceQualityAction: templates.map((opsState, i) => ({ state: true, result: `r${i}`, opsState, annotations: { a: opsState }, deletionPriority: '{{len .Result}}' })) })]);
+    assert.deepEqual(problems.filter((p) => p.severity === 'error' || p.code.startsWith('Template')), []);
   });
 
   it('reports nothing for a set without serviceQualities', () => {
