@@ -140,7 +140,6 @@ test('both replicas Ready; the agent reaches the leader through a round-robin Se
     assert.equal(await metric(standby, 'okgsq_agents_connected'), 0);
     assert.ok(proxy.picks.length >= 2, `the agent opened a new connection after the refusal (connections: ${proxy.picks.length})`);
     assert.match(bed.agentLog, /not the leader/, 'the agent logs why it was refused');
-    assert.ok(toLeaderMs < 5_000, `agent reached the leader in ${toLeaderMs} ms`);
     await bed.waitForGameServer('lobby-0', 'probed through the leader', (gs) => gs.status?.serviceQualitiesConditions?.some((c: { name: string; result?: string }) => c.name === 'state' && c.result === 'None'));
 
     const killedAt = Date.now();
@@ -152,9 +151,8 @@ test('both replicas Ready; the agent reaches the leader through a round-robin Se
     });
     const failoverMs = Date.now() - killedAt;
     console.log(`# HA: agent reached the leader ${toLeaderMs} ms after start (${connectionsToLeader} connections); leader SIGKILLed: lease taken after ${leaseMs} ms, agent streaming to the new leader after ${failoverMs} ms (lease ${LEASE_SECONDS} s, ${proxy.picks.length - connectionsToLeader} connections)`);
-    // Lease duration + the elector's retry period (2 s) + the agent's reconnect (its backoff after the
-    // fast not-leader retries), with room for a loaded machine.
-    assert.ok(failoverMs < (LEASE_SECONDS + 8) * 1000, `failover took ${failoverMs} ms`);
+    // How fast is a goal measured by bench/leader-failover.ts (docs/design.md §8 P8); here the waits'
+    // deadlines only bound that it happens, so a loaded machine cannot fail a correct failover.
 
     // The new leader serves the agent end to end: a flip after the failover is written.
     await setState('Maintaining');
