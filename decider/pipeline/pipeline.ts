@@ -20,7 +20,7 @@ import type { WriteJob, WriteStep } from '../kube/write-batcher.js';
 
 export interface PipelineMetrics {
   probeCounters(counters: readonly QualityCounters[]): void;
-  actionApplied(namespace: string, gameServerSet: string, quality: string, opsState: string): void;
+  actionApplied(namespace: string, gameServerSet: string, quality: string): void;
   foreignConditionWrite(namespace: string, gameServerSet: string, quality: string): void;
 }
 
@@ -180,7 +180,7 @@ export class Pipeline implements OutcomeSink {
     const { namespace, name, uid } = gs.metadata;
     const ref = gameServerRef(namespace, name, uid);
     for (const a of decision.applied) {
-      this.opts.metrics.actionApplied(namespace, setName, a.quality, a.opsState ?? '');
+      this.opts.metrics.actionApplied(namespace, setName, a.quality);
       const what = a.opsState ? `opsState ${a.opsState}` : 'its fields';
       this.opts.events.record(
         ref,

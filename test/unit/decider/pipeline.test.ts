@@ -56,8 +56,8 @@ class Metrics implements PipelineMetrics {
   probeCounters(): void {
     this.counters++;
   }
-  actionApplied(ns: string, set: string, q: string, ops: string): void {
-    this.actions.push(`${ns}/${set}/${q}/${ops}`);
+  actionApplied(ns: string, set: string, q: string): void {
+    this.actions.push(`${ns}/${set}/${q}`);
   }
   foreignConditionWrite(ns: string, set: string, q: string): void {
     this.foreign.push(`${ns}/${set}/${q}`);
@@ -71,7 +71,7 @@ function setup() {
   const nodes = new FakeCache<NodeView>();
   const gameServers = new FakeCache<CachedGameServer>();
   const events = new FakeEvents();
-  const planner = new Planner({ gameServerSets: sets, pods, nodes, agentless: labelSelector('', 'X'), events, metrics: { invalidQualities() {} }, logger: silentLogger });
+  const planner = new Planner({ gameServerSets: sets, pods, nodes, agentless: labelSelector('', 'X'), events, metrics: { invalidQualities() {}, qualitiesDeclared() {} }, logger: silentLogger });
   const enqueued: string[] = [];
   const metrics = new Metrics();
   const pipeline = new Pipeline({ plans: planner, gameServers, pods, queue: { enqueue: (k) => void enqueued.push(k) }, events, metrics, clock, logger: silentLogger });
@@ -131,7 +131,7 @@ test('a flip writes the pod condition, then the GameServer patch, then its statu
   apply(job);
   assert.equal(gameServers.get('ns', 'mc-0')!.spec!.opsState, 'Maintaining');
   assert.equal(pods.get('ns', 'mc-0')!.status!.conditions!.length, 1);
-  assert.deepEqual(metrics.actions, ['ns/mc/gate/Maintaining']);
+  assert.deepEqual(metrics.actions, ['ns/mc/gate']);
   const applied = events.events.filter((e) => e.reason === 'ServiceQualityActionApplied');
   assert.equal(applied.length, 1);
   assert.equal(applied[0]!.ref.kind, 'GameServer');
