@@ -60,7 +60,11 @@ const SHARED_CONNECTION = values['shared-connection'];
 const PHASES = new Set(values.phases.split(','));
 
 /** Any token is the agent of the node it claims: the bench measures the decider, not TokenReview. */
-const allowAll: AgentAuthenticator = { authenticate: async (_token, node) => ({ node, podName: `agent-${node}`, podUid: `agent-${node}` }) };
+const allowAll: AgentAuthenticator = {
+  authenticate: async (_token, node) => ({ node, podName: `agent-${node}`, podUid: `agent-${node}`, expiresAtMs: Number.MAX_SAFE_INTEGER }),
+  revoked: () => undefined,
+  onChange: () => undefined,
+};
 
 // ---- the simulated agents (child process) ----
 class Sim {

@@ -95,7 +95,11 @@ class StaticPlan implements PlanSource {
   }
 }
 
-const allow: AgentAuthenticator = { authenticate: async (_t, node) => ({ node, podName: 'agent', podUid: 'agent-uid' }) };
+const allow: AgentAuthenticator = {
+  authenticate: async (_t, node) => ({ node, podName: 'agent', podUid: 'agent-uid', expiresAtMs: Number.MAX_SAFE_INTEGER }),
+  revoked: () => undefined,
+  onChange: () => undefined,
+};
 const noMetrics: IngestMetrics = { outcomesReceived: () => undefined, outcomeRejected: () => undefined, agentsConnected: () => undefined };
 
 async function measure(s: Scenario): Promise<Record<string, number | string>> {

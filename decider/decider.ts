@@ -9,6 +9,7 @@ import { LOG } from '../common/log-fields.js';
 import { OWNER_GSS_LABEL } from '../common/okg-defaults.js';
 import { startAgentServer, type AgentServer } from './ingest/agent-server.js';
 import { AgentlessProber } from './ingest/agentless-prober.js';
+import { agentPodReflector, AgentPods } from './ingest/agent-pods.js';
 import { KubeExecRuntime } from './ingest/kube-exec-runtime.js';
 import type { AgentAuthenticator } from './ingest/ports.js';
 import { kubeTokenReviewClient, TokenAuthenticator } from './ingest/token-authenticator.js';
@@ -80,9 +81,24 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     namespaces: options.namespaces,
     onSynced: (resource, synced) => {
       metrics.synced(resource, synced);
-      if (cache.synced) activate();
+      if (synced) activate();
     },
   });
+  // The agents' identities end with their pods: watched only where the TokenReview authenticator runs.
+  const agentPodCache = deps.authenticator
+    ? undefined
+    : agentPodReflector({
+        api,
+        clock,
+        logger,
+        namespace: options.agentNamespace,
+        serviceAccount: options.agentServiceAccount,
+        onSynced: (synced) => {
+          metrics.synced('agentpods', synced);
+          if (synced) activate();
+        },
+      });
+  const allSynced = (): boolean => cache.synced && (agentPodCache?.synced ?? true);
   const planner = new Planner({
     gameServerSets: cache.gameServerSets,
     pods: cache.pods,
@@ -132,10 +148,12 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
   const authenticator =
     deps.authenticator ??
     new TokenAuthenticator({
-      client: kubeTokenReviewClient(deps.kubeConfig),
+      client: kubeTokenReviewClient(api),
+      pods: new AgentPods(agentPodCache!, options.agentNamespace, clock),
       audience: options.tokenAudience,
       agentNamespace: options.agentNamespace,
       agentServiceAccount: options.agentServiceAccount,
+      clock,
       logger,
     });
   const agentServer: AgentServer = await startAgentServer({
@@ -147,6 +165,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     authenticator,
     metrics,
     logger,
+    clock,
     serving: false,
     leaderIdentity: () => leaseHolder,
   });
@@ -162,7 +181,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
   let active = false;
   let stopping = false;
   activate = (): void => {
-    if (active || stopping || !leading || !cache.synced) return;
+    if (active || stopping || !leading || !allSynced()) return;
     active = true;
     log.info({ gameServers: cache.gameServers.size, pods: cache.pods.size }, 'active: serving agents and writing');
     events.setEnabled(true);
@@ -218,7 +237,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     : undefined;
   if (!elector) metrics.leader(true);
 
-  const ready = (): boolean => !stopping && cache.synced;
+  const ready = (): boolean => !stopping && allSynced();
   const http: DeciderHttpServer = await startDeciderHttpServer({
     port: options.httpPort,
     ...(deps.host ? { host: deps.host } : {}),
@@ -226,6 +245,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     ready,
   });
   cache.start();
+  agentPodCache?.start();
   elector?.start();
   const staleTimer = setInterval(() => stale.check(), STALE_CHECK_INTERVAL_MS);
   staleTimer.unref();
@@ -254,6 +274,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
         events.setEnabled(false);
         await elector?.stop();
         await cache.stop();
+        await agentPodCache?.stop();
         await http.close();
         ownApi?.close();
         log.info({}, 'decider stopped');

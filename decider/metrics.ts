@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { ERROR_KINDS } from '../common/outcome.js';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../common/probe-duration-buckets.js';
 import type { QualityCounters } from '../common/probe/types.js';
-import { STREAM_REFUSAL_REASONS, type IngestMetrics, type RejectReason, type StreamRefusalReason } from './ingest/ports.js';
+import { REJECT_REASONS, SESSION_REVOCATION_REASONS, STREAM_REFUSAL_REASONS, type IngestMetrics, type RejectReason, type SessionRevocationReason, type StreamRefusalReason } from './ingest/ports.js';
 import type { PlannerMetrics } from './planner/planner.js';
 import type { PipelineMetrics } from './pipeline/pipeline.js';
 import type { StaleMetrics } from './pipeline/stale-tracker.js';
@@ -98,6 +98,7 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   private readonly rejected: Counter<'reason'>;
   private readonly throttled: Counter;
   private readonly refused: Counter<'reason'>;
+  private readonly revoked: Counter<'reason'>;
   private readonly invalid: Gauge<SetLabels>;
   private readonly foreign: Counter<QualityLabels>;
   private gameServerSource: () => Iterable<GameServerCount> = () => [];
@@ -142,7 +143,8 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     // A flooding agent is slowed (its stream paused), not dropped: this is how an operator sees it.
     this.throttled = new Counter({ name: 'okgsq_outcomes_throttled_total', help: 'Outcomes that arrived past a stream\'s rate limit and paused it (slowed, not dropped).', registers });
     // A standby refuses every agent the Service balances onto it: a steady not_leader rate there is normal.
-    this.refused = new Counter({ name: 'okgsq_agent_streams_refused_total', help: 'Agent streams refused before a session, by reason (not_leader on a standby is normal).', labelNames: ['reason'], registers });
+    this.refused = new Counter({ name: 'okgsq_agent_streams_refused_total', help: 'Agent streams that got no session, by reason (not_leader on a standby is normal).', labelNames: ['reason'], registers });
+    this.revoked = new Counter({ name: 'okgsq_agent_sessions_revoked_total', help: 'Agent sessions ended because their identity ended: token_expired, pod_gone.', labelNames: ['reason'], registers });
     this.invalid = new Gauge({ name: 'okgsq_invalid_qualities', help: 'serviceQualities entries skipped as invalid.', labelNames: ['namespace', 'gameserverset'], registers });
     this.foreign = new Counter({ name: 'okgsq_foreign_condition_writes_total', help: 'okg-sq pod conditions changed by another writer (e.g. kruise-daemon).', labelNames: ['namespace', 'gameserverset', 'quality'], registers });
     this.leaderGauge.set(0);
@@ -150,6 +152,8 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     this.queueDepthGauge.set(0);
     // Every reason present from the start, so rate() sees the first refusal.
     for (const reason of STREAM_REFUSAL_REASONS) this.refused.inc({ reason }, 0);
+    for (const reason of SESSION_REVOCATION_REASONS) this.revoked.inc({ reason }, 0);
+    for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
     for (const resource of ['gameserversets', 'gameservers', 'pods', 'nodes']) this.informerSynced.set({ resource }, 0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -174,6 +178,9 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   }
   streamRefused(reason: StreamRefusalReason): void {
     this.refused.inc({ reason });
+  }
+  sessionRevoked(reason: SessionRevocationReason): void {
+    this.revoked.inc({ reason });
   }
 
   // planner

@@ -4,6 +4,12 @@
 // counters a test writes. Lower tiers check each rule alone; this one proves the running program keeps
 // them against the real API server.
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kubeconfigYaml } from '../fault/control-plane.js';
+import { startFaultProxy, type FaultProxy } from '../fault/fault-proxy.js';
+import { adminKubeConfig } from '../testbed/kube.js';
+import { testbedEnv } from '../testbed/env.js';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../../common/probe-duration-buckets.js';
 import type { Outcome as WireOutcome, QualityCounters as WireCounters } from '../../proto/gen/okgsq/v1/agent.js';
 import { createNamespace } from '../testbed/kube.js';
@@ -27,9 +33,14 @@ export class WireBed {
   ns = '';
   token = '';
   decider: DeciderProcess | undefined;
+  /** Between the decider and the apiserver, when started with `proxied`: sees (and counts) every request. */
+  proxy: FaultProxy | undefined;
 
-  /** Namespace, set `room` with `qualities`, the node's agent identity, and the decider process. */
-  async start(prefix: string, qualities: unknown[], deciderEnv: Record<string, string> = {}): Promise<void> {
+  /**
+   * Namespace, set `room` with `qualities`, the node's agent identity, and the decider process (talking to
+   * the apiserver through a fault proxy with `proxied`).
+   */
+  async start(prefix: string, qualities: unknown[], deciderEnv: Record<string, string> = {}, proxied = false): Promise<void> {
     this.ns = await createNamespace(prefix);
     await must(this.admin, 'POST', `${GAME}/namespaces/${this.ns}/gameserversets`, {
       apiVersion: 'game.kruise.io/v1alpha1',
@@ -38,6 +49,14 @@ export class WireBed {
       spec: { replicas: 1, gameServerTemplate: { spec: { containers: [{ name: 'game', image: 'busybox' }] } }, serviceQualities: qualities },
     });
     this.token = await agentToken(this.admin, this.ns, this.node);
+    if (proxied) {
+      const env = testbedEnv();
+      const ca = adminKubeConfig().getCurrentCluster()!.caData!;
+      this.proxy = await startFaultProxy({ upstream: env.apiserverUrl, ca: Buffer.from(ca, 'base64') });
+      const kubeconfig = join(env.workDir, `${this.ns}-decider-kubeconfig`);
+      writeFileSync(kubeconfig, kubeconfigYaml(this.proxy.url, undefined, env.adminToken), { mode: 0o600 });
+      deciderEnv = { KUBECONFIG: kubeconfig, ...deciderEnv };
+    }
     this.decider = await DeciderProcess.start(this.ns, deciderEnv);
   }
 
@@ -58,13 +77,13 @@ export class WireBed {
   }
 
   /** A stream with the node's real token, after its plan holds `probes` probes. */
-  async agent(probes: number, token = this.token): Promise<TestAgent> {
+  async agent(probes: number, token = this.token, timeoutMs = 15_000): Promise<TestAgent> {
     const agent = new TestAgent(`127.0.0.1:${this.decider!.grpcPort}`, token).hello(this.node);
     this.agents.push(agent);
     await waitFor(() => {
       if (agent.error) throw new Error(`stream refused: ${agent.error.code} ${agent.error.details}`);
       return agent.plans().reduce((n, p) => n + p.upsert.length - p.remove.length, 0) >= probes;
-    }, { timeoutMs: 15_000, what: `a plan with ${probes} probes` });
+    }, { timeoutMs, what: `a plan with ${probes} probes` });
     return agent;
   }
 
@@ -100,6 +119,7 @@ export class WireBed {
   async stop(): Promise<void> {
     for (const a of this.agents) a.close();
     await this.decider?.program.stop();
+    await this.proxy?.close();
     this.admin.close();
   }
 }

@@ -6,6 +6,7 @@ import { PROBE_DURATION_BUCKETS_SECONDS } from '../../../common/probe-duration-b
 
 const AGREED = [
   'okgsq_actions_applied_total',
+  'okgsq_agent_sessions_revoked_total',
   'okgsq_agent_streams_refused_total',
   'okgsq_agents_connected',
   'okgsq_batch_size',
@@ -69,9 +70,10 @@ test('outcomes that slowed a flooding agent are counted (the ingest port is wire
 test('refused agent streams are counted by reason, every reason exported from the start', async () => {
   const m = new DeciderMetrics({ defaultMetrics: false });
   let text = await m.registry.metrics();
-  for (const reason of ['not_leader', 'unauthenticated', 'permission_denied', 'invalid_argument', 'deadline_exceeded', 'auth_unavailable']) {
+  for (const reason of ['not_leader', 'unauthenticated', 'permission_denied', 'invalid_argument', 'deadline_exceeded', 'auth_unavailable', 'peer_limit', 'overloaded', 'cancelled']) {
     assert.match(text, new RegExp(`^okgsq_agent_streams_refused_total\\{reason="${reason}"\\} 0$`, 'm'));
   }
+  for (const reason of ['token_expired', 'pod_gone']) assert.match(text, new RegExp(`^okgsq_agent_sessions_revoked_total\\{reason="${reason}"\\} 0$`, 'm'));
   m.streamRefused('not_leader');
   m.streamRefused('not_leader');
   m.streamRefused('unauthenticated');
