@@ -123,7 +123,17 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
   });
   pipeline.onConnection(stale);
   const writer = new KubeWriter(api, {
-    observe: (resource, obj) => (resource === 'pods/status' ? cache.pods.observe(obj) : cache.gameServers.observe(obj)),
+    observe: (resource, obj) => {
+      if (resource !== 'pods/status') return cache.gameServers.observe(obj);
+      // The pod cache holds the sets' pods only (label selector): a re-read pod without the label is not one.
+      const labelled = (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels?.[OWNER_GSS_LABEL] !== undefined;
+      if (labelled) cache.pods.observe(obj);
+      else if (obj && typeof obj === 'object' && 'metadata' in obj) {
+        const m = (obj as { metadata: { namespace?: string; name?: string } }).metadata;
+        if (m.namespace && m.name) cache.pods.forget(m.namespace, m.name);
+      }
+    },
+    forget: (resource, namespace, name) => (resource === 'pods/status' ? cache.pods.forget(namespace, name) : cache.gameServers.forget(namespace, name)),
   });
   const batcher: WriteBatcher = new WriteBatcher({
     compute: (key) => pipeline.compute(key),

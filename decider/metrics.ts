@@ -10,6 +10,7 @@ import type { QualityCounters } from '../common/probe/types.js';
 import { REJECT_REASONS, SESSION_REVOCATION_REASONS, STREAM_REFUSAL_REASONS, type IngestMetrics, type RejectReason, type SessionRevocationReason, type StreamRefusalReason } from './ingest/ports.js';
 import type { PlannerMetrics } from './planner/planner.js';
 import type { PipelineMetrics } from './pipeline/pipeline.js';
+import { DECISION_WARNING_REASONS, type DecisionWarning } from './rules/evaluate.js';
 import type { StaleMetrics } from './pipeline/stale-tracker.js';
 import type { BatcherMetrics, WriteResource } from './kube/write-batcher.js';
 import type { EventMetrics } from './kube/event-recorder.js';
@@ -85,6 +86,7 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   private readonly probeRuns: Counter<QualityLabels | 'outcome' | 'error_kind'>;
   private readonly probeDuration = new ReportedHistogram();
   private readonly actions: Counter<QualityLabels>;
+  private readonly refusedValues: Counter<QualityLabels | 'reason'>;
   private readonly flipToPatchHist: Histogram<string>;
   private readonly kubeWrites: Counter<'resource' | 'verb' | 'code'>;
   private readonly batchSizeHist: Histogram<string>;
@@ -112,6 +114,7 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     this.registry.registerMetric(this.probeDuration as never);
     // No opsState label: a rendered opsState ("{{.Result}}") would make every probe result a series.
     this.actions = new Counter({ name: 'okgsq_actions_applied_total', help: 'Service quality actions applied to GameServers.', labelNames: ['namespace', 'gameserverset', 'quality'], registers });
+    this.refusedValues = new Counter({ name: 'okgsq_action_values_refused_total', help: 'Values an action would set, left alone because Kubernetes or OKG would refuse them, by the Warning Event reason.', labelNames: ['namespace', 'gameserverset', 'quality', 'reason'], registers });
     this.flipToPatchHist = new Histogram({ name: 'okgsq_flip_to_patch_seconds', help: 'From an outcome change reaching the decider to its GameServer writes done.', buckets: LATENCY_BUCKETS_SECONDS, registers });
     this.kubeWrites = new Counter({ name: 'okgsq_kube_writes_total', help: 'Writes to the API server by resource, verb and HTTP code.', labelNames: ['resource', 'verb', 'code'], registers });
     this.batchSizeHist = new Histogram({ name: 'okgsq_batch_size', help: 'GameServers per flush of the write batcher.', buckets: BATCH_SIZE_BUCKETS, registers });
@@ -201,6 +204,7 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
       this.probeDuration.remove(namespace, gameServerSet, quality);
       this.actions.remove(labels);
       this.foreign.remove(labels);
+      for (const reason of DECISION_WARNING_REASONS) this.refusedValues.remove({ ...labels, reason });
     }
   }
 
@@ -224,6 +228,9 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   }
   actionApplied(namespace: string, gameServerSet: string, quality: string): void {
     if (this.isLive(namespace, gameServerSet, quality)) this.actions.inc({ namespace, gameserverset: gameServerSet, quality });
+  }
+  actionValueRefused(namespace: string, gameServerSet: string, quality: string, reason: DecisionWarning['reason']): void {
+    if (this.isLive(namespace, gameServerSet, quality)) this.refusedValues.inc({ namespace, gameserverset: gameServerSet, quality, reason });
   }
   foreignConditionWrite(namespace: string, gameServerSet: string, quality: string): void {
     if (this.isLive(namespace, gameServerSet, quality)) this.foreign.inc({ namespace, gameserverset: gameServerSet, quality });

@@ -94,6 +94,12 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
     this.apply('MODIFIED', this.opts.trim(raw));
   }
 
+  /** Drops an object a re-read found gone (the watch's DELETED may come later, or not at all after a relist). */
+  forget(namespace: string, name: string): void {
+    const obj = this.store.get(`${namespace}/${name}`);
+    if (obj) this.apply('DELETED', obj);
+  }
+
   start(): void {
     this.running ??= this.opts.paths.length === 0 ? Promise.resolve() : Promise.all(this.opts.paths.map((p) => this.loop(p))).then(() => undefined);
   }

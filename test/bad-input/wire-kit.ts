@@ -4,12 +4,8 @@
 // counters a test writes. Lower tiers check each rule alone; this one proves the running program keeps
 // them against the real API server.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { kubeconfigYaml } from '../fault/control-plane.js';
-import { startFaultProxy, type FaultProxy } from '../fault/fault-proxy.js';
-import { adminKubeConfig } from '../testbed/kube.js';
-import { testbedEnv } from '../testbed/env.js';
+import { bedProxy } from '../fault/fault-kit.js';
+import type { FaultProxy } from '../fault/fault-proxy.js';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../../common/probe-duration-buckets.js';
 import type { Outcome as WireOutcome, QualityCounters as WireCounters } from '../../proto/gen/okgsq/v1/agent.js';
 import { createNamespace } from '../testbed/kube.js';
@@ -50,11 +46,8 @@ export class WireBed {
     });
     this.token = await agentToken(this.admin, this.ns, this.node);
     if (proxied) {
-      const env = testbedEnv();
-      const ca = adminKubeConfig().getCurrentCluster()!.caData!;
-      this.proxy = await startFaultProxy({ upstream: env.apiserverUrl, ca: Buffer.from(ca, 'base64') });
-      const kubeconfig = join(env.workDir, `${this.ns}-decider-kubeconfig`);
-      writeFileSync(kubeconfig, kubeconfigYaml(this.proxy.url, undefined, env.adminToken), { mode: 0o600 });
+      const { proxy, kubeconfig } = await bedProxy(this.ns);
+      this.proxy = proxy;
       deciderEnv = { KUBECONFIG: kubeconfig, ...deciderEnv };
     }
     this.decider = await DeciderProcess.start(this.ns, deciderEnv);

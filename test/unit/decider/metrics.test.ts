@@ -5,6 +5,7 @@ import { DeciderMetrics } from '../../../decider/metrics.js';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../../../common/probe-duration-buckets.js';
 
 const AGREED = [
+  'okgsq_action_values_refused_total',
   'okgsq_actions_applied_total',
   'okgsq_agent_sessions_revoked_total',
   'okgsq_agent_streams_refused_total',
@@ -100,9 +101,10 @@ test('series of a quality its set no longer declares (or of a deleted set) are d
   m.probeCounters([counters('gate'), counters('data')]);
   m.actionApplied('ns', 'mc', 'gate');
   m.foreignConditionWrite('ns', 'mc', 'gate');
+  m.actionValueRefused('ns', 'mc', 'gate', 'InvalidOpsState');
   const quality = async (q: string) => (await m.registry.metrics()).split('\n').filter((l) => l.startsWith('okgsq_') && l.includes(`quality="${q}"`));
-  // 1 run + 13 buckets (+Inf included) + sum + count + 1 action + 1 foreign write
-  assert.equal((await quality('gate')).length, 18);
+  // 1 run + 13 buckets (+Inf included) + sum + count + 1 action + 1 foreign write + 1 refused value
+  assert.equal((await quality('gate')).length, 19);
   m.qualitiesDeclared('ns', 'mc', ['data']);
   assert.deepEqual(await quality('gate'), []);
   assert.ok((await quality('data')).length > 0);
