@@ -252,8 +252,10 @@ export class Pipeline implements OutcomeSink {
       const before = old?.status?.conditions?.find((o) => o.type === c.type);
       if (before && sameCondition(before, c)) continue;
       this.opts.metrics.foreignConditionWrite(pod.metadata.namespace, setName, quality);
+      const gs = this.opts.gameServers.get(pod.metadata.namespace, pod.metadata.name);
       this.opts.events.record(
-        gameServerRef(pod.metadata.namespace, pod.metadata.name),
+        // About the GameServer of this very pod, when the cache has it (an Event never names a successor).
+        gameServerRef(pod.metadata.namespace, pod.metadata.name, gs && (gs.metadata.ownerPodUid ?? pod.metadata.uid) === pod.metadata.uid ? gs.metadata.uid : undefined),
         'Warning',
         'ForeignConditionWriter',
         `pod condition ${c.type} was written by another component (reason ${JSON.stringify(c.reason ?? '')}); keep kruise-daemon's probing off nodes that run the okg-sq agent`,
