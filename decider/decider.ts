@@ -4,13 +4,14 @@
 // standby refuses agent streams so they reconnect until they reach it (okgsq_leader shows who leads). main.ts builds it with real dependencies; integration tests build the same graph.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../common/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
 import { LOG } from '../common/log-fields.js';
 import { OWNER_GSS_LABEL } from '../common/okg-defaults.js';
 import { startAgentServer, type AgentServer } from './ingest/agent-server.js';
 import { AgentlessProber } from './ingest/agentless-prober.js';
 import { agentPodReflector, AgentPods } from './ingest/agent-pods.js';
 import { KubeExecRuntime } from './ingest/kube-exec-runtime.js';
+import { untilAborted } from './ingest/until-aborted.js';
 import type { AgentAuthenticator } from './ingest/ports.js';
 import { kubeTokenReviewClient, TokenAuthenticator } from './ingest/token-authenticator.js';
 import { ClusterCache } from './kube/cluster-cache.js';
@@ -257,8 +258,12 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
   cache.start();
   agentPodCache?.start();
   elector?.start();
-  const staleTimer = setInterval(() => stale.check(), STALE_CHECK_INTERVAL_MS);
-  staleTimer.unref();
+  let staleTimer: TimerHandle | undefined;
+  const checkStale = (): void => {
+    stale.check();
+    staleTimer = clock.setTimeout(checkStale, STALE_CHECK_INTERVAL_MS);
+  };
+  staleTimer = clock.setTimeout(checkStale, STALE_CHECK_INTERVAL_MS);
   log.info({ grpcPort: agentServer.port, httpPort: http.port, namespaces: options.namespaces }, 'decider started');
 
   let stopped: Promise<void> | undefined;
@@ -276,10 +281,14 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     stop: () =>
       (stopped ??= (async () => {
         stopping = true;
-        clearInterval(staleTimer);
+        staleTimer?.cancel();
         await agentless.stop();
         await agentServer.close();
-        await Promise.race([batcher.drain(), new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_TIMEOUT_MS).unref())]);
+        // Queued writes get SHUTDOWN_FLUSH_TIMEOUT_MS; then pause() aborts whatever is still in flight.
+        const flushDeadline = new AbortController();
+        const flushTimer = clock.setTimeout(() => flushDeadline.abort(), SHUTDOWN_FLUSH_TIMEOUT_MS);
+        await untilAborted(batcher.drain(), flushDeadline.signal).catch(() => log.warn({}, 'queued writes not flushed before the shutdown deadline'));
+        flushTimer.cancel();
         batcher.pause();
         events.setEnabled(false);
         await elector?.stop();
