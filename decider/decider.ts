@@ -8,6 +8,7 @@ import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
 import { LOG } from '../common/log-fields.js';
 import { OWNER_GSS_LABEL } from '../common/okg-defaults.js';
 import { startAgentServer, type AgentServer } from './ingest/agent-server.js';
+import type { IngestLimits } from './ingest/agent-service.js';
 import { AgentlessProber } from './ingest/agentless-prober.js';
 import { agentPodReflector, AgentPods } from './ingest/agent-pods.js';
 import { KubeExecRuntime } from './ingest/kube-exec-runtime.js';
@@ -45,6 +46,8 @@ export interface DeciderDeps {
   readonly authenticator?: AgentAuthenticator;
   /** Default: a KubeClient on kubeConfig (tests may count requests through a wrapper). */
   readonly api?: KubeApi;
+  /** Overrides of the agent service's limits (benchmarks whose simulated agents all share one address). */
+  readonly ingestLimits?: Partial<IngestLimits>;
 }
 
 export interface Decider {
@@ -177,6 +180,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     metrics,
     logger,
     clock,
+    ...(deps.ingestLimits ? { limits: deps.ingestLimits } : {}),
     serving: false,
     leaderIdentity: () => leaseHolder,
   });
