@@ -180,9 +180,7 @@ export class Pipeline implements OutcomeSink {
     }
 
     // Each step is bound to the object it was computed from (KubeWriter puts the uid into the patch): a pod
-    // or GameServer recreated under this name meanwhile refuses it, and the job is recomputed. The
-    // GameServer's writes also carry the version they were computed from: a retry after a timeout whose
-    // first attempt landed after all gets a 409 and a recomputation, not a second landing.
+    // or GameServer recreated under this name meanwhile refuses it, and the job is recomputed.
     const steps: WriteStep[] = [];
     if (updates.length > 0) {
       // Strategic merge on `conditions` merges by type: other writers' conditions are left alone.
@@ -195,20 +193,21 @@ export class Pipeline implements OutcomeSink {
         precondition: { uid: pod.metadata.uid },
       });
     }
-    const gsVersion = { uid: gs.metadata.uid, ...(gs.metadata.resourceVersion ? { resourceVersion: gs.metadata.resourceVersion } : {}) };
     if (decision.gameServerPatch) {
-      steps.push({ resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: decision.gameServerPatch, precondition: gsVersion });
+      steps.push({ resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: decision.gameServerPatch, precondition: { uid: gs.metadata.uid } });
     }
     if (decision.statusChanged) {
       // A merge patch replaces lists: the whole list is sent. The status subresource ignores a uid in the
-      // body: the version (the one computed from, or the one our spec write made) is what binds it.
+      // body: the version (the one computed from, or the one our spec write made) is what binds it. Beside
+      // OKG's controller, which may write the status in between, that costs a 409 and a re-read; the
+      // recomputation then usually finds OKG wrote exactly this, and writes nothing.
       steps.push({
         resource: 'gameservers/status',
         namespace,
         name,
         contentType: 'application/merge-patch+json',
         body: { status: { serviceQualitiesConditions: decision.serviceQualitiesConditions } },
-        precondition: gsVersion,
+        precondition: { uid: gs.metadata.uid, ...(gs.metadata.resourceVersion ? { resourceVersion: gs.metadata.resourceVersion } : {}) },
       });
     }
     if (steps.length === 0) return null;

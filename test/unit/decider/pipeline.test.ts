@@ -130,8 +130,8 @@ test('a flip writes the pod condition, then the GameServer patch, then its statu
     },
   });
   assert.deepEqual(job.steps[1]!.body, { spec: { opsState: 'Maintaining' } });
-  // Each step is bound to the object it was computed from; the GameServer's also to its version.
-  assert.deepEqual(job.steps.map((st) => st.precondition), [{ uid: 'uid-mc-0' }, { uid: 'gs-mc-0', resourceVersion: '1' }, { uid: 'gs-mc-0', resourceVersion: '1' }]);
+  // Each step is bound to the object it was computed from; the GameServer's status also to its version.
+  assert.deepEqual(job.steps.map((st) => st.precondition), [{ uid: 'uid-mc-0' }, { uid: 'gs-mc-0' }, { uid: 'gs-mc-0', resourceVersion: '1' }]);
   const sqc = (job.steps[2]!.body as { status: { serviceQualitiesConditions: ServiceQualityCondition[] } }).status.serviceQualitiesConditions;
   assert.equal(sqc.length, 1);
   assert.equal(sqc[0]!.name, 'gate');
