@@ -42,7 +42,7 @@ describe('an agent identity ends with its pod and with its token', () => {
 
   const agentPodPath = (): string => `/api/v1/namespaces/${bed.ns}/pods/okg-sq-agent-${bed.node}`;
 
-  it("ends the open stream of a deleted agent pod at once, and refuses its token from then on, cached review or not", async () => {
+  it("ends the open stream of a deleted agent pod at once, and refuses its token from then on, cached review or not", async (t) => {
     const token = bed.token;
     const stream = await bed.agent(1, token);
     stream.sendOutcomes([outcome(room, 'state', true, 'Alive')]);
@@ -56,6 +56,7 @@ describe('an agent identity ends with its pod and with its token', () => {
     const err = await again.waitForError(10_000);
     const endedMs = Date.now() - deletedAt;
     assert.equal(err.code, status.UNAUTHENTICATED, err.details);
+    t.diagnostic(`the deleted agent pod's stream ended ${endedMs} ms after the deletion`);
     assert.ok(endedMs < END_BOUND_MS, `the dead identity's stream lived ${endedMs} ms after its pod was deleted`);
     // Its token, whose review the decider cached seconds ago, no longer opens a stream.
     const retry = new TestAgent(`127.0.0.1:${bed.decider!.grpcPort}`, token).hello(bed.node);
@@ -67,7 +68,7 @@ describe('an agent identity ends with its pod and with its token', () => {
     assert.equal(metricSum(text, 'okgsq_agent_sessions_revoked_total', 'reason="pod_gone"'), 1);
   });
 
-  it('ends a stream at its token expiry; the real agent comes back with the fresh token kubelet rotated into its file', async () => {
+  it('ends a stream at its token expiry; the real agent comes back with the fresh token kubelet rotated into its file', async (t) => {
     // A new agent pod for the node (same name, new uid) and its real token.
     const fresh = await agentToken(bed.admin, bed.ns, bed.node);
     const expiring = resigned(fresh, EXPIRES_IN_SECONDS);
@@ -84,9 +85,12 @@ describe('an agent identity ends with its pod and with its token', () => {
     const revoked = async (): Promise<number> => metricSum(await bed.metrics(), 'okgsq_agent_sessions_revoked_total', 'reason="token_expired"');
     await waitFor(async () => (await revoked()) === 1, { timeoutMs: EXPIRES_IN_SECONDS * 1000 + 10_000, intervalMs: 100, what: 'the session ended at the token expiry' });
     const lateMs = Date.now() - expiresAt;
+    t.diagnostic(`the session ended ${lateMs} ms after the token's exp`);
     assert.ok(lateMs > -1_000 && lateMs < END_BOUND_MS, `the session ended ${lateMs} ms after the token's exp`);
     // The agent re-reads its token file on reconnect, and is back with the fresh token.
+    const endedAt = Date.now();
     await waitFor(connected, { timeoutMs: 20_000, what: `the agent back with the fresh token (agent log: ${agent.log.slice(-1500)})` });
+    t.diagnostic(`the agent was back with the rotated token ${Date.now() - endedAt} ms later`);
     const agentMetrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
     assert.match(agentMetrics, /^okgsq_agent_stream_connected 1$/m);
   });
