@@ -59,8 +59,15 @@ const WRITE_CONCURRENCY = values['write-concurrency'];
 const SHARED_CONNECTION = values['shared-connection'];
 const PHASES = new Set(values.phases.split(','));
 
+/** Every simulated agent connects from 127.0.0.1: the per-address limit on streams awaiting authentication is lifted. */
+const SIM_AGENT_LIMITS = { maxPendingStreamsPerPeer: 1_000_000 };
+
 /** Any token is the agent of the node it claims: the bench measures the decider, not TokenReview. */
-const allowAll: AgentAuthenticator = { authenticate: async (_token, node) => ({ node, podName: `agent-${node}`, podUid: `agent-${node}` }) };
+const allowAll: AgentAuthenticator = {
+  authenticate: async (_token, node) => ({ node, podName: `agent-${node}`, podUid: `agent-${node}`, expiresAtMs: Number.MAX_SAFE_INTEGER }),
+  revoked: () => undefined,
+  onChange: () => undefined,
+};
 
 // ---- the simulated agents (child process) ----
 class Sim {
@@ -200,7 +207,7 @@ async function main(): Promise<void> {
   let decider: Decider | undefined;
   try {
     let startMs = Date.now();
-    decider = await startDecider(options, { kubeConfig, logger, host: '127.0.0.1', authenticator: allowAll });
+    decider = await startDecider(options, { kubeConfig, logger, host: '127.0.0.1', authenticator: allowAll, ingestLimits: SIM_AGENT_LIMITS });
     await waitFor(() => decider!.active(), { timeoutMs: 120_000, what: 'decider ready and leading' });
     await decider.batcher.drain();
     const firstStartMs = Date.now() - startMs;
@@ -321,7 +328,7 @@ async function main(): Promise<void> {
       decider = undefined;
       const before = await apiserverWrites(admin);
       startMs = Date.now();
-      decider = await startDecider(options, { kubeConfig, logger, host: '127.0.0.1', authenticator: allowAll });
+      decider = await startDecider(options, { kubeConfig, logger, host: '127.0.0.1', authenticator: allowAll, ingestLimits: SIM_AGENT_LIMITS });
       await waitFor(() => decider!.active(), { timeoutMs: 120_000, what: 'decider leading after restart' });
       const readyMs = Date.now() - startMs;
       await sim.call({ cmd: 'connect', address: `127.0.0.1:${decider.grpcPort}`, nodes, expectedKeys: 2 * N, sharedConnection: SHARED_CONNECTION });

@@ -95,7 +95,11 @@ class StaticPlan implements PlanSource {
   }
 }
 
-const allow: AgentAuthenticator = { authenticate: async (_t, node) => ({ node, podName: 'agent', podUid: 'agent-uid' }) };
+const allow: AgentAuthenticator = {
+  authenticate: async (_t, node) => ({ node, podName: 'agent', podUid: 'agent-uid', expiresAtMs: Number.MAX_SAFE_INTEGER }),
+  revoked: () => undefined,
+  onChange: () => undefined,
+};
 const noMetrics: IngestMetrics = { outcomesReceived: () => undefined, outcomeRejected: () => undefined, agentsConnected: () => undefined };
 
 async function measure(s: Scenario): Promise<Record<string, number | string>> {
@@ -104,7 +108,8 @@ async function measure(s: Scenario): Promise<Record<string, number | string>> {
     port: 0, host: '127.0.0.1', tls: 'insecure', plans: new StaticPlan(), sink, authenticator: allow, metrics: noMetrics,
     logger: pino({ level: 'silent' }),
     // The per-stream flood limit is lifted: this measures the decider's capacity, not the throttle.
-    limits: { outcomesPerSecondPerStream: 1e12, outcomeBurstPerStream: 1e12 },
+    // Every stream comes from 127.0.0.1: the per-address limit on streams awaiting authentication is lifted.
+    limits: { outcomesPerSecondPerStream: 1e12, outcomeBurstPerStream: 1e12, maxPendingStreamsPerPeer: 1_000_000 },
   });
   const child = fork(fileURLToPath(import.meta.url), ['--agent', `127.0.0.1:${server.port}`, String(s.perMessage), String(s.outcomes)]);
   // Measured from the first outcome to the last one in the sink.

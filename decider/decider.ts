@@ -4,12 +4,15 @@
 // standby refuses agent streams so they reconnect until they reach it (okgsq_leader shows who leads). main.ts builds it with real dependencies; integration tests build the same graph.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../common/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
 import { LOG } from '../common/log-fields.js';
 import { OWNER_GSS_LABEL } from '../common/okg-defaults.js';
 import { startAgentServer, type AgentServer } from './ingest/agent-server.js';
+import type { IngestLimits } from './ingest/agent-service.js';
 import { AgentlessProber } from './ingest/agentless-prober.js';
+import { agentPodReflector, AgentPods } from './ingest/agent-pods.js';
 import { KubeExecRuntime } from './ingest/kube-exec-runtime.js';
+import { untilAborted } from './ingest/until-aborted.js';
 import type { AgentAuthenticator } from './ingest/ports.js';
 import { kubeTokenReviewClient, TokenAuthenticator } from './ingest/token-authenticator.js';
 import { ClusterCache } from './kube/cluster-cache.js';
@@ -43,6 +46,8 @@ export interface DeciderDeps {
   readonly authenticator?: AgentAuthenticator;
   /** Default: a KubeClient on kubeConfig (tests may count requests through a wrapper). */
   readonly api?: KubeApi;
+  /** Overrides of the agent service's limits (benchmarks whose simulated agents all share one address). */
+  readonly ingestLimits?: Partial<IngestLimits>;
 }
 
 export interface Decider {
@@ -80,9 +85,24 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     namespaces: options.namespaces,
     onSynced: (resource, synced) => {
       metrics.synced(resource, synced);
-      if (cache.synced) activate();
+      if (synced) activate();
     },
   });
+  // The agents' identities end with their pods: watched only where the TokenReview authenticator runs.
+  const agentPodCache = deps.authenticator
+    ? undefined
+    : agentPodReflector({
+        api,
+        clock,
+        logger,
+        namespace: options.agentNamespace,
+        serviceAccount: options.agentServiceAccount,
+        onSynced: (synced) => {
+          metrics.synced('agentpods', synced);
+          if (synced) activate();
+        },
+      });
+  const allSynced = (): boolean => cache.synced && (agentPodCache?.synced ?? true);
   const planner = new Planner({
     gameServerSets: cache.gameServerSets,
     pods: cache.pods,
@@ -107,7 +127,17 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
   });
   pipeline.onConnection(stale);
   const writer = new KubeWriter(api, {
-    observe: (resource, obj) => (resource === 'pods/status' ? cache.pods.observe(obj) : cache.gameServers.observe(obj)),
+    observe: (resource, obj) => {
+      if (resource !== 'pods/status') return cache.gameServers.observe(obj);
+      // The pod cache holds the sets' pods only (label selector): a re-read pod without the label is not one.
+      const labelled = (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels?.[OWNER_GSS_LABEL] !== undefined;
+      if (labelled) cache.pods.observe(obj);
+      else if (obj && typeof obj === 'object' && 'metadata' in obj) {
+        const m = (obj as { metadata: { namespace?: string; name?: string } }).metadata;
+        if (m.namespace && m.name) cache.pods.forget(m.namespace, m.name);
+      }
+    },
+    forget: (resource, namespace, name) => (resource === 'pods/status' ? cache.pods.forget(namespace, name) : cache.gameServers.forget(namespace, name)),
   });
   const batcher: WriteBatcher = new WriteBatcher({
     compute: (key) => pipeline.compute(key),
@@ -132,10 +162,12 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
   const authenticator =
     deps.authenticator ??
     new TokenAuthenticator({
-      client: kubeTokenReviewClient(deps.kubeConfig),
+      client: kubeTokenReviewClient(api),
+      pods: new AgentPods(agentPodCache!, options.agentNamespace, clock),
       audience: options.tokenAudience,
       agentNamespace: options.agentNamespace,
       agentServiceAccount: options.agentServiceAccount,
+      clock,
       logger,
     });
   const agentServer: AgentServer = await startAgentServer({
@@ -147,6 +179,8 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     authenticator,
     metrics,
     logger,
+    clock,
+    ...(deps.ingestLimits ? { limits: deps.ingestLimits } : {}),
     serving: false,
     leaderIdentity: () => leaseHolder,
   });
@@ -162,7 +196,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
   let active = false;
   let stopping = false;
   activate = (): void => {
-    if (active || stopping || !leading || !cache.synced) return;
+    if (active || stopping || !leading || !allSynced()) return;
     active = true;
     log.info({ gameServers: cache.gameServers.size, pods: cache.pods.size }, 'active: serving agents and writing');
     events.setEnabled(true);
@@ -218,7 +252,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     : undefined;
   if (!elector) metrics.leader(true);
 
-  const ready = (): boolean => !stopping && cache.synced;
+  const ready = (): boolean => !stopping && allSynced();
   const http: DeciderHttpServer = await startDeciderHttpServer({
     port: options.httpPort,
     ...(deps.host ? { host: deps.host } : {}),
@@ -226,9 +260,14 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     ready,
   });
   cache.start();
+  agentPodCache?.start();
   elector?.start();
-  const staleTimer = setInterval(() => stale.check(), STALE_CHECK_INTERVAL_MS);
-  staleTimer.unref();
+  let staleTimer: TimerHandle | undefined;
+  const checkStale = (): void => {
+    stale.check();
+    staleTimer = clock.setTimeout(checkStale, STALE_CHECK_INTERVAL_MS);
+  };
+  staleTimer = clock.setTimeout(checkStale, STALE_CHECK_INTERVAL_MS);
   log.info({ grpcPort: agentServer.port, httpPort: http.port, namespaces: options.namespaces }, 'decider started');
 
   let stopped: Promise<void> | undefined;
@@ -246,14 +285,19 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     stop: () =>
       (stopped ??= (async () => {
         stopping = true;
-        clearInterval(staleTimer);
+        staleTimer?.cancel();
         await agentless.stop();
         await agentServer.close();
-        await Promise.race([batcher.drain(), new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_TIMEOUT_MS).unref())]);
+        // Queued writes get SHUTDOWN_FLUSH_TIMEOUT_MS; then pause() aborts whatever is still in flight.
+        const flushDeadline = new AbortController();
+        const flushTimer = clock.setTimeout(() => flushDeadline.abort(), SHUTDOWN_FLUSH_TIMEOUT_MS);
+        await untilAborted(batcher.drain(), flushDeadline.signal).catch(() => log.warn({}, 'queued writes not flushed before the shutdown deadline'));
+        flushTimer.cancel();
         batcher.pause();
         events.setEnabled(false);
         await elector?.stop();
         await cache.stop();
+        await agentPodCache?.stop();
         await http.close();
         ownApi?.close();
         log.info({}, 'decider stopped');

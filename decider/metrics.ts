@@ -1,11 +1,16 @@
 // Every metric the decider exports, in one registry. Labels are namespace / gameserverset / quality,
-// never pod names or UIDs. Created once in main.ts and handed to each component as its narrow port.
+// never pod names, UIDs or anything rendered from a probe result. Set and quality names are user data
+// too, bounded by the objects: a series exists only while its set declares the quality (the planner says
+// which do), so deleting a set or a quality deletes its series. Created once in main.ts and handed to
+// each component as its narrow port.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ERROR_KINDS } from '../common/outcome.js';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../common/probe-duration-buckets.js';
 import type { QualityCounters } from '../common/probe/types.js';
-import { REJECT_REASONS, STREAM_REFUSAL_REASONS, type IngestMetrics, type RejectReason, type StreamRefusalReason } from './ingest/ports.js';
+import { REJECT_REASONS, SESSION_REVOCATION_REASONS, STREAM_REFUSAL_REASONS, type IngestMetrics, type RejectReason, type SessionRevocationReason, type StreamRefusalReason } from './ingest/ports.js';
 import type { PlannerMetrics } from './planner/planner.js';
 import type { PipelineMetrics } from './pipeline/pipeline.js';
+import { DECISION_WARNING_REASONS, type DecisionWarning } from './rules/evaluate.js';
 import type { StaleMetrics, StaleReason } from './pipeline/stale-tracker.js';
 import type { BatcherMetrics, WriteResource } from './kube/write-batcher.js';
 import type { EventMetrics } from './kube/event-recorder.js';
@@ -27,7 +32,7 @@ class ReportedHistogram {
   private readonly series = new Map<string, { labels: Record<QualityLabels, string>; buckets: number[]; sum: number; count: number }>();
 
   add(c: QualityCounters): void {
-    const key = `${c.namespace}\u0000${c.gameServerSet}\u0000${c.quality}`;
+    const key = qualityKey(c.namespace, c.gameServerSet, c.quality);
     let s = this.series.get(key);
     if (!s) {
       s = { labels: { namespace: c.namespace, gameserverset: c.gameServerSet, quality: c.quality }, buckets: new Array(PROBE_DURATION_BUCKETS_SECONDS.length + 1).fill(0), sum: 0, count: 0 };
@@ -56,10 +61,19 @@ class ReportedHistogram {
     return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values };
   }
 
-  reset(): void {
-    this.series.clear();
+  remove(namespace: string, gameServerSet: string, quality: string): void {
+    this.series.delete(qualityKey(namespace, gameServerSet, quality));
   }
 }
+
+function qualityKey(namespace: string, gameServerSet: string, quality: string): string {
+  return `${namespace}\u0000${gameServerSet}\u0000${quality}`;
+}
+
+/** Every (outcome, error_kind) pair okgsq_probe_runs_total can carry (ingest checks them), to remove a quality's series. */
+const RUN_LABELS: readonly { outcome: string; error_kind: string }[] = ['true', 'false', 'unknown'].flatMap((outcome) =>
+  ['', ...ERROR_KINDS].map((errorKind) => ({ outcome, error_kind: errorKind })),
+);
 
 export interface GameServerCount {
   readonly namespace: string;
@@ -71,7 +85,8 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   readonly registry = new Registry();
   private readonly probeRuns: Counter<QualityLabels | 'outcome' | 'error_kind'>;
   private readonly probeDuration = new ReportedHistogram();
-  private readonly actions: Counter<QualityLabels | 'ops_state'>;
+  private readonly actions: Counter<QualityLabels>;
+  private readonly refusedValues: Counter<QualityLabels | 'reason'>;
   private readonly flipToPatchHist: Histogram<string>;
   private readonly kubeWrites: Counter<'resource' | 'verb' | 'code'>;
   private readonly batchSizeHist: Histogram<string>;
@@ -87,16 +102,21 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   private readonly rejected: Counter<'reason'>;
   private readonly throttled: Counter;
   private readonly refused: Counter<'reason'>;
+  private readonly revoked: Counter<'reason'>;
   private readonly invalid: Gauge<SetLabels>;
   private readonly foreign: Counter<QualityLabels>;
   private gameServerSource: () => Iterable<GameServerCount> = () => [];
+  /** namespace/set → the qualities it declares now: the only quality labels series may carry. */
+  private readonly liveQualities = new Map<string, ReadonlySet<string>>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     const source = (): Iterable<GameServerCount> => this.gameServerSource();
     this.probeRuns = new Counter({ name: 'okgsq_probe_runs_total', help: 'Probe runs by outcome and error kind, from the agents\' counters.', labelNames: ['namespace', 'gameserverset', 'quality', 'outcome', 'error_kind'], registers });
     this.registry.registerMetric(this.probeDuration as never);
-    this.actions = new Counter({ name: 'okgsq_actions_applied_total', help: 'Service quality actions applied to GameServers.', labelNames: ['namespace', 'gameserverset', 'quality', 'ops_state'], registers });
+    // No opsState label: a rendered opsState ("{{.Result}}") would make every probe result a series.
+    this.actions = new Counter({ name: 'okgsq_actions_applied_total', help: 'Service quality actions applied to GameServers.', labelNames: ['namespace', 'gameserverset', 'quality'], registers });
+    this.refusedValues = new Counter({ name: 'okgsq_action_values_refused_total', help: 'Values an action would set, left alone because Kubernetes or OKG would refuse them, by the Warning Event reason.', labelNames: ['namespace', 'gameserverset', 'quality', 'reason'], registers });
     this.flipToPatchHist = new Histogram({ name: 'okgsq_flip_to_patch_seconds', help: 'From an outcome change reaching the decider to its GameServer writes done.', buckets: LATENCY_BUCKETS_SECONDS, registers });
     this.kubeWrites = new Counter({ name: 'okgsq_kube_writes_total', help: 'Writes to the API server by resource, verb and HTTP code.', labelNames: ['resource', 'verb', 'code'], registers });
     this.batchSizeHist = new Histogram({ name: 'okgsq_batch_size', help: 'GameServers per flush of the write batcher.', buckets: BATCH_SIZE_BUCKETS, registers });
@@ -131,7 +151,8 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     // A flooding agent is slowed (its stream paused), not dropped: this is how an operator sees it.
     this.throttled = new Counter({ name: 'okgsq_outcomes_throttled_total', help: 'Outcomes that arrived past a stream\'s rate limit and paused it (slowed, not dropped).', registers });
     // A standby refuses every agent the Service balances onto it: a steady not_leader rate there is normal.
-    this.refused = new Counter({ name: 'okgsq_agent_streams_refused_total', help: 'Agent streams refused before a session, by reason (not_leader on a standby is normal).', labelNames: ['reason'], registers });
+    this.refused = new Counter({ name: 'okgsq_agent_streams_refused_total', help: 'Agent streams that got no session, by reason (not_leader on a standby is normal).', labelNames: ['reason'], registers });
+    this.revoked = new Counter({ name: 'okgsq_agent_sessions_revoked_total', help: 'Agent sessions ended because their identity ended: token_expired, pod_gone.', labelNames: ['reason'], registers });
     this.invalid = new Gauge({ name: 'okgsq_invalid_qualities', help: 'serviceQualities entries skipped as invalid.', labelNames: ['namespace', 'gameserverset'], registers });
     this.foreign = new Counter({ name: 'okgsq_foreign_condition_writes_total', help: 'okg-sq pod conditions changed by another writer (e.g. kruise-daemon).', labelNames: ['namespace', 'gameserverset', 'quality'], registers });
     this.leaderGauge.set(0);
@@ -140,6 +161,7 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     this.queueDepthGauge.set(0);
     // Every reason present from the start, so rate() sees the first refusal or rejection.
     for (const reason of STREAM_REFUSAL_REASONS) this.refused.inc({ reason }, 0);
+    for (const reason of SESSION_REVOCATION_REASONS) this.revoked.inc({ reason }, 0);
     for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
     for (const resource of ['gameserversets', 'gameservers', 'pods', 'nodes']) this.informerSynced.set({ resource }, 0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -166,8 +188,36 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   streamRefused(reason: StreamRefusalReason): void {
     this.refused.inc({ reason });
   }
+  sessionRevoked(reason: SessionRevocationReason): void {
+    this.revoked.inc({ reason });
+  }
 
   // planner
+  /**
+   * The qualities `gameServerSet` declares now (none: the set is gone). Series of qualities it no longer
+   * declares are deleted, and no new series is made for them (an agent's late counters included).
+   */
+  qualitiesDeclared(namespace: string, gameServerSet: string, qualities: readonly string[]): void {
+    const setKey = `${namespace}/${gameServerSet}`;
+    const before = this.liveQualities.get(setKey) ?? new Set<string>();
+    const now = new Set(qualities);
+    if (now.size === 0) this.liveQualities.delete(setKey);
+    else this.liveQualities.set(setKey, now);
+    for (const quality of before) {
+      if (now.has(quality)) continue;
+      const labels = { namespace, gameserverset: gameServerSet, quality };
+      for (const run of RUN_LABELS) this.probeRuns.remove({ ...labels, ...run });
+      this.probeDuration.remove(namespace, gameServerSet, quality);
+      this.actions.remove(labels);
+      this.foreign.remove(labels);
+      for (const reason of DECISION_WARNING_REASONS) this.refusedValues.remove({ ...labels, reason });
+    }
+  }
+
+  private isLive(namespace: string, gameServerSet: string, quality: string): boolean {
+    return this.liveQualities.get(`${namespace}/${gameServerSet}`)?.has(quality) ?? false;
+  }
+
   invalidQualities(namespace: string, gameServerSet: string, count: number): void {
     if (count === 0) this.invalid.remove({ namespace, gameserverset: gameServerSet });
     else this.invalid.set({ namespace, gameserverset: gameServerSet }, count);
@@ -176,16 +226,20 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   // pipeline
   probeCounters(counters: readonly QualityCounters[]): void {
     for (const c of counters) {
+      if (!this.isLive(c.namespace, c.gameServerSet, c.quality)) continue;
       const labels = { namespace: c.namespace, gameserverset: c.gameServerSet, quality: c.quality };
       for (const r of c.runs) if (r.count > 0) this.probeRuns.inc({ ...labels, outcome: r.outcome, error_kind: r.errorKind }, r.count);
       this.probeDuration.add(c);
     }
   }
-  actionApplied(namespace: string, gameServerSet: string, quality: string, opsState: string): void {
-    this.actions.inc({ namespace, gameserverset: gameServerSet, quality, ops_state: opsState });
+  actionApplied(namespace: string, gameServerSet: string, quality: string): void {
+    if (this.isLive(namespace, gameServerSet, quality)) this.actions.inc({ namespace, gameserverset: gameServerSet, quality });
+  }
+  actionValueRefused(namespace: string, gameServerSet: string, quality: string, reason: DecisionWarning['reason']): void {
+    if (this.isLive(namespace, gameServerSet, quality)) this.refusedValues.inc({ namespace, gameserverset: gameServerSet, quality, reason });
   }
   foreignConditionWrite(namespace: string, gameServerSet: string, quality: string): void {
-    this.foreign.inc({ namespace, gameserverset: gameServerSet, quality });
+    if (this.isLive(namespace, gameServerSet, quality)) this.foreign.inc({ namespace, gameserverset: gameServerSet, quality });
   }
   probesStale(counts: ReadonlyMap<string, { namespace: string; gameServerSet: string; count: number }>): void {
     this.staleGauge.reset();

@@ -3,7 +3,7 @@
 import { experimental, Server, ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
 import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
 import { LOG } from '../../common/log-fields.js';
-import { AgentServiceService } from '../../proto/gen/okgsq/v1/agent.js';
+import { agentServiceDefinition } from './agent-message.js';
 import { AgentService, type AgentServiceOptions } from './agent-service.js';
 
 /** A batch of 10k outcomes with 1 KiB results is ~11 MiB; agents batch far smaller, so 4 MiB bounds abuse. */
@@ -71,7 +71,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     'grpc.max_connection_idle_ms': MAX_CONNECTION_IDLE_MS,
   };
   const server = new Server(serverOptions);
-  server.addService(AgentServiceService, service.implementation);
+  server.addService(agentServiceDefinition, service.implementation);
   const host = options.host ?? '0.0.0.0';
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${options.port}`, credentials(options.tls, options.tlsRefreshIntervalMs ?? TLS_REFRESH_INTERVAL_MS), (err, bound) => {

@@ -3,13 +3,19 @@
 // Every replica is Ready (so a PodDisruptionBudget can evict either), so the Service balances agents onto
 // standbys too: a standby refuses them at once, before any TokenReview, with UNAVAILABLE and the trailer
 // `okgsq-leader: false`, and the agent reconnects on a new connection until it reaches the leader.
-import { Metadata, status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+// Every stream that does not get a session is counted once, under one reason
+// (okgsq_agent_streams_refused_total); a session ends when its identity does (token expired, pod gone).
+import { Metadata, status as GrpcStatus, type handleBidiStreamingCall, type ServerDuplexStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { LEADER_IDENTITY_TRAILER, LEADER_TRAILER } from '../../common/agent-protocol.js';
+import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
 import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
 import { LOG } from '../../common/log-fields.js';
-import type { AgentMessage, AgentServiceServer, DeciderMessage } from '../../proto/gen/okgsq/v1/agent.js';
+import type { DeciderMessage, Hello } from '../../proto/gen/okgsq/v1/agent.js';
+import { isUndecodable, type IncomingMessage } from './agent-message.js';
 import { AgentSession, type SessionLimits } from './agent-session.js';
+import { peerAddress, PeerLimits } from './peer-limits.js';
+import { untilAborted } from './until-aborted.js';
 import type { AgentAuthenticator, AgentIdentity, IngestMetrics, OutcomeSink, PlanSource, StreamRefusalReason } from './ports.js';
 
 export interface IngestLimits extends SessionLimits {
@@ -17,14 +23,26 @@ export interface IngestLimits extends SessionLimits {
   readonly helloTimeoutMs: number;
   /** TokenReviews in flight at once; a reconnect storm after a failover queues behind them. */
   readonly maxConcurrentAuthentications: number;
-  /** An authentication (TokenReview) slower than this ends the stream with UNAVAILABLE; the agent retries. */
+  /** Authentications waiting for one of those; beyond it a stream is refused at once (`overloaded`). */
+  readonly maxQueuedAuthentications: number;
+  /** An authentication (TokenReview) slower than this is cancelled, the stream ended UNAVAILABLE; the agent retries. */
   readonly authenticationTimeoutMs: number;
+  /** Streams from one address awaiting their Hello or authentication at once (`peer_limit` beyond). */
+  readonly maxPendingStreamsPerPeer: number;
+  /** Failed authentications one address may make per second once its burst is spent (`peer_limit` beyond). */
+  readonly failedAuthenticationsPerSecondPerPeer: number;
+  readonly failedAuthenticationBurstPerPeer: number;
 }
 
 export const DEFAULT_INGEST_LIMITS: IngestLimits = Object.freeze({
   helloTimeoutMs: 10_000,
   maxConcurrentAuthentications: 16,
+  // A failover's reconnect storm of 1,000 agents mostly hits the review cache; 256 waiting is ample.
+  maxQueuedAuthentications: 256,
   authenticationTimeoutMs: 15_000,
+  maxPendingStreamsPerPeer: 8,
+  failedAuthenticationsPerSecondPerPeer: 1,
+  failedAuthenticationBurstPerPeer: 10,
   // P4 wants 150k outcomes/s per decider core in total; one agent's steady share is far lower, its
   // resync after a reconnect (a whole node's plan) fits in the burst.
   outcomesPerSecondPerStream: 20_000,
@@ -33,12 +51,16 @@ export const DEFAULT_INGEST_LIMITS: IngestLimits = Object.freeze({
   resyncIntervalSeconds: 0,
 });
 
+/** How often open sessions are re-checked for an expired token (pod changes re-check them at once). */
+export const SESSION_CHECK_INTERVAL_MS = 1_000;
+
 export interface AgentServiceOptions {
   readonly plans: PlanSource;
   readonly sink: OutcomeSink;
   readonly authenticator: AgentAuthenticator;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
+  readonly clock?: Clock;
   readonly limits?: Partial<IngestLimits>;
   /** Start accepting streams right away (default true); a non-leader passes false and calls start() later. */
   readonly serving?: boolean;
@@ -48,9 +70,14 @@ export interface AgentServiceOptions {
 
 export const NOT_LEADER_DETAILS = 'not the leader: this decider replica is a standby; reconnect to reach the leader';
 
-type Call = ServerDuplexStream<AgentMessage, DeciderMessage>;
+type Call = ServerDuplexStream<IncomingMessage, DeciderMessage>;
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** Node names are DNS subdomains (Kubernetes validates them so). */
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const MAX_NODE_NAME = 253;
+/** Hello's free-text fields are only logged: cut to this. */
+const MAX_HELLO_TEXT = 128;
 
 export function bearerToken(metadata: Metadata): string | undefined {
   const value = metadata.get('authorization')[0];
@@ -66,24 +93,56 @@ function fail(call: Call, code: GrpcStatus, details: string, metadata?: Metadata
   }
 }
 
+/** Why a stream gets no session; without `code` the stream has already ended (nothing is sent). */
+interface Refusal {
+  readonly reason: StreamRefusalReason;
+  readonly code?: GrpcStatus;
+  readonly details?: string;
+  readonly trailers?: Metadata;
+}
+
+/** A stream from its start until it has a session or is refused: one signal, one way out (`finish`). */
+interface Admission {
+  readonly call: Call;
+  readonly peer: string;
+  /** Aborted on the way out: cancels a queued or running authentication and its TokenReview. */
+  readonly abort: AbortController;
+  helloTimer: TimerHandle | undefined;
+  done: boolean;
+  readonly onGone: () => void;
+}
+
 export class AgentService {
-  /** The handlers to register with `server.addService(AgentServiceService, service.implementation)`. */
-  readonly implementation: AgentServiceServer;
+  /** The handlers to register with `server.addService(agentServiceDefinition, service.implementation)`. */
+  readonly implementation: UntypedServiceImplementation;
   private serving: boolean;
   private readonly limits: IngestLimits;
+  private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sessions = new Map<string, AgentSession>();
-  /** Streams still before or inside authentication: drain() must end them too. */
-  private readonly unauthenticated = new Set<Call>();
+  /** Streams before their session: drain() must end them too. */
+  private readonly admissions = new Set<Admission>();
+  private readonly peers: PeerLimits;
   private authenticating = 0;
+  /** Authentications waiting for a slot, oldest first; each is handed a slot (resolved) or leaves on abort. */
+  private readonly authQueue = new Set<() => void>();
   private refusedNotLeader = 0;
-  private readonly authQueue: (() => void)[] = [];
+  private sweepTimer: TimerHandle | undefined;
 
   constructor(private readonly options: AgentServiceOptions) {
     this.limits = Object.freeze({ ...DEFAULT_INGEST_LIMITS, ...options.limits });
+    this.clock = options.clock ?? systemClock;
     this.logger = options.logger.child({ [LOG.component]: 'agent-service' });
     this.serving = options.serving ?? true;
-    this.implementation = { connect: (call: Call) => this.connect(call) };
+    this.peers = new PeerLimits({
+      maxPending: this.limits.maxPendingStreamsPerPeer,
+      failuresPerSecond: this.limits.failedAuthenticationsPerSecondPerPeer,
+      failureBurst: this.limits.failedAuthenticationBurstPerPeer,
+      now: () => this.clock.now(),
+    });
+    const connect: handleBidiStreamingCall<IncomingMessage, DeciderMessage> = (call) => this.connect(call);
+    this.implementation = { connect };
+    options.authenticator.onChange(() => this.checkSessions());
   }
 
   /** Accepts agent streams (on becoming leader). */
@@ -94,8 +153,7 @@ export class AgentService {
   /** Stops accepting and ends every open stream with UNAVAILABLE, so agents reconnect to the new leader. */
   async drain(): Promise<void> {
     this.serving = false;
-    for (const call of [...this.unauthenticated]) this.refuseNotLeader(call);
-    this.unauthenticated.clear();
+    for (const a of [...this.admissions]) this.finish(a, this.notLeader());
     for (const session of [...this.sessions.values()]) session.end(GrpcStatus.UNAVAILABLE, 'decider is not serving agents');
   }
 
@@ -104,131 +162,174 @@ export class AgentService {
     return this.refusedNotLeader;
   }
 
-  private notLeaderTrailers(): Metadata {
-    const trailers = new Metadata();
-    trailers.set(LEADER_TRAILER, 'false');
-    const leader = this.options.leaderIdentity?.();
-    if (leader) trailers.set(LEADER_IDENTITY_TRAILER, leader);
-    return trailers;
-  }
-
-  private refuseNotLeader(call: Call): void {
-    this.refusedNotLeader++;
-    this.options.metrics.streamRefused?.('not_leader');
-    fail(call, GrpcStatus.UNAVAILABLE, NOT_LEADER_DETAILS, this.notLeaderTrailers());
-  }
-
   connectedNodes(): string[] {
     return [...this.sessions.keys()];
   }
 
+  /** Streams awaiting their Hello or authentication right now. */
+  get pendingStreams(): number {
+    return this.admissions.size;
+  }
+
+  private notLeader(): Refusal {
+    const trailers = new Metadata();
+    trailers.set(LEADER_TRAILER, 'false');
+    const leader = this.options.leaderIdentity?.();
+    if (leader) trailers.set(LEADER_IDENTITY_TRAILER, leader);
+    return { reason: 'not_leader', code: GrpcStatus.UNAVAILABLE, details: NOT_LEADER_DETAILS, trailers };
+  }
+
+  /** A refusal before any admission state exists. */
+  private refuse(call: Call, refusal: Refusal): void {
+    this.count(refusal);
+    if (refusal.code !== undefined) fail(call, refusal.code, refusal.details ?? '', refusal.trailers);
+  }
+
+  private count(refusal: Refusal): void {
+    if (refusal.reason === 'not_leader') this.refusedNotLeader++;
+    this.options.metrics.streamRefused?.(refusal.reason);
+  }
+
   private connect(call: Call): void {
-    const peer = call.getPeer();
+    const peer = peerAddress(call.getPeer());
     if (!this.serving) {
       // Before reading the token: a standby must not spend a TokenReview on a stream it will not keep.
       this.logger.debug({ [LOG.peer]: peer }, 'agent stream refused: not the leader');
-      this.refuseNotLeader(call);
-      return;
+      return this.refuse(call, this.notLeader());
     }
     const token = bearerToken(call.metadata);
     if (token === undefined) {
       this.logger.warn({ [LOG.peer]: peer }, 'agent stream without bearer token refused');
-      this.options.metrics.streamRefused?.('unauthenticated');
-      fail(call, GrpcStatus.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
-      return;
+      return this.refuse(call, { reason: 'unauthenticated', code: GrpcStatus.UNAUTHENTICATED, details: 'missing "authorization: Bearer <token>" metadata' });
     }
-    this.unauthenticated.add(call);
-    let settled = false;
-    const refuse = (code: GrpcStatus, details: string): void => {
-      settled = true;
-      this.unauthenticated.delete(call);
-      clearTimeout(helloTimer);
-      this.options.metrics.streamRefused?.(refusalReason(code));
-      fail(call, code, details);
-    };
-    const helloTimer = setTimeout(
-      () => refuse(GrpcStatus.DEADLINE_EXCEEDED, `no Hello within ${this.limits.helloTimeoutMs} ms`),
+    const verdict = this.peers.admit(peer);
+    if (verdict !== 'ok') {
+      this.logger.debug({ [LOG.peer]: peer, [LOG.reason]: verdict }, 'agent stream refused: peer limit');
+      const details = verdict === 'too_many_pending' ? 'too many streams awaiting authentication from this address' : 'too many failed authentications from this address; retry later';
+      return this.refuse(call, { reason: 'peer_limit', code: GrpcStatus.RESOURCE_EXHAUSTED, details });
+    }
+    // Ended by the peer, or by gRPC itself (a first message over the size limit), before a session.
+    const onGone = (): void => this.finish(a, { reason: 'cancelled' });
+    const a: Admission = { call, peer, abort: new AbortController(), helloTimer: undefined, done: false, onGone };
+    this.admissions.add(a);
+    call.once('cancelled', onGone);
+    call.once('close', onGone);
+    call.on('error', onGone);
+    a.helloTimer = this.clock.setTimeout(
+      () => this.finish(a, { reason: 'deadline_exceeded', code: GrpcStatus.DEADLINE_EXCEEDED, details: `no Hello within ${this.limits.helloTimeoutMs} ms` }),
       this.limits.helloTimeoutMs,
     );
-    const gone = (): void => {
-      if (settled) return;
-      settled = true;
-      this.unauthenticated.delete(call);
-      clearTimeout(helloTimer);
-    };
-    call.once('cancelled', gone);
-    call.once('close', gone);
-    call.on('error', () => gone());
+    call.once('data', (first: IncomingMessage) => this.onFirstMessage(a, token, first));
+  }
 
-    call.once('data', (first: AgentMessage) => {
-      if (settled) return;
-      clearTimeout(helloTimer);
-      // Hold everything after Hello until the session exists: its outcomes must not be lost or reordered.
-      call.pause();
-      if (first.body?.$case !== 'hello') return refuse(GrpcStatus.INVALID_ARGUMENT, 'the first message must be Hello');
-      const hello = first.body.value;
-      if (!hello.nodeName) return refuse(GrpcStatus.INVALID_ARGUMENT, 'Hello.node_name is empty');
-      this.authenticateBounded(token, hello.nodeName, () => !settled).then(
-        (identity) => {
-          if (settled) return;
-          if (!this.serving) {
-            // Lost leadership while authenticating.
-            settled = true;
-            this.unauthenticated.delete(call);
-            clearTimeout(helloTimer);
-            return this.refuseNotLeader(call);
-          }
-          settled = true;
-          this.unauthenticated.delete(call);
-          this.open(call, identity.node, {
-            agentPod: identity.podName,
-            agentVersion: hello.agentVersion,
-            runtime: `${hello.runtimeName}/${hello.runtimeVersion}`,
-            [LOG.peer]: peer,
-          });
-        },
-        (err: unknown) => {
-          if (settled) return;
-          const [code, details] = authFailureStatus(err);
-          this.logger.warn({ [LOG.node]: hello.nodeName, [LOG.peer]: peer, [LOG.err]: err }, 'agent stream refused');
-          refuse(code, details);
-        },
-      );
+  private onFirstMessage(a: Admission, token: string, first: IncomingMessage): void {
+    if (a.done) return;
+    a.helloTimer?.cancel();
+    // Hold everything after Hello until the session exists: its outcomes must not be lost or reordered.
+    a.call.pause();
+    const hello = helloOf(first);
+    if (typeof hello === 'string') {
+      this.logger.warn({ [LOG.peer]: a.peer, [LOG.reason]: hello }, 'agent stream refused');
+      return this.finish(a, { reason: 'invalid_argument', code: GrpcStatus.INVALID_ARGUMENT, details: hello });
+    }
+    if (this.authenticating >= this.limits.maxConcurrentAuthentications && this.authQueue.size >= this.limits.maxQueuedAuthentications) {
+      this.logger.warn({ [LOG.node]: hello.nodeName, [LOG.peer]: a.peer }, 'agent stream refused: authentication queue full');
+      return this.finish(a, { reason: 'overloaded', code: GrpcStatus.UNAVAILABLE, details: 'too many agents authenticating; retry later' });
+    }
+    this.authenticate(a, token, hello.nodeName).then(
+      (identity) => {
+        if (a.done) return;
+        if (!this.serving) return this.finish(a, this.notLeader()); // lost leadership while authenticating
+        this.finish(a);
+        this.open(a.call, identity, {
+          agentPod: identity.podName,
+          agentVersion: hello.agentVersion.slice(0, MAX_HELLO_TEXT),
+          runtime: `${hello.runtimeName}/${hello.runtimeVersion}`.slice(0, MAX_HELLO_TEXT),
+          [LOG.peer]: a.peer,
+        });
+      },
+      (err: unknown) => {
+        if (a.done) return;
+        const refusal = authFailure(err);
+        if (refusal.reason === 'unauthenticated' || refusal.reason === 'permission_denied') this.peers.failed(a.peer);
+        this.logger.warn({ [LOG.node]: hello.nodeName, [LOG.peer]: a.peer, [LOG.err]: err }, 'agent stream refused');
+        this.finish(a, refusal);
+      },
+    );
+  }
+
+  /** The one way out of an admission: with a refusal (counted, sent unless the stream is gone), or to a session. */
+  private finish(a: Admission, refusal?: Refusal): void {
+    if (a.done) return;
+    a.done = true;
+    a.helloTimer?.cancel();
+    a.abort.abort();
+    this.admissions.delete(a);
+    this.peers.release(a.peer);
+    a.call.off('cancelled', a.onGone);
+    a.call.off('close', a.onGone);
+    a.call.off('error', a.onGone);
+    if (refusal) this.refuse(a.call, refusal);
+  }
+
+  /** The authenticator behind a concurrency limit and a deadline, both through the stream's signal. */
+  private async authenticate(a: Admission, token: string, node: string): Promise<AgentIdentity> {
+    await this.authSlot(a.abort.signal);
+    const deadline = new AbortController();
+    const timer = this.clock.setTimeout(() => deadline.abort(), this.limits.authenticationTimeoutMs);
+    try {
+      const signal = AbortSignal.any([a.abort.signal, deadline.signal]);
+      return await untilAborted(this.options.authenticator.authenticate(token, node, signal), signal);
+    } catch (err) {
+      if (deadline.signal.aborted && !a.abort.signal.aborted) {
+        throw new OkgSqError(ERROR_CODES.KUBE_API, `authentication took over ${this.limits.authenticationTimeoutMs} ms`, { cause: err });
+      }
+      throw err;
+    } finally {
+      timer.cancel();
+      this.releaseSlot();
+    }
+  }
+
+  /** Resolves when this stream holds an authentication slot; rejects (without one) when `signal` aborts. */
+  private authSlot(signal: AbortSignal): Promise<void> {
+    if (this.authenticating < this.limits.maxConcurrentAuthentications) {
+      this.authenticating++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const granted = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        this.authQueue.delete(granted);
+        reject(new OkgSqError(ERROR_CODES.STOPPED, 'stream ended before authentication'));
+      };
+      this.authQueue.add(granted);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  /** The authenticator behind a concurrency limit and a deadline; skipped for streams already gone. */
-  private async authenticateBounded(token: string, node: string, wanted: () => boolean): Promise<AgentIdentity> {
-    if (this.authenticating < this.limits.maxConcurrentAuthentications) this.authenticating++;
-    else await new Promise<void>((resolve) => this.authQueue.push(resolve)); // the slot is handed over
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      if (!wanted()) throw new OkgSqError(ERROR_CODES.STOPPED, 'stream ended before authentication');
-      return await Promise.race([
-        this.options.authenticator.authenticate(token, node),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new OkgSqError(ERROR_CODES.KUBE_API, `authentication took over ${this.limits.authenticationTimeoutMs} ms`)),
-            this.limits.authenticationTimeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      const next = this.authQueue.shift();
-      if (next) next();
-      else this.authenticating--;
+  private releaseSlot(): void {
+    const next = this.authQueue.values().next();
+    if (next.done) {
+      this.authenticating--;
+      return;
     }
+    this.authQueue.delete(next.value);
+    next.value(); // the slot is handed over
   }
 
-  private open(call: Call, node: string, facts: Record<string, string>): void {
+  private open(call: Call, identity: AgentIdentity, facts: Record<string, string>): void {
+    const node = identity.node;
     const previous = this.sessions.get(node);
     if (previous) {
       this.logger.info({ [LOG.node]: node }, 'agent stream replaced by a newer one');
       previous.end(GrpcStatus.ABORTED, 'replaced by a newer stream for the same node');
     }
     const session = new AgentSession(
-      node,
+      identity,
       call,
       {
         plans: this.options.plans,
@@ -236,6 +337,7 @@ export class AgentService {
         metrics: this.options.metrics,
         logger: this.logger,
         limits: this.limits,
+        clock: this.clock,
       },
       (ended) => this.onSessionEnded(ended),
     );
@@ -244,13 +346,14 @@ export class AgentService {
     this.options.sink.agentConnected(node);
     this.logger.info({ [LOG.node]: node, ...facts }, 'agent connected');
 
-    call.on('data', (message: AgentMessage) => session.handle(message));
+    call.on('data', (message: IncomingMessage) => session.handle(message));
     call.on('end', () => session.end(GrpcStatus.OK, 'OK'));
     call.on('cancelled', () => session.end(GrpcStatus.CANCELLED, 'cancelled'));
     call.on('close', () => session.end(GrpcStatus.CANCELLED, 'closed'));
     call.on('error', () => session.end(GrpcStatus.CANCELLED, 'error'));
     session.start();
     call.resume();
+    this.scheduleSweep();
   }
 
   private onSessionEnded(session: AgentSession): void {
@@ -260,29 +363,43 @@ export class AgentService {
     this.options.sink.agentDisconnected(session.node);
     this.logger.info({ [LOG.node]: session.node }, 'agent disconnected');
   }
+
+  /** Ends every session whose identity no longer holds: its token expired, its pod went or was replaced. */
+  private checkSessions(): void {
+    for (const session of [...this.sessions.values()]) {
+      const revoked = this.options.authenticator.revoked(session.identity);
+      if (!revoked) continue;
+      this.logger.warn({ [LOG.node]: session.node, [LOG.pod]: session.identity.podName, [LOG.reason]: revoked.reason }, 'agent session ended: identity no longer valid');
+      this.options.metrics.sessionRevoked?.(revoked.reason);
+      session.end(GrpcStatus.UNAUTHENTICATED, revoked.message);
+    }
+  }
+
+  private scheduleSweep(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = this.clock.setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.checkSessions();
+      if (this.sessions.size > 0) this.scheduleSweep();
+    }, SESSION_CHECK_INTERVAL_MS);
+  }
 }
 
-/** The refusal's metric label, from the status the stream is ended with (UNAVAILABLE here: the TokenReview). */
-function refusalReason(code: GrpcStatus): StreamRefusalReason {
-  switch (code) {
-    case GrpcStatus.UNAUTHENTICATED:
-      return 'unauthenticated';
-    case GrpcStatus.PERMISSION_DENIED:
-      return 'permission_denied';
-    case GrpcStatus.INVALID_ARGUMENT:
-      return 'invalid_argument';
-    case GrpcStatus.DEADLINE_EXCEEDED:
-      return 'deadline_exceeded';
-    default:
-      return 'auth_unavailable';
-  }
+/** The Hello a stream must start with, or what is wrong with its first message. */
+function helloOf(first: IncomingMessage): Hello | string {
+  if (isUndecodable(first)) return 'the first message does not decode as an okgsq.v1.AgentMessage';
+  if (first.body?.$case !== 'hello') return 'the first message must be Hello';
+  const hello = first.body.value;
+  if (!hello.nodeName) return 'Hello.node_name is empty';
+  if (hello.nodeName.length > MAX_NODE_NAME || !NODE_NAME.test(hello.nodeName)) return 'Hello.node_name is not a node name (a DNS subdomain)';
+  return hello;
 }
 
 /** Only typed statuses cross the wire, with no internals: the reason is in our log. */
-function authFailureStatus(err: unknown): [GrpcStatus, string] {
+function authFailure(err: unknown): Refusal {
   if (err instanceof OkgSqError) {
-    if (err.code === ERROR_CODES.UNAUTHENTICATED) return [GrpcStatus.UNAUTHENTICATED, 'token not accepted'];
-    if (err.code === ERROR_CODES.PERMISSION_DENIED) return [GrpcStatus.PERMISSION_DENIED, err.message];
+    if (err.code === ERROR_CODES.UNAUTHENTICATED) return { reason: 'unauthenticated', code: GrpcStatus.UNAUTHENTICATED, details: 'token not accepted' };
+    if (err.code === ERROR_CODES.PERMISSION_DENIED) return { reason: 'permission_denied', code: GrpcStatus.PERMISSION_DENIED, details: err.message };
   }
-  return [GrpcStatus.UNAVAILABLE, 'cannot authenticate agents right now'];
+  return { reason: 'auth_unavailable', code: GrpcStatus.UNAVAILABLE, details: 'cannot authenticate agents right now' };
 }

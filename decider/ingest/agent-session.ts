@@ -2,13 +2,15 @@
 // generations) and takes the agent's outcome batches (checked, filtered to the node's plan, throttled).
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
 import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcome.js';
 import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
-import type { AgentMessage, DeciderMessage, OutcomeBatch } from '../../proto/gen/okgsq/v1/agent.js';
+import type { DeciderMessage, OutcomeBatch } from '../../proto/gen/okgsq/v1/agent.js';
+import { isUndecodable, type IncomingMessage } from './agent-message.js';
 import { countersFromWire, outcomeFromWire } from './outcome-codec.js';
 import { planUpdates } from './plan-codec.js';
-import type { IngestMetrics, OutcomeSink, PlanDelta, PlanSource, RejectReason } from './ports.js';
+import type { AgentIdentity, IngestMetrics, OutcomeSink, PlanDelta, PlanSource, RejectReason } from './ports.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface SessionLimits {
@@ -28,9 +30,10 @@ export interface SessionDeps {
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
   readonly limits: SessionLimits;
+  readonly clock: Clock;
 }
 
-type Call = ServerDuplexStream<AgentMessage, DeciderMessage>;
+type Call = ServerDuplexStream<IncomingMessage, DeciderMessage>;
 type PendingChange = { upsert: ProbeTarget } | { remove: ProbeKey };
 
 function labelKey(namespace: string, gameServerSet: string, quality: string): string {
@@ -43,19 +46,24 @@ export class AgentSession {
   private unsubscribe: (() => void) | undefined;
   private pending = new Map<string, PendingChange>();
   private flushScheduled = false;
-  private resumeTimer: NodeJS.Timeout | undefined;
+  private resumeTimer: TimerHandle | undefined;
   /** (namespace, set, quality) ever planned on this stream: the only labels its counters may use. */
   private readonly plannedLabels = new Set<string>();
   private readonly loggedRejections = new Set<RejectReason>();
   private readonly bucket: TokenBucket;
 
   constructor(
-    readonly node: string,
+    /** Who the stream authenticated as; the service ends the session when this no longer holds. */
+    readonly identity: AgentIdentity,
     private readonly call: Call,
     private readonly deps: SessionDeps,
     private readonly onEnded: (session: AgentSession) => void,
   ) {
-    this.bucket = new TokenBucket(deps.limits.outcomesPerSecondPerStream, deps.limits.outcomeBurstPerStream);
+    this.bucket = new TokenBucket(deps.limits.outcomesPerSecondPerStream, deps.limits.outcomeBurstPerStream, () => deps.clock.now());
+  }
+
+  get node(): string {
+    return this.identity.node;
   }
 
   /** Subscribes to the node's plan and sends it in full. */
@@ -67,8 +75,13 @@ export class AgentSession {
     this.deps.logger.info({ [LOG.node]: this.node, [LOG.generation]: this.generation, probes: initial.length }, 'agent plan sent');
   }
 
-  handle(message: AgentMessage): void {
+  handle(message: IncomingMessage): void {
     if (this.ended) return;
+    if (isUndecodable(message)) {
+      this.deps.logger.warn({ [LOG.node]: this.node, [LOG.reason]: message.undecodable }, 'agent message does not decode');
+      this.end(GrpcStatus.INVALID_ARGUMENT, 'a message does not decode as an okgsq.v1.AgentMessage');
+      return;
+    }
     const body = message.body;
     if (body?.$case === 'outcomes') {
       this.onBatch(body.value);
@@ -83,7 +96,7 @@ export class AgentSession {
     this.ended = true;
     this.unsubscribe?.();
     this.pending.clear();
-    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resumeTimer?.cancel();
     try {
       if (code === GrpcStatus.OK) this.call.end();
       else this.call.emit('error', { code, details });
@@ -189,8 +202,8 @@ export class AgentSession {
     if (waitMs === 0 || this.ended) return;
     this.deps.metrics.outcomesThrottled?.(count);
     this.call.pause();
-    if (this.resumeTimer) clearTimeout(this.resumeTimer);
-    this.resumeTimer = setTimeout(() => {
+    this.resumeTimer?.cancel();
+    this.resumeTimer = this.deps.clock.setTimeout(() => {
       this.resumeTimer = undefined;
       if (!this.ended) this.call.resume();
     }, waitMs);

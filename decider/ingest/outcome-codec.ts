@@ -14,6 +14,10 @@ const MAX_POD_UID_LENGTH = 128;
 /** OKG quality names end up in a condition type, whose name part is at most 63 characters. */
 const MAX_QUALITY_LENGTH = 253;
 const VALID_ERROR_KINDS: ReadonlySet<string> = new Set<string>(['', ...ERROR_KINDS]);
+/** Runs one report may count for one quality: a big node's whole day of probing while cut off fits. */
+const MAX_RUNS_PER_REPORT = 1_000_000_000;
+/** No probe run lasts longer than this (timeouts are seconds to minutes). */
+const MAX_RUN_SECONDS = 86_400;
 const RUN_OUTCOMES: ReadonlySet<string> = new Set(['true', 'false', 'unknown']);
 const BUCKET_COUNT = PROBE_DURATION_BUCKETS_SECONDS.length + 1;
 
@@ -37,14 +41,22 @@ export function outcomeFromWire(wire: WireOutcome): Outcome | undefined {
   };
 }
 
-/** The decoded counters, or undefined when their shape is wrong. Labels are checked by the caller. */
+/**
+ * The decoded counters, or undefined when their shape is wrong or their numbers cannot be true (every run
+ * is in exactly one duration bucket, no run lasts a day, no report counts a billion runs): an agent must
+ * not be able to push the decider's counters to any value it likes. Labels are checked by the caller.
+ */
 export function countersFromWire(wire: WireCounters): QualityCounters | undefined {
   if (!wire.namespace || !wire.gameServerSet || !wire.quality) return undefined;
   if (wire.durationBucketCounts.length !== BUCKET_COUNT) return undefined;
-  if (!Number.isFinite(wire.durationSumSeconds) || wire.durationSumSeconds < 0) return undefined;
+  let runs = 0;
   for (const run of wire.runs) {
     if (!RUN_OUTCOMES.has(run.outcome) || !VALID_ERROR_KINDS.has(run.errorKind)) return undefined;
+    runs += run.count;
   }
+  const bucketed = wire.durationBucketCounts.reduce((a, n) => a + n, 0);
+  if (!Number.isSafeInteger(runs) || runs > MAX_RUNS_PER_REPORT || bucketed !== runs) return undefined;
+  if (!Number.isFinite(wire.durationSumSeconds) || wire.durationSumSeconds < 0 || wire.durationSumSeconds > runs * MAX_RUN_SECONDS) return undefined;
   return {
     namespace: wire.namespace,
     gameServerSet: wire.gameServerSet,

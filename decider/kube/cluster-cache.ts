@@ -24,7 +24,13 @@ export interface GameServerSetView {
 }
 
 export interface CachedGameServer extends GameServerView {
-  readonly metadata: GameServerView['metadata'] & { readonly namespace: string; readonly uid: string; readonly resourceVersion?: string };
+  readonly metadata: GameServerView['metadata'] & {
+    readonly namespace: string;
+    readonly uid: string;
+    readonly resourceVersion?: string;
+    /** The uid of the Pod that owns it, when it has one (OKG's controller sets it, reclaimPolicy Cascade). */
+    readonly ownerPodUid?: string;
+  };
 }
 
 export interface NodeView {
@@ -60,8 +66,13 @@ export function trimGameServerSet(raw: any): GameServerSetView {
 }
 
 export function trimGameServer(raw: any): CachedGameServer {
+  const owners: any[] = Array.isArray(raw.metadata?.ownerReferences) ? raw.metadata.ownerReferences : [];
+  const ownerPodUid = owners.find((o) => o?.kind === 'Pod' && o?.apiVersion === 'v1' && typeof o?.uid === 'string')?.uid as string | undefined;
   return {
-    metadata: pick(raw.metadata, ['name', 'namespace', 'uid', 'resourceVersion', 'labels', 'annotations']) as CachedGameServer['metadata'],
+    metadata: {
+      ...(pick(raw.metadata, ['name', 'namespace', 'uid', 'resourceVersion', 'labels', 'annotations']) as CachedGameServer['metadata']),
+      ...(ownerPodUid ? { ownerPodUid } : {}),
+    },
     spec: pick(raw.spec ?? {}, ['opsState', 'updatePriority', 'deletionPriority', 'networkDisabled', 'containers']),
     status: { serviceQualitiesConditions: raw.status?.serviceQualitiesConditions ?? undefined },
   };
@@ -69,7 +80,7 @@ export function trimGameServer(raw: any): CachedGameServer {
 
 export function trimPod(raw: any): PodView {
   return {
-    metadata: pick(raw.metadata, ['name', 'namespace', 'uid', 'resourceVersion', 'labels', 'deletionTimestamp']) as PodView['metadata'],
+    metadata: pick(raw.metadata, ['name', 'namespace', 'uid', 'resourceVersion', 'labels', 'creationTimestamp', 'deletionTimestamp']) as PodView['metadata'],
     spec: {
       nodeName: raw.spec?.nodeName,
       containers: (raw.spec?.containers ?? []).map((c: any) => ({

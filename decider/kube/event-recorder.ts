@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
 import type { KubeApi } from './kube-client.js';
+import { isUidMismatch } from './kube-writer.js';
 import type { EventSink, ObjectRef } from './object-ref.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -23,6 +24,8 @@ export interface EventMetrics {
 
 interface Tracked {
   name: string | undefined;
+  /** The Event object's own uid, from its creation: repeats patch only that object, never a successor. */
+  uid: string | undefined;
   ref: ObjectRef;
   type: 'Normal' | 'Warning';
   reason: string;
@@ -75,7 +78,7 @@ export class EventRecorder implements EventSink {
         this.tracked.get(oldest)?.timer?.cancel();
         this.tracked.delete(oldest);
       }
-      const fresh: Tracked = { name: undefined, ref, type, reason, message, count: 1, written: 0, firstMs: now, lastWriteMs: now, timer: undefined };
+      const fresh: Tracked = { name: undefined, uid: undefined, ref, type, reason, message, count: 1, written: 0, firstMs: now, lastWriteMs: now, timer: undefined };
       this.tracked.set(key, fresh);
       void this.write(fresh);
       return;
@@ -120,12 +123,18 @@ export class EventRecorder implements EventSink {
         });
         this.opts.metrics.write('events', 'create', String(res.status));
         if (res.status >= 300) throw new Error(`HTTP ${res.status}`);
+        t.uid = (res.body as { metadata?: { uid?: string } } | undefined)?.metadata?.uid;
       } else {
         const res = await this.opts.api.request('PATCH', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events/${encodeURIComponent(t.name)}`, {
-          body: { count, message: t.message, lastTimestamp: nowIso },
+          body: { ...(t.uid ? { metadata: { uid: t.uid } } : {}), count, message: t.message, lastTimestamp: nowIso },
           contentType: 'application/merge-patch+json',
         });
         this.opts.metrics.write('events', 'patch', String(res.status));
+        if (res.status === 404 || isUidMismatch(res.status, res.body)) {
+          // Our Event is gone (Events expire) or was replaced: the next repeat starts a new one.
+          t.name = undefined;
+          t.uid = undefined;
+        }
         if (res.status >= 300) throw new Error(`HTTP ${res.status}`);
       }
       t.written = count;

@@ -1,12 +1,18 @@
 // Sends the batcher's steps to the API server and feeds each answer (the object as written) back into
 // the cache, so the next computation starts from what we wrote, not from a lagging watch.
-import type { KubeApi, KubeResponse } from './kube-client.js';
-import type { StepWriter, WriteStep, WriteResource } from './write-batcher.js';
+// Every patch carries the uid of the object it was computed from, as Kubernetes' own status writers do:
+// the API server refuses it on a successor under the same name. A custom resource's status subresource
+// ignores metadata in the body, so its steps also carry a resourceVersion (docs/design.md, "Writes that
+// land on the object they were computed for").
+import type { KubeApi } from './kube-client.js';
+import type { StepAnswer, StepWriter, WriteStep, WriteResource } from './write-batcher.js';
 import { GAME_API_PREFIX } from './cluster-cache.js';
 
 /** Where the written objects' answers go (ClusterCache's reflectors). */
 export interface WrittenObjectSink {
   observe(resource: WriteResource, obj: unknown): void;
+  /** The object is gone from the API server (a re-read answered 404). */
+  forget(resource: WriteResource, namespace: string, name: string): void;
 }
 
 const WRITE_TIMEOUT_MS = 10_000;
@@ -24,26 +30,47 @@ export function stepPath(resource: WriteResource, namespace: string, name: strin
   }
 }
 
+/** The step's patch with its precondition in `metadata`. */
+export function preconditionedBody(step: WriteStep): unknown {
+  const body = (step.body ?? {}) as { metadata?: Record<string, unknown> };
+  const { uid, resourceVersion } = step.precondition;
+  return { ...body, metadata: { ...body.metadata, uid, ...(resourceVersion !== undefined ? { resourceVersion } : {}) } };
+}
+
+/**
+ * A patch whose `metadata.uid` differs from the object's is refused 422 Invalid on `metadata.uid` (the API
+ * server treats the uid as immutable rather than as a 409 precondition): the object was replaced.
+ */
+export function isUidMismatch(status: number, body: unknown): boolean {
+  if (status !== 422) return false;
+  const causes = (body as { details?: { causes?: { field?: string }[] } } | undefined)?.details?.causes;
+  return Array.isArray(causes) && causes.some((c) => c?.field === 'metadata.uid');
+}
+
 export class KubeWriter implements StepWriter {
   constructor(
     private readonly api: KubeApi,
     private readonly sink: WrittenObjectSink,
   ) {}
 
-  async write(step: WriteStep, signal: AbortSignal): Promise<KubeResponse> {
+  async write(step: WriteStep, signal: AbortSignal): Promise<StepAnswer> {
     const res = await this.api.request('PATCH', stepPath(step.resource, step.namespace, step.name), {
-      body: step.body,
+      body: preconditionedBody(step),
       contentType: step.contentType,
       timeoutMs: WRITE_TIMEOUT_MS,
       signal,
     });
     if (res.status >= 200 && res.status < 300) this.sink.observe(step.resource, res.body);
-    return res;
+    return isUidMismatch(res.status, res.body) ? { ...res, conflict: true } : res;
   }
 
+  /** Re-reads both objects a GameServer's writes are computed from: its pod and itself (same name). */
   async refresh(step: WriteStep, signal: AbortSignal): Promise<void> {
-    const path = stepPath(step.resource, step.namespace, step.name).replace(/\/status$/, '');
-    const res = await this.api.request('GET', path, { timeoutMs: WRITE_TIMEOUT_MS, signal });
-    if (res.status === 200) this.sink.observe(step.resource, res.body);
+    for (const resource of ['pods/status', 'gameservers'] as const) {
+      const path = stepPath(resource, step.namespace, step.name).replace(/\/status$/, '');
+      const res = await this.api.request('GET', path, { timeoutMs: WRITE_TIMEOUT_MS, signal });
+      if (res.status === 200) this.sink.observe(resource, res.body);
+      else if (res.status === 404) this.sink.forget(resource, step.namespace, step.name);
+    }
   }
 }

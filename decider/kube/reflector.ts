@@ -28,6 +28,7 @@ export interface ReflectorOptions<T extends KubeObject> {
   /** Collection paths, one per watched namespace (or one cluster-wide path). */
   readonly paths: readonly string[];
   readonly labelSelector?: string;
+  readonly fieldSelector?: string;
   readonly trim: (raw: any) => T;
   readonly api: KubeApi;
   readonly clock: Clock;
@@ -93,6 +94,12 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
     this.apply('MODIFIED', this.opts.trim(raw));
   }
 
+  /** Drops an object a re-read found gone (the watch's DELETED may come later, or not at all after a relist). */
+  forget(namespace: string, name: string): void {
+    const obj = this.store.get(`${namespace}/${name}`);
+    if (obj) this.apply('DELETED', obj);
+  }
+
   start(): void {
     this.running ??= this.opts.paths.length === 0 ? Promise.resolve() : Promise.all(this.opts.paths.map((p) => this.loop(p))).then(() => undefined);
   }
@@ -127,7 +134,7 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
           allowWatchBookmarks: 'true',
           timeoutSeconds: String(WATCH_TIMEOUT_SECONDS),
         });
-        if (this.opts.labelSelector) query.set('labelSelector', this.opts.labelSelector);
+        this.select(query);
         const watchdog = new AbortController();
         const silenceLimitMs = WATCH_TIMEOUT_SECONDS * 1000 + WATCH_SILENCE_GRACE_MS;
         let timer = this.opts.clock.setTimeout(() => watchdog.abort(), silenceLimitMs);
@@ -167,6 +174,11 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
     });
   }
 
+  private select(query: URLSearchParams): void {
+    if (this.opts.labelSelector) query.set('labelSelector', this.opts.labelSelector);
+    if (this.opts.fieldSelector) query.set('fieldSelector', this.opts.fieldSelector);
+  }
+
   /** Lists `path` fully and reconciles the store with it; returns the list's resourceVersion. */
   private async relist(path: string): Promise<string> {
     const seen = new Set<string>();
@@ -175,7 +187,7 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
     do {
       const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
       if (continueToken) query.set('continue', continueToken);
-      if (this.opts.labelSelector) query.set('labelSelector', this.opts.labelSelector);
+      this.select(query);
       const res = await this.opts.api.request('GET', `${path}?${query}`, { signal: this.abort.signal });
       if (res.status !== 200) throw new Error(`list ${path}: HTTP ${res.status}`);
       const list = res.body as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };

@@ -16,6 +16,13 @@ export interface WriteStep {
   readonly name: string;
   readonly contentType: ContentType;
   readonly body: unknown;
+  /**
+   * The object this step was computed from. Its uid goes into every patch, so a write can never land on a
+   * successor under the same name; with `resourceVersion` the patch lands only on that very version
+   * (needed where the API server ignores metadata in the body: a custom resource's status). A step after
+   * our own successful write of the same object moves on to the version that write produced.
+   */
+  readonly precondition: { readonly uid: string; readonly resourceVersion?: string };
 }
 
 /** Everything one GameServer needs written now, in order; `done` runs once all steps succeeded. */
@@ -24,10 +31,18 @@ export interface WriteJob {
   done?(): void;
 }
 
+/** The API server's answer to a step; `conflict` when its precondition failed (a 409, or the object replaced). */
+export interface StepAnswer extends KubeResponse {
+  readonly conflict?: boolean;
+}
+
 export interface StepWriter {
   /** Sends one step; the answer's status decides what happens next. Throws on a transport error. */
-  write(step: WriteStep, signal: AbortSignal): Promise<KubeResponse>;
-  /** After a 409: re-reads the object into the cache so the job can be recomputed. */
+  write(step: WriteStep, signal: AbortSignal): Promise<StepAnswer>;
+  /**
+   * After a conflict: re-reads the pod and the GameServer the step's job was computed from into the cache
+   * (or drops them from it when gone), so the job is recomputed from fresh state, never retried blind.
+   */
   refresh(step: WriteStep, signal: AbortSignal): Promise<void>;
 }
 
@@ -210,12 +225,17 @@ export class WriteBatcher {
         }
         let outcome: StepResult = 'ok';
         let conflicted: WriteStep | undefined;
-        for (const step of job.steps) {
-          outcome = await this.runStep(step, signal);
+        // Our own writes move an object's resourceVersion on: later steps on it follow (object → version).
+        const written = new Map<string, { uid: string; resourceVersion: string }>();
+        for (const planned of job.steps) {
+          const step = followOwnWrite(planned, written);
+          const [result, answer] = await this.runStep(step, signal);
+          outcome = result;
           if (outcome !== 'ok') {
             conflicted = step;
             break;
           }
+          rememberWritten(step, answer, written);
         }
         if (outcome === 'ok') {
           const since = this.firstDirtyAt.get(key);
@@ -252,51 +272,55 @@ export class WriteBatcher {
     signal.addEventListener('abort', onAbort, { once: true });
   }
 
-  private async runStep(step: WriteStep, signal: AbortSignal): Promise<StepResult> {
+  private async runStep(step: WriteStep, signal: AbortSignal): Promise<[StepResult, StepAnswer?]> {
     let backoffMs = this.retry.initialBackoffMs;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
-      if (!this.active || signal.aborted) return 'stopped';
+      if (!this.active || signal.aborted) return ['stopped'];
       try {
         const waited = await this.opts.limiter.acquire(signal);
         this.opts.metrics.rateLimiterWait(waited / 1000);
       } catch {
-        return 'stopped';
+        return ['stopped'];
       }
       let status: number;
-      let retryAfterSeconds: number | undefined;
+      let answer: StepAnswer | undefined;
       try {
-        const res = await this.opts.writer.write(step, signal);
-        status = res.status;
-        retryAfterSeconds = res.retryAfterSeconds;
+        answer = await this.opts.writer.write(step, signal);
+        status = answer.status;
       } catch (err) {
-        if (signal.aborted) return 'stopped';
+        if (signal.aborted) return ['stopped'];
         status = 0; // transport error or timeout: retried like a 5xx
         this.log.warn({ [LOG.err]: err, [LOG.resource]: step.resource, [LOG.attempt]: attempt }, 'write failed');
       }
       this.opts.metrics.write(step.resource, 'patch', status === 0 ? 'error' : String(status));
-      if (status >= 200 && status < 300) return 'ok';
+      if (status >= 200 && status < 300) return ['ok', answer];
       if (status === 404) {
         this.log.debug({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name }, 'object gone, write dropped');
-        return 'gone';
+        return ['gone'];
       }
-      if (status === 409) return 'conflict';
+      // The object changed or was replaced since the step was computed: recompute, never retry blind.
+      if (status === 409 || answer?.conflict) {
+        this.log.debug({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name, [LOG.httpStatus]: status }, 'write conflict, recomputing');
+        return ['conflict'];
+      }
       const retriable = status === 0 || status === 429 || status >= 500;
       if (!retriable) {
         this.log.error({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name, [LOG.httpStatus]: status }, 'write refused, dropped');
-        return 'gone';
+        return ['gone'];
       }
       if (attempt === this.retry.maxAttempts) break;
       // Retry-After from the server wins, capped so a huge value cannot park a write worker; otherwise
       // exponential backoff with ±50 % jitter.
+      const retryAfterSeconds = answer?.retryAfterSeconds;
       const delayMs =
         retryAfterSeconds !== undefined
           ? Math.min(this.retry.maxBackoffMs, Math.max(0, retryAfterSeconds * 1000))
           : Math.min(this.retry.maxBackoffMs, backoffMs) * (0.5 + Math.random());
       backoffMs *= 2;
       this.log.debug({ [LOG.resource]: step.resource, [LOG.httpStatus]: status, [LOG.delayMs]: delayMs, [LOG.attempt]: attempt }, 'write retry');
-      if (!(await this.sleep(delayMs, signal))) return 'stopped';
+      if (!(await this.sleep(delayMs, signal))) return ['stopped'];
     }
-    return 'failed';
+    return ['failed'];
   }
 
   private sleep(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -312,5 +336,24 @@ export class WriteBatcher {
       }, ms);
       signal.addEventListener('abort', onAbort, { once: true });
     });
+  }
+}
+
+/** The object a step writes: a resource and its subresources are one object (pods/status is the pod). */
+function objectKey(step: WriteStep): string {
+  return `${step.resource.split('/')[0]}/${step.namespace}/${step.name}`;
+}
+
+/** `step`, its resourceVersion precondition moved on to what our own earlier write of the object produced. */
+function followOwnWrite(step: WriteStep, written: ReadonlyMap<string, { uid: string; resourceVersion: string }>): WriteStep {
+  const own = written.get(objectKey(step));
+  if (!own || step.precondition.resourceVersion === undefined || own.uid !== step.precondition.uid) return step;
+  return { ...step, precondition: { ...step.precondition, resourceVersion: own.resourceVersion } };
+}
+
+function rememberWritten(step: WriteStep, answer: StepAnswer | undefined, written: Map<string, { uid: string; resourceVersion: string }>): void {
+  const meta = (answer?.body as { metadata?: { uid?: unknown; resourceVersion?: unknown } } | undefined)?.metadata;
+  if (typeof meta?.uid === 'string' && typeof meta.resourceVersion === 'string' && meta.uid === step.precondition.uid) {
+    written.set(objectKey(step), { uid: meta.uid, resourceVersion: meta.resourceVersion });
   }
 }

@@ -9,7 +9,8 @@ import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcom
 import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
 import type { ServiceQuality } from '../../common/service-quality.js';
 import type { OutcomeSink, PlanDelta } from '../ingest/ports.js';
-import { decide, type Decision } from '../rules/evaluate.js';
+import { decide, type Decision, type DecisionWarning } from '../rules/evaluate.js';
+import { outcomeTimeProblem } from './outcome-time.js';
 import { conditionType, mergePodConditions, podConditionFor } from '../rules/pod-conditions.js';
 import type { PodCondition } from '../rules/types.js';
 import type { PodView } from '../rules/plan.js';
@@ -20,7 +21,10 @@ import type { WriteJob, WriteStep } from '../kube/write-batcher.js';
 
 export interface PipelineMetrics {
   probeCounters(counters: readonly QualityCounters[]): void;
-  actionApplied(namespace: string, gameServerSet: string, quality: string, opsState: string): void;
+  outcomeRejected(reason: 'time_out_of_range', count: number): void;
+  actionApplied(namespace: string, gameServerSet: string, quality: string): void;
+  /** A value an action would set, left alone because Kubernetes or OKG would refuse it (the Warning's reason). */
+  actionValueRefused(namespace: string, gameServerSet: string, quality: string, reason: DecisionWarning['reason']): void;
   foreignConditionWrite(namespace: string, gameServerSet: string, quality: string): void;
 }
 
@@ -67,9 +71,9 @@ export class Pipeline implements OutcomeSink {
       for (const p of pods) opts.queue.enqueue(p);
     });
     opts.gameServers.addHandlers({
-      // A GameServer created after its pod's outcome arrived still gets its conditions.
+      // A GameServer created (or recreated) after its pod's outcome arrived still gets its conditions.
       onUpsert: (gs, old) => {
-        if (!old) opts.queue.enqueue(`${gs.metadata.namespace}/${gs.metadata.name}`);
+        if (!old || old.metadata.uid !== gs.metadata.uid) opts.queue.enqueue(`${gs.metadata.namespace}/${gs.metadata.name}`);
       },
     });
     opts.pods.addHandlers({ onUpsert: (pod, old) => this.checkForeignWriters(pod, old) });
@@ -92,15 +96,30 @@ export class Pipeline implements OutcomeSink {
 
   accept(node: string, outcomes: readonly Outcome[]): void {
     this.opts.heard?.(node);
+    let outOfRange = 0;
     for (const o of outcomes) {
       const target = this.opts.plans.targetFor(o);
       if (!target) continue;
+      // Rejected alone: the pod's other qualities, and every other pod, are written as usual.
+      const timeProblem = outcomeTimeProblem(o.observedAtMs, this.opts.clock.now(), this.podCreatedAtMs(target.namespace, target.podName, o.podUid));
+      if (timeProblem) {
+        outOfRange++;
+        this.log.debug({ [LOG.node]: node, [LOG.podUid]: o.podUid, [LOG.quality]: o.quality, [LOG.reason]: timeProblem }, 'outcome rejected: time out of range');
+        continue;
+      }
       const k = probeKeyString(o);
       const prev = this.latest.get(k);
       this.latest.set(k, { state: o.state, result: o.result, observedAtMs: o.observedAtMs });
       if (prev && prev.state === o.state && prev.result === o.result) continue;
       this.opts.queue.enqueue(`${target.namespace}/${target.podName}`);
     }
+    if (outOfRange > 0) this.opts.metrics.outcomeRejected('time_out_of_range', outOfRange);
+  }
+
+  private podCreatedAtMs(namespace: string, name: string, uid: string): number | undefined {
+    const pod = this.opts.pods.get(namespace, name);
+    const created = pod?.metadata.uid === uid && pod.metadata.creationTimestamp ? Date.parse(pod.metadata.creationTimestamp) : NaN;
+    return Number.isFinite(created) ? created : undefined;
   }
 
   recordCounters(node: string, counters: readonly QualityCounters[]): void {
@@ -130,6 +149,12 @@ export class Pipeline implements OutcomeSink {
     const gs = this.opts.gameServers.get(namespace, name);
     const pod = this.opts.pods.get(namespace, name);
     if (!gs || !pod || pod.metadata.deletionTimestamp) return null;
+    // A GameServer owned by another pod than the one cached under its name (one of them was recreated and
+    // the cache has seen only half of it): no decision mixes the two; the other half's event re-enqueues it.
+    if (gs.metadata.ownerPodUid !== undefined && gs.metadata.ownerPodUid !== pod.metadata.uid) {
+      this.log.debug({ [LOG.namespace]: namespace, [LOG.gameServer]: name, [LOG.podUid]: pod.metadata.uid }, 'GameServer and pod do not belong together yet');
+      return null;
+    }
     const setName = pod.metadata.labels?.[OWNER_GSS_LABEL] ?? gs.metadata.labels?.[OWNER_GSS_LABEL];
     if (!setName) return null;
     const qualities = this.opts.plans.qualitiesOf(namespace, setName);
@@ -154,22 +179,35 @@ export class Pipeline implements OutcomeSink {
       return null;
     }
 
+    // Each step is bound to the object it was computed from (KubeWriter puts the uid into the patch): a pod
+    // or GameServer recreated under this name meanwhile refuses it, and the job is recomputed.
     const steps: WriteStep[] = [];
     if (updates.length > 0) {
       // Strategic merge on `conditions` merges by type: other writers' conditions are left alone.
-      steps.push({ resource: 'pods/status', namespace, name, contentType: 'application/strategic-merge-patch+json', body: { status: { conditions: updates } } });
+      steps.push({
+        resource: 'pods/status',
+        namespace,
+        name,
+        contentType: 'application/strategic-merge-patch+json',
+        body: { status: { conditions: updates } },
+        precondition: { uid: pod.metadata.uid },
+      });
     }
     if (decision.gameServerPatch) {
-      steps.push({ resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: decision.gameServerPatch });
+      steps.push({ resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: decision.gameServerPatch, precondition: { uid: gs.metadata.uid } });
     }
     if (decision.statusChanged) {
-      // A merge patch replaces lists: the whole list is sent.
+      // A merge patch replaces lists: the whole list is sent. The status subresource ignores a uid in the
+      // body: the version (the one computed from, or the one our spec write made) is what binds it. Beside
+      // OKG's controller, which may write the status in between, that costs a 409 and a re-read; the
+      // recomputation then usually finds OKG wrote exactly this, and writes nothing.
       steps.push({
         resource: 'gameservers/status',
         namespace,
         name,
         contentType: 'application/merge-patch+json',
         body: { status: { serviceQualitiesConditions: decision.serviceQualitiesConditions } },
+        precondition: { uid: gs.metadata.uid, ...(gs.metadata.resourceVersion ? { resourceVersion: gs.metadata.resourceVersion } : {}) },
       });
     }
     if (steps.length === 0) return null;
@@ -180,7 +218,7 @@ export class Pipeline implements OutcomeSink {
     const { namespace, name, uid } = gs.metadata;
     const ref = gameServerRef(namespace, name, uid);
     for (const a of decision.applied) {
-      this.opts.metrics.actionApplied(namespace, setName, a.quality, a.opsState ?? '');
+      this.opts.metrics.actionApplied(namespace, setName, a.quality);
       const what = a.opsState ? `opsState ${a.opsState}` : 'its fields';
       this.opts.events.record(
         ref,
@@ -191,6 +229,7 @@ export class Pipeline implements OutcomeSink {
       );
     }
     for (const w of decision.warnings) {
+      this.opts.metrics.actionValueRefused(namespace, setName, w.quality, w.reason);
       this.opts.events.record(ref, 'Warning', w.reason, `service quality ${w.quality} action ${w.actionIndex}: ${w.message}`, `${w.quality}/${w.actionIndex}`);
     }
     if (decision.applied.length > 0) {
@@ -212,8 +251,10 @@ export class Pipeline implements OutcomeSink {
       const before = old?.status?.conditions?.find((o) => o.type === c.type);
       if (before && sameCondition(before, c)) continue;
       this.opts.metrics.foreignConditionWrite(pod.metadata.namespace, setName, quality);
+      const gs = this.opts.gameServers.get(pod.metadata.namespace, pod.metadata.name);
       this.opts.events.record(
-        gameServerRef(pod.metadata.namespace, pod.metadata.name),
+        // About the GameServer of this very pod, when the cache has it (an Event never names a successor).
+        gameServerRef(pod.metadata.namespace, pod.metadata.name, gs && (gs.metadata.ownerPodUid ?? pod.metadata.uid) === pod.metadata.uid ? gs.metadata.uid : undefined),
         'Warning',
         'ForeignConditionWriter',
         `pod condition ${c.type} was written by another component (reason ${JSON.stringify(c.reason ?? '')}); keep kruise-daemon's probing off nodes that run the okg-sq agent`,

@@ -17,6 +17,8 @@ import type { LabelSelector } from './label-selector.js';
 
 export interface PlannerMetrics {
   invalidQualities(namespace: string, gameServerSet: string, count: number): void;
+  /** The valid qualities a set declares now; none once it is gone (its metric series go with it). */
+  qualitiesDeclared(namespace: string, gameServerSet: string, qualities: readonly string[]): void;
 }
 
 export interface PlannerOptions {
@@ -130,7 +132,10 @@ export class Planner implements PlanSource {
     const k = key(namespace, name);
     const set = this.opts.gameServerSets.get(namespace, name);
     if (!set) {
-      if (this.sets.delete(k)) this.opts.metrics.invalidQualities(namespace, name, 0);
+      if (this.sets.delete(k)) {
+        this.opts.metrics.invalidQualities(namespace, name, 0);
+        this.opts.metrics.qualitiesDeclared(namespace, name, []);
+      }
       return undefined;
     }
     const version = String(set.metadata.generation ?? set.metadata.resourceVersion ?? '');
@@ -141,6 +146,7 @@ export class Planner implements PlanSource {
     const entry: SetEntry = { uid: set.metadata.uid, version, qualities, reported: new Set() };
     this.sets.set(k, entry);
     this.opts.metrics.invalidQualities(namespace, name, Math.max(0, declared - qualities.length));
+    this.opts.metrics.qualitiesDeclared(namespace, name, qualities.map((q) => q.name));
     const errors = problems.filter((p) => p.severity === 'error');
     if (errors.length > 0) {
       const message = errors.map((p) => `${p.path}: ${p.message}`).join('; ');

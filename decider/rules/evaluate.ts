@@ -4,8 +4,9 @@
 // Deliberate differences: OKG accepts an action's `containers` but ignores it, okg-sq applies them,
 // merged by container name; a label value rendered from the result that Kubernetes would refuse is left
 // out with a warning (OKG sends it, and the API server refuses the whole patch, opsState included); so
-// are an action's annotations when they would take the GameServer past Kubernetes' annotation size limit;
-// a template that fails to render leaves its field alone with a warning (OKG writes the template's text).
+// are an action's annotations when they would take the GameServer past Kubernetes' annotation size limit,
+// an opsState or priority that is empty or not a valid label value (OKG copies them into pod labels), and
+// a template that fails to render (its field is left alone with a warning; OKG writes the template's text).
 import { stripOkgSeparators } from '../../common/probe-result.js';
 import type { GameServerContainer, IntOrString, ServiceQuality, ServiceQualityAction } from '../../common/service-quality.js';
 import { kubeTime, kubeTimeMs } from './kube-time.js';
@@ -31,15 +32,19 @@ export interface AppliedAction {
   readonly opsState?: string;
 }
 
+/** Why an action's value was left alone (each is a Warning Event reason and a metric label). */
+export const DECISION_WARNING_REASONS = ['InvalidUpdatePriority', 'InvalidDeletionPriority', 'InvalidLabelValue', 'AnnotationsTooLarge', 'InvalidOpsState', 'TemplateFailed'] as const;
+
 export interface DecisionWarning {
   readonly quality: string;
   readonly actionIndex: number;
   /**
-   * OKG's two Warning reasons for priority templates, plus okg-sq's own: a label value rendered from the
-   * result that Kubernetes would refuse (OKG sends it, and the API server refuses the whole patch), and a
-   * template that fails to render (OKG writes the template's own text as the value).
+   * OKG's two Warning reasons for priority templates (okg-sq also gives them for a priority OKG could not
+   * copy into its pod label), plus okg-sq's own: a label value, or an opsState, that Kubernetes would refuse
+   * (OKG sends it, and the API server refuses the whole patch, or OKG's pod sync), annotations too large,
+   * and a template that fails to render (OKG writes the template's own text as the value).
    */
-  readonly reason: 'InvalidUpdatePriority' | 'InvalidDeletionPriority' | 'InvalidLabelValue' | 'AnnotationsTooLarge' | 'TemplateFailed';
+  readonly reason: (typeof DECISION_WARNING_REASONS)[number];
   readonly message: string;
 }
 
@@ -136,16 +141,20 @@ function renderMap(map: Readonly<Record<string, string>>, result: string, field:
 function applyAction(action: ServiceQualityAction, result: string, spec: WorkingSpec, where: { quality: string; actionIndex: number }, warnings: DecisionWarning[]): string | undefined {
   if (action.deletionPriority !== undefined && action.deletionPriority !== null) {
     const v = applyPriority(action.deletionPriority, result, 'InvalidDeletionPriority', where, warnings);
-    if (v !== undefined) spec.deletionPriority = v;
+    if (v !== undefined && syncableToPod(String(v), 'deletionPriority', 'gs-delete-priority', 'InvalidDeletionPriority', where, warnings)) spec.deletionPriority = v;
   }
   if (action.updatePriority !== undefined && action.updatePriority !== null) {
     const v = applyPriority(action.updatePriority, result, 'InvalidUpdatePriority', where, warnings);
-    if (v !== undefined) spec.updatePriority = v;
+    if (v !== undefined && syncableToPod(String(v), 'updatePriority', 'gs-update-priority', 'InvalidUpdatePriority', where, warnings)) spec.updatePriority = v;
   }
   let opsState: string | undefined;
   if (action.opsState) {
-    opsState = renderOrWarn(action.opsState, result, 'opsState', where, warnings);
-    if (opsState !== undefined) spec.opsState = opsState;
+    const rendered = renderOrWarn(action.opsState, result, 'opsState', where, warnings);
+    if (rendered === '') warnings.push({ ...where, reason: 'InvalidOpsState', message: 'rendered opsState is empty; the opsState is left alone' });
+    else if (rendered !== undefined && syncableToPod(rendered, 'opsState', 'gs-opsState', 'InvalidOpsState', where, warnings)) {
+      opsState = rendered;
+      spec.opsState = opsState;
+    }
   }
   if (action.networkDisabled !== undefined && action.networkDisabled !== null) spec.networkDisabled = action.networkDisabled;
   if (action.containers && action.containers.length > 0) spec.containers = mergeContainers(spec.containers, action.containers);
@@ -162,6 +171,20 @@ function applyAction(action: ServiceQualityAction, result: string, spec: Working
     else warnings.push({ ...where, reason: 'AnnotationsTooLarge', message: `annotations would total ${size} bytes, over Kubernetes' limit of ${MAX_ANNOTATIONS_BYTES}; this action's annotations are left alone` });
   }
   return opsState;
+}
+
+/**
+ * OKG copies opsState and the priorities into pod labels (`game.kruise.io/gs-opsState`, …): a value the
+ * API server refuses as a label value stops OKG's pod sync for that GameServer. Such a value is left out.
+ */
+function syncableToPod(value: string, field: string, label: string, reason: DecisionWarning['reason'], where: { quality: string; actionIndex: number }, warnings: DecisionWarning[]): boolean {
+  if (isLabelValue(value)) return true;
+  warnings.push({
+    ...where,
+    reason,
+    message: `${field} ${JSON.stringify(value.slice(0, 80))} is not a valid label value (OKG copies it into the pod label game.kruise.io/${label}); the ${field} is left alone`,
+  });
+  return false;
 }
 
 /**

@@ -16,6 +16,7 @@ export interface PodView {
     readonly uid: string;
     readonly resourceVersion?: string;
     readonly labels?: Readonly<Record<string, string>>;
+    readonly creationTimestamp?: string | null;
     readonly deletionTimestamp?: string | null;
   };
   readonly spec?: {

@@ -2,8 +2,9 @@
 // main.js from the same output tree, as the chart runs them), an agent identity with a real pod-bound
 // token, and helpers to read their /metrics and /proc. Everything spawned is killed in `close()`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createSign } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { testbedEnv } from '../testbed/env.js';
 import { freePort } from '../testbed/free-port.js';
 import { repoRoot } from '../testbed/repo-root.js';
@@ -145,4 +146,29 @@ export async function startRoom(admin: KubeClient, kubelet: FakeKubelet, ns: str
   });
   const pod = await kubelet.runPod({ namespace: ns, name: 'room-0', labels: { 'game.kruise.io/owner-gss': 'room' }, containers: [{ name: 'game', command: ['sh', '-c', 'printf Allocated > /state; exec sleep 1000000'] }] });
   return pod.containers[0]!.id;
+}
+
+/** The bed's service-account signing key (test/testbed/certs.ts writes sa.key next to the apiserver). */
+function signingKey(): string {
+  const root = dirname(testbedEnv().kubeconfig);
+  const stack = [root];
+  for (let depth = 0; stack.length > 0 && depth < 200; depth++) {
+    const dir = stack.pop()!;
+    for (const entry of readdirSync(dir)) {
+      const p = join(dir, entry);
+      if (entry === 'sa.key') return readFileSync(p, 'utf8');
+      if (!entry.startsWith('.') && statSync(p).isDirectory() && p.split('/').length - root.split('/').length < 3) stack.push(p);
+    }
+  }
+  throw new Error(`no sa.key under ${root}`);
+}
+
+/** The same claims, issued 2 h ago and expiring `expiresInSeconds` from now, signed with the real key. */
+export function resigned(token: string, expiresInSeconds: number): string {
+  const [h, p] = token.split('.');
+  const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
+  const now = Math.floor(Date.now() / 1000);
+  Object.assign(claims, { iat: now - 7200, nbf: now - 7200, exp: now + expiresInSeconds });
+  const body = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${body}.${createSign('RSA-SHA256').update(body).sign(signingKey()).toString('base64url')}`;
 }

@@ -7,10 +7,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createSign, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { credentials, status } from '@grpc/grpc-js';
 import { testbedEnv } from '../testbed/env.js';
 import { createNamespace } from '../testbed/kube.js';
@@ -18,36 +18,11 @@ import { FakeKubelet } from '../testbed/fake-kubelet.js';
 import { CriClient } from '../testbed/cri-client.js';
 import { waitFor } from '../testbed/wait-for.js';
 import { TestAgent, wireOutcome } from '../unit/decider/ingest/ingest-kit.js';
-import { adminClient, agentToken, DeciderProcess, GAME, metricSum, must, startAgent, type Program } from './bad-kit.js';
+import { adminClient, agentToken, DeciderProcess, GAME, metricSum, must, resigned, startAgent, type Program } from './bad-kit.js';
 
 const SERVER_NAME = 'okg-sq-decider.okg-sq.svc';
 const FLOOD_OUTCOMES = 120_000; // past the per-stream burst (50,000) and rate (20,000/s)
 const FLOOD_BATCH = 1_000;
-
-/** The bed's service-account signing key (test/testbed/certs.ts writes sa.key next to the apiserver). */
-function signingKey(): string {
-  const root = dirname(testbedEnv().kubeconfig);
-  const stack = [root];
-  for (let depth = 0; stack.length > 0 && depth < 200; depth++) {
-    const dir = stack.pop()!;
-    for (const entry of readdirSync(dir)) {
-      const p = join(dir, entry);
-      if (entry === 'sa.key') return readFileSync(p, 'utf8');
-      if (!entry.startsWith('.') && statSync(p).isDirectory() && p.split('/').length - root.split('/').length < 3) stack.push(p);
-    }
-  }
-  throw new Error(`no sa.key under ${root}`);
-}
-
-/** The same claims, issued 2 h ago and expiring `expiresInSeconds` from now, signed with the real key. */
-function resigned(token: string, expiresInSeconds: number): string {
-  const [h, p] = token.split('.');
-  const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
-  const now = Math.floor(Date.now() / 1000);
-  Object.assign(claims, { iat: now - 7200, nbf: now - 7200, exp: now + expiresInSeconds });
-  const body = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return `${body}.${createSign('RSA-SHA256').update(body).sign(signingKey()).toString('base64url')}`;
-}
 
 describe('hostile agents against the running decider', () => {
   const admin = adminClient();

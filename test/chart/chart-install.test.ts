@@ -195,11 +195,13 @@ describe('helm install limited to namespaces (decider.namespaces)', () => {
       if (p.scope === 'namespaced' && (await allowed(decider, p, otherNs))) wrong.push(`allowed in ${otherNs}: ${permissionKey(p)}`);
       if (p.scope === 'namespaced' && (await allowed(decider, { ...p, scope: 'cluster' }, undefined))) wrong.push(`allowed cluster-wide: ${permissionKey(p)}`);
     }
-    // The agents' identity check reads agent pods in the release namespace, and only that there.
-    const getPod = DECIDER_PERMISSIONS.find((p) => permissionKey(p) === 'get core/pods')!;
-    if (!(await allowed(decider, getPod, releaseNs))) wrong.push(`denied in ${releaseNs}: get core/pods (agent pods)`);
-    const listPods = DECIDER_PERMISSIONS.find((p) => permissionKey(p) === 'list core/pods')!;
-    if (await allowed(decider, listPods, releaseNs)) wrong.push(`allowed in ${releaseNs}: list core/pods`);
+    // The agents' identity check watches agent pods in the release namespace, and only that there.
+    for (const verb of ['list', 'watch']) {
+      const p = DECIDER_PERMISSIONS.find((x) => permissionKey(x) === `${verb} core/pods`)!;
+      if (!(await allowed(decider, p, releaseNs))) wrong.push(`denied in ${releaseNs}: ${verb} core/pods (agent pods)`);
+    }
+    const patchPodStatus = DECIDER_PERMISSIONS.find((p) => permissionKey(p) === 'patch core/pods/status')!;
+    if (await allowed(decider, patchPodStatus, releaseNs)) wrong.push(`allowed in ${releaseNs}: patch core/pods/status`);
     assert.deepEqual(wrong, []);
   });
 

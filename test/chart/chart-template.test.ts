@@ -154,8 +154,9 @@ for (const scenario of scenarios) {
         if (p.scope === 'cluster' || (p.scope === 'namespaced' && namespaces.length === 0)) {
           assert.deepEqual(places.map((g) => g.kind), ['ClusterRole'], permissionKey(p));
         } else if (p.scope === 'namespaced') {
-          // The agent identity check also reads agent pods, in the release namespace.
-          const agentPods = permissionKey(p) === 'get core/pods' && !namespaces.includes(RELEASE_NAMESPACE) ? [`Role/${RELEASE_NAMESPACE}`] : [];
+          // The agent identity check also watches agent pods, in the release namespace.
+          const watchesAgentPods = ['list core/pods', 'watch core/pods'].includes(permissionKey(p));
+          const agentPods = watchesAgentPods && !namespaces.includes(RELEASE_NAMESPACE) ? [`Role/${RELEASE_NAMESPACE}`] : [];
           assert.deepEqual(places.map((g) => `${g.kind}/${g.namespace}`).sort(), [...namespaces.map((n) => `Role/${n}`), ...agentPods].sort(), permissionKey(p));
         } else {
           assert.deepEqual(places.map((g) => `${g.kind}/${g.namespace}`), [`Role/${RELEASE_NAMESPACE}`], permissionKey(p));

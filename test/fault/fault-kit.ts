@@ -3,6 +3,7 @@
 // container runtime: the decider sees exactly what a real agent sends), the agent's identity (pod-bound
 // token checked by TokenReview), the workload, and the counters every scenario asserts on.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { pino } from 'pino';
@@ -10,9 +11,13 @@ import { AgentReporter } from '../../agent/report/reporter.js';
 import { ProbeEngine } from '../../common/probe/probe-engine.js';
 import type { KubeApi } from '../../decider/kube/kube-client.js';
 import { GAME, must } from '../integration/decider/kit.js';
+import { testbedEnv } from '../testbed/env.js';
+import { adminKubeConfig } from '../testbed/kube.js';
 import { repoRoot } from '../testbed/repo-root.js';
 import { waitFor } from '../testbed/wait-for.js';
 import { FakeExecRuntime } from '../unit/probe/fake-exec-runtime.js';
+import { kubeconfigYaml } from './control-plane.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 
 export { GAME, must };
 
@@ -55,6 +60,26 @@ export async function createArenaSet(api: KubeApi, ns: string): Promise<void> {
 export async function createGameServer(api: KubeApi, ns: string, name: string, node: string): Promise<string> {
   const labels = { 'game.kruise.io/owner-gss': SET };
   await must(api, 'POST', `${GAME}/namespaces/${ns}/gameservers`, { apiVersion: 'game.kruise.io/v1alpha1', kind: 'GameServer', metadata: { name, labels }, spec: { opsState: 'None' } });
+  return runningPod(api, ns, name, node);
+}
+
+/**
+ * A Running pod `name` on `node`, then its GameServer with an owner reference to it, as OKG's controller
+ * makes them (reclaimPolicy Cascade); returns the pod UID.
+ */
+export async function createOwnedGameServer(api: KubeApi, ns: string, name: string, node: string): Promise<string> {
+  const uid = await runningPod(api, ns, name, node);
+  await must(api, 'POST', `${GAME}/namespaces/${ns}/gameservers`, {
+    apiVersion: 'game.kruise.io/v1alpha1',
+    kind: 'GameServer',
+    metadata: { name, labels: { 'game.kruise.io/owner-gss': SET }, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name, uid, controller: true, blockOwnerDeletion: true }] },
+    spec: { opsState: 'None' },
+  });
+  return uid;
+}
+
+async function runningPod(api: KubeApi, ns: string, name: string, node: string): Promise<string> {
+  const labels = { 'game.kruise.io/owner-gss': SET };
   const pod = await must(api, 'POST', `/api/v1/namespaces/${ns}/pods`, { metadata: { name, labels }, spec: { nodeName: node, containers: [{ name: 'game', image: 'busybox' }] } });
   const started = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   await must(
@@ -71,6 +96,18 @@ export async function createGameServer(api: KubeApi, ns: string, name: string, n
     'application/merge-patch+json',
   );
   return pod.metadata.uid as string;
+}
+
+/**
+ * A fault proxy in front of the bed's own apiserver, and a kubeconfig (admin token) pointing at it: for
+ * scenarios that need no restartable control plane, only to see, hold or answer the decider's requests.
+ */
+export async function bedProxy(name: string): Promise<{ proxy: FaultProxy; kubeconfig: string }> {
+  const env = testbedEnv();
+  const proxy = await startFaultProxy({ upstream: env.apiserverUrl, ca: Buffer.from(adminKubeConfig().getCurrentCluster()!.caData!, 'base64') });
+  const kubeconfig = join(env.workDir, `${name}-proxied-kubeconfig`);
+  writeFileSync(kubeconfig, kubeconfigYaml(proxy.url, undefined, env.adminToken), { mode: 0o600 });
+  return { proxy, kubeconfig };
 }
 
 /** ServiceAccount okg-sq-agent, its pod on `node`, and a pod-bound token (what the chart's DaemonSet gets). */

@@ -22,7 +22,8 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+/** `localAddress`: the address the proxy connects from (another loopback address makes another peer). */
+export async function startTcpProxy(target: { host: string; port: number; localAddress?: string }): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
   let partitioned = false;
   let accepted = 0;
@@ -39,7 +40,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const link = (pair: Pair): void => {
     if (pair.dead) return end(pair);
     if (!pair.upstream) {
-      const up = net.connect(target.port, target.host);
+      const up = net.connect({ port: target.port, host: target.host, ...(target.localAddress ? { localAddress: target.localAddress } : {}) });
       pair.upstream = up;
       up.on('error', () => end(pair));
       up.on('close', () => end(pair));

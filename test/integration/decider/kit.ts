@@ -127,6 +127,8 @@ const refuseAll: AgentAuthenticator = {
   authenticate: async () => {
     throw new OkgSqError(ERROR_CODES.UNAUTHENTICATED, 'no agents in this test');
   },
+  revoked: () => undefined,
+  onChange: () => undefined,
 };
 
 /** `realAuth`: agents are authenticated with TokenReview as in production (e2e); else none are accepted. */

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startAgentServer, type AgentServer } from '../../../decider/ingest/agent-server.js';
-import { kubeTokenReviewClient, TokenAuthenticator } from '../../../decider/ingest/token-authenticator.js';
+import { realAuthenticator } from './real-authenticator.js';
 import { adminKubeConfig, createNamespace } from '../../testbed/kube.js';
 import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, TestAgent, waitFor, wireOutcome } from '../../unit/decider/ingest/ingest-kit.js';
 
@@ -17,6 +17,7 @@ describe('agent stream authentication with real ServiceAccount tokens', () => {
   const metrics = new FakeMetrics();
   const agents: TestAgent[] = [];
   let server: AgentServer;
+  let stopAuth: () => Promise<void>;
   let tokenA: string;
 
   before(async () => {
@@ -34,14 +35,14 @@ describe('agent stream authentication with real ServiceAccount tokens', () => {
     tokenA = req.status!.token;
     plans.set('node-a', [target('node-a', 'pod-on-a')]);
     plans.set('node-b', [target('node-b', 'pod-on-b')]);
-    server = await startAgentServer({
-      port: 0, host: '127.0.0.1', tls: 'insecure', plans, sink, metrics, logger: silentLogger,
-      authenticator: new TokenAuthenticator({ client: kubeTokenReviewClient(kc), audience: 'okg-sq', agentNamespace: ns, agentServiceAccount: 'okg-sq-agent', logger: silentLogger }),
-    });
+    const real = await realAuthenticator(kc, ns);
+    stopAuth = real.stop;
+    server = await startAgentServer({ port: 0, host: '127.0.0.1', tls: 'insecure', plans, sink, metrics, logger: silentLogger, authenticator: real.auth });
   });
   after(async () => {
     for (const a of agents) a.close();
-    await server.close();
+    await server?.close();
+    await stopAuth?.();
   });
 
   function agent(token: string): TestAgent {

@@ -14,7 +14,7 @@ const templating = dashboard.templating.list as Array<Record<string, any>>;
 /** Metric names each required view reads; a panel for it must query that metric. */
 const REQUIRED_METRICS = {
   'GameServers by opsState': 'okgsq_gameservers',
-  'actions applied per quality and opsState': 'okgsq_actions_applied_total',
+  'actions applied per quality': 'okgsq_actions_applied_total',
   'probe outcomes and error kinds': 'okgsq_probe_runs_total',
   'probe duration percentiles': 'okgsq_probe_duration_seconds_bucket',
   'flip→patch latency percentiles': 'okgsq_flip_to_patch_seconds_bucket',

@@ -63,3 +63,31 @@ test('a replica that does not lead writes no Events', async () => {
   await settle();
   assert.equal(api.calls.length, 0);
 });
+
+test("a repeat patches only the Event it created (its uid), and starts a new Event when that one is gone or replaced", async () => {
+  const clock = new FakeClock();
+  const calls: { method: string; body: any }[] = [];
+  let patchAnswer: KubeResponse = { status: 200, body: {} };
+  const api: KubeApi = {
+    request: async (method, _path, options) => {
+      calls.push({ method, body: options?.body });
+      return method === 'POST' ? { status: 201, body: { metadata: { uid: `event-uid-${calls.length}` } } } : patchAnswer;
+    },
+    watch: () => Promise.reject(new Error('not used')),
+  };
+  const rec = new EventRecorder({ api, limiter: new RateLimiter(100, 100, clock), clock, metrics: { write: () => undefined }, logger: silentLogger, instance: 'decider-0' });
+  rec.setEnabled(true);
+  const ref = gameServerRef('ns', 'mc-0', 'uid-0');
+  rec.record(ref, 'Warning', 'InvalidOpsState', 'one', 'q/0');
+  await settle();
+  rec.record(ref, 'Warning', 'InvalidOpsState', 'two', 'q/0');
+  await clock.advance(30_000);
+  assert.deepEqual(calls[1]!.body.metadata, { uid: 'event-uid-1' });
+  patchAnswer = { status: 422, body: { details: { causes: [{ field: 'metadata.uid' }] } } };
+  rec.record(ref, 'Warning', 'InvalidOpsState', 'three', 'q/0');
+  await clock.advance(30_000);
+  patchAnswer = { status: 200, body: {} };
+  rec.record(ref, 'Warning', 'InvalidOpsState', 'four', 'q/0');
+  await clock.advance(30_000);
+  assert.deepEqual(calls.map((c) => c.method), ['POST', 'PATCH', 'PATCH', 'POST']);
+});

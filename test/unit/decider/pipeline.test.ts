@@ -45,19 +45,27 @@ function podOf(name: string, uid = `uid-${name}`, conditions: PodCondition[] = [
   };
 }
 
-function gsOf(name: string): CachedGameServer {
-  return { metadata: { name, namespace: 'ns', uid: `gs-${name}`, labels: { 'game.kruise.io/owner-gss': 'mc' } }, spec: { opsState: 'None' }, status: {} };
+function gsOf(name: string, extra: Partial<CachedGameServer['metadata']> = {}): CachedGameServer {
+  return { metadata: { name, namespace: 'ns', uid: `gs-${name}`, resourceVersion: '1', labels: { 'game.kruise.io/owner-gss': 'mc' }, ...extra }, spec: { opsState: 'None' }, status: {} };
 }
 
 class Metrics implements PipelineMetrics {
   actions: string[] = [];
   foreign: string[] = [];
   counters = 0;
+  rejected = 0;
   probeCounters(): void {
     this.counters++;
   }
-  actionApplied(ns: string, set: string, q: string, ops: string): void {
-    this.actions.push(`${ns}/${set}/${q}/${ops}`);
+  outcomeRejected(_reason: string, count: number): void {
+    this.rejected += count;
+  }
+  refusedValues: string[] = [];
+  actionValueRefused(ns: string, set: string, q: string, reason: string): void {
+    this.refusedValues.push(`${ns}/${set}/${q}/${reason}`);
+  }
+  actionApplied(ns: string, set: string, q: string): void {
+    this.actions.push(`${ns}/${set}/${q}`);
   }
   foreignConditionWrite(ns: string, set: string, q: string): void {
     this.foreign.push(`${ns}/${set}/${q}`);
@@ -71,7 +79,7 @@ function setup() {
   const nodes = new FakeCache<NodeView>();
   const gameServers = new FakeCache<CachedGameServer>();
   const events = new FakeEvents();
-  const planner = new Planner({ gameServerSets: sets, pods, nodes, agentless: labelSelector('', 'X'), events, metrics: { invalidQualities() {} }, logger: silentLogger });
+  const planner = new Planner({ gameServerSets: sets, pods, nodes, agentless: labelSelector('', 'X'), events, metrics: { invalidQualities() {}, qualitiesDeclared() {} }, logger: silentLogger });
   const enqueued: string[] = [];
   const metrics = new Metrics();
   const pipeline = new Pipeline({ plans: planner, gameServers, pods, queue: { enqueue: (k) => void enqueued.push(k) }, events, metrics, clock, logger: silentLogger });
@@ -122,6 +130,8 @@ test('a flip writes the pod condition, then the GameServer patch, then its statu
     },
   });
   assert.deepEqual(job.steps[1]!.body, { spec: { opsState: 'Maintaining' } });
+  // Each step is bound to the object it was computed from; the GameServer's status also to its version.
+  assert.deepEqual(job.steps.map((st) => st.precondition), [{ uid: 'uid-mc-0' }, { uid: 'gs-mc-0' }, { uid: 'gs-mc-0', resourceVersion: '1' }]);
   const sqc = (job.steps[2]!.body as { status: { serviceQualitiesConditions: ServiceQualityCondition[] } }).status.serviceQualitiesConditions;
   assert.equal(sqc.length, 1);
   assert.equal(sqc[0]!.name, 'gate');
@@ -131,7 +141,7 @@ test('a flip writes the pod condition, then the GameServer patch, then its statu
   apply(job);
   assert.equal(gameServers.get('ns', 'mc-0')!.spec!.opsState, 'Maintaining');
   assert.equal(pods.get('ns', 'mc-0')!.status!.conditions!.length, 1);
-  assert.deepEqual(metrics.actions, ['ns/mc/gate/Maintaining']);
+  assert.deepEqual(metrics.actions, ['ns/mc/gate']);
   const applied = events.events.filter((e) => e.reason === 'ServiceQualityActionApplied');
   assert.equal(applied.length, 1);
   assert.equal(applied[0]!.ref.kind, 'GameServer');
@@ -189,6 +199,39 @@ test('a pod recreated under the same name starts with no outcome', () => {
   // Outcomes for the old UID are ignored (not planned any more).
   pipeline.accept('node-a', [outcome(true, 'up', T0 + 1000, 'uid-mc-0')]);
   assert.equal(pipeline.latestOutcome({ podUid: 'uid-mc-0', quality: 'gate' }), undefined);
+});
+
+test('a GameServer owned by another pod than the one cached under its name gets no decision until both belong together', () => {
+  const { pipeline, pods, gameServers, enqueued } = setup();
+  gameServers.set(gsOf('mc-0', { uid: 'gs-new', ownerPodUid: 'uid-new' })); // recreated; its pod not seen yet
+  assert.deepEqual(enqueued, ['ns/mc-0'], 'a replaced GameServer is enqueued');
+  pipeline.accept('node-a', [outcome(false, 'down', T0)]); // the old pod's outcome
+  assert.equal(pipeline.compute('ns/mc-0'), null, "the old pod's outcome is never written onto the new GameServer");
+  pods.delete('ns', 'mc-0');
+  pods.set(podOf('mc-0', 'uid-new'));
+  const job = pipeline.compute('ns/mc-0');
+  // The new pod has no outcome yet: only the new GameServer's status entry, bound to the new objects.
+  assert.deepEqual(job?.steps.map((st) => [st.resource, st.precondition.uid]), [['gameservers/status', 'gs-new']]);
+});
+
+test("an outcome observed beyond the decider's clock plus the allowed skew, or before its pod existed, is rejected and counted; the pod's other quality is still written", () => {
+  const { pipeline, sets, pods, metrics, apply, clock } = setup();
+  const gate = (gss.spec.serviceQualities as unknown[])[0] as Record<string, unknown>;
+  sets.set({ ...gss, metadata: { ...gss.metadata, generation: 2 }, spec: { ...gss.spec, serviceQualities: [gate, { ...gate, name: 'data' }] } });
+  const p = pods.get('ns', 'mc-0')!;
+  pods.set({ ...p, metadata: { ...p.metadata, creationTimestamp: new Date(clock.now() - 3_600_000).toISOString() } });
+  const data = (atMs: number): Outcome => ({ ...outcome(false, 'data down', atMs), quality: 'data' });
+  for (const bad of [Number.MAX_SAFE_INTEGER, Date.UTC(10000, 0, 1), clock.now() + 5 * 60_000 + 1, clock.now() - 3_600_000 - 5 * 60_000 - 1]) {
+    pipeline.accept('node-a', [outcome(false, 'gate down', bad), data(clock.now())]);
+  }
+  assert.equal(metrics.rejected, 4);
+  const job = pipeline.compute('ns/mc-0')!;
+  const conditions = (job.steps[0]!.body as { status: { conditions: PodCondition[] } }).status.conditions;
+  assert.deepEqual(conditions.map((c) => [c.type, c.message]), [['game.kruise.io/data', 'data down']]);
+  apply(job);
+  // Within the skew, and long ago but after the pod was created (a re-sent outcome): taken.
+  pipeline.accept('node-a', [outcome(false, 'gate down', clock.now() + 60_000), data(clock.now() - 1_800_000)]);
+  assert.equal(metrics.rejected, 4);
 });
 
 test('another writer of our pod condition is reported (Event + metric), our own writes are not', () => {

@@ -36,16 +36,17 @@ function setup(selector = 'type=virtual-kubelet') {
   const nodes = new FakeCache<NodeView>();
   const events = new FakeEvents();
   const invalid = new Map<string, number>();
+  const declared = new Map<string, string[]>();
   const planner = new Planner({
     gameServerSets: sets,
     pods,
     nodes,
     agentless: labelSelector(selector, 'OKGSQ_AGENTLESS_NODE_SELECTOR'),
     events,
-    metrics: { invalidQualities: (ns, gss, n) => void invalid.set(`${ns}/${gss}`, n) },
+    metrics: { invalidQualities: (ns, gss, n) => void invalid.set(`${ns}/${gss}`, n), qualitiesDeclared: (ns, gss, q) => void declared.set(`${ns}/${gss}`, [...q]) },
     logger: silentLogger,
   });
-  return { sets, pods, nodes, events, invalid, planner };
+  return { sets, pods, nodes, events, invalid, declared, planner };
 }
 
 const keys = (d: PlanDelta) => ({ upsert: d.upsert.map((t) => `${t.podName}/${t.key.quality}`), remove: d.remove.map((k) => `${k.podUid}/${k.quality}`) });
@@ -161,4 +162,14 @@ test('an empty agentless selector selects no node', () => {
 
 test('the selector option is validated with the variable name', () => {
   assert.throws(() => labelSelector('a=b=c', 'OKGSQ_AGENTLESS_NODE_SELECTOR'), /OKGSQ_AGENTLESS_NODE_SELECTOR.*a=b=c/);
+});
+
+test('the planner declares each set\'s valid qualities to the metrics, and none once the set is gone (its series go with it)', () => {
+  const { sets, declared } = setup();
+  sets.set(set('mc', [gate, web]));
+  assert.deepEqual(declared.get('ns/mc'), ['gate', 'web']);
+  sets.set(set('mc', [gate], 2));
+  assert.deepEqual(declared.get('ns/mc'), ['gate']);
+  sets.delete('ns', 'mc');
+  assert.deepEqual(declared.get('ns/mc'), []);
 });

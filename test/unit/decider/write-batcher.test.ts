@@ -3,11 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock, settle } from '../probe/fake-clock.js';
 import { RateLimiter } from '../../../decider/kube/rate-limiter.js';
-import { WriteBatcher, type StepWriter, type WriteJob, type WriteStep, type BatcherMetrics } from '../../../decider/kube/write-batcher.js';
-import type { KubeResponse } from '../../../decider/kube/kube-client.js';
+import { WriteBatcher, type StepAnswer, type StepWriter, type WriteJob, type WriteStep, type BatcherMetrics } from '../../../decider/kube/write-batcher.js';
 import { silentLogger } from './kit.js';
 
-type Responder = (step: WriteStep, call: number) => KubeResponse | Promise<KubeResponse>;
+type Responder = (step: WriteStep, call: number) => StepAnswer | Promise<StepAnswer>;
 
 class FakeWriter implements StepWriter {
   readonly calls: { step: WriteStep; atMs: number }[] = [];
@@ -18,7 +17,7 @@ class FakeWriter implements StepWriter {
     private readonly clock: FakeClock,
     private readonly respond: Responder = () => ({ status: 200, body: {} }),
   ) {}
-  async write(step: WriteStep): Promise<KubeResponse> {
+  async write(step: WriteStep): Promise<StepAnswer> {
     this.calls.push({ step, atMs: this.clock.now() });
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -54,9 +53,9 @@ function threeSteps(key: string): WriteJob {
   const [namespace, name] = key.split('/') as [string, string];
   return {
     steps: [
-      { resource: 'pods/status', namespace, name, contentType: 'application/strategic-merge-patch+json', body: { n: 1 } },
-      { resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: { n: 2 } },
-      { resource: 'gameservers/status', namespace, name, contentType: 'application/merge-patch+json', body: { n: 3 } },
+      { resource: 'pods/status', namespace, name, contentType: 'application/strategic-merge-patch+json', body: { n: 1 }, precondition: { uid: `pod-${name}` } },
+      { resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: { n: 2 }, precondition: { uid: `gs-${name}`, resourceVersion: '10' } },
+      { resource: 'gameservers/status', namespace, name, contentType: 'application/merge-patch+json', body: { n: 3 }, precondition: { uid: `gs-${name}`, resourceVersion: '10' } },
     ],
   };
 }
@@ -199,6 +198,30 @@ test('409 re-reads the object and recomputes the job from the fresh cache', asyn
   assert.deepEqual(writer.refreshed.map((s) => s.resource), ['gameservers']);
   assert.equal(computed.length, 2);
   assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status', 'gameservers', 'pods/status', 'gameservers', 'gameservers/status']);
+});
+
+test('a replaced object (the answer says conflict: a 422 on metadata.uid) is re-read and recomputed, never retried blind', async () => {
+  const { clock, writer, batcher, computed } = setup({ respond: (_s, call) => (call === 1 ? { status: 422, body: {}, conflict: true } : { status: 200, body: {} }) });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(20);
+  assert.deepEqual(writer.refreshed.map((s) => s.resource), ['pods/status']);
+  assert.equal(computed.length, 2, 'recomputed from the re-read cache');
+  assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status', 'pods/status', 'gameservers', 'gameservers/status']);
+});
+
+test('a step after our own write of the same object takes the resourceVersion that write produced, only for that uid', async () => {
+  const { clock, writer, batcher } = setup({
+    respond: (step) => ({ status: 200, body: { metadata: { uid: step.precondition.uid, resourceVersion: step.resource === 'gameservers' ? '11' : '99' } } }),
+  });
+  batcher.enqueue('ns/gs-0');
+  await clock.advance(20);
+  const status = writer.calls.find((c) => c.step.resource === 'gameservers/status')!.step;
+  assert.deepEqual(status.precondition, { uid: 'gs-gs-0', resourceVersion: '11' });
+  // An answer for another uid (not ours to follow) leaves the computed version in place.
+  const other = setup({ respond: (step) => ({ status: 200, body: { metadata: { uid: step.resource === 'gameservers' ? 'someone-else' : step.precondition.uid, resourceVersion: '12' } } }) });
+  other.batcher.enqueue('ns/gs-0');
+  await other.clock.advance(20);
+  assert.deepEqual(other.writer.calls.find((c) => c.step.resource === 'gameservers/status')!.step.precondition, { uid: 'gs-gs-0', resourceVersion: '10' });
 });
 
 test('nothing to write → no write at all', async () => {

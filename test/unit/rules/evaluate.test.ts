@@ -180,6 +180,29 @@ describe('decide: actions', () => {
     assert.equal(d.applied.length, 1, 'the action matched: it is recorded as acted upon');
   });
 
+  it('an opsState rendered empty, too long, with spaces or non-ASCII is left alone with a warning: OKG copies it into a pod label (okg-sq)', () => {
+    const q = quality([{ state: true, opsState: '{{.Result}}', labels: { ok: 'yes' } }]);
+    for (const result of ['', 'x'.repeat(64), 'Wait To Be Deleted', 'naïve', '-Leading', 'Trailing.']) {
+      const d = decide({ qualities: [q], podConditions: [podCondition('True', result)], gameServer: gameServer(), now: NOW });
+      assert.deepEqual(d.gameServerPatch, { metadata: { labels: { ok: 'yes' } } }, JSON.stringify(result));
+      assert.deepEqual(d.warnings.map((w) => [w.reason, w.quality, w.actionIndex]), [['InvalidOpsState', q.name, 0]], JSON.stringify(result));
+      assert.deepEqual(d.applied.map((a) => a.opsState), [undefined], 'the action matched, its opsState was not applied');
+    }
+    const ok = decide({ qualities: [q], podConditions: [podCondition('True', 'x'.repeat(63))], gameServer: gameServer(), now: NOW });
+    assert.deepEqual(ok.gameServerPatch?.spec, { opsState: 'x'.repeat(63) });
+    assert.deepEqual(ok.warnings, []);
+  });
+
+  it('a priority OKG could not copy into its pod label (a negative one) is left alone with a warning (okg-sq)', () => {
+    const q = quality([{ state: true, deletionPriority: '{{.Result}}', updatePriority: -1, opsState: 'Allocated' }]);
+    const d = decide({ qualities: [q], podConditions: [podCondition('True', '-5')], gameServer: gameServer(), now: NOW });
+    assert.deepEqual(d.gameServerPatch, { spec: { opsState: 'Allocated' } });
+    assert.deepEqual(d.warnings.map((w) => w.reason).sort(), ['InvalidDeletionPriority', 'InvalidUpdatePriority']);
+    assert.match(d.warnings.find((w) => w.reason === 'InvalidDeletionPriority')!.message, /game\.kruise\.io\/gs-delete-priority/);
+    const ok = decide({ qualities: [q], podConditions: [podCondition('True', '5')], gameServer: gameServer(), now: NOW });
+    assert.deepEqual(ok.gameServerPatch?.spec, { opsState: 'Allocated', deletionPriority: 5 });
+  });
+
   it('a priority template that does not render to an integer is a warning and leaves the field alone', () => {
     const q = quality([{ state: true, deletionPriority: '{{.Result}}', updatePriority: '{{.Result}}', opsState: 'Allocated' }]);
     const d = decide({ qualities: [q], podConditions: [podCondition('True', 'abc')], gameServer: gameServer(undefined, { deletionPriority: 1 }), now: NOW });

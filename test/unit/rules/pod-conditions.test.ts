@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OKGSQ_CONDITION_REASON } from '../../../common/okg-defaults.js';
+import { kubeTime } from '../../../decider/rules/kube-time.js';
 import { conditionType, mergePodConditions, podConditionFor } from '../../../decider/rules/pod-conditions.js';
 import type { PodCondition } from '../../../decider/rules/types.js';
 
@@ -44,5 +45,20 @@ describe('mergePodConditions', () => {
     const current = [old, ready];
     assert.deepEqual(mergePodConditions(current, [b, a]), [a, ready, b]);
     assert.deepEqual(current, [old, ready], 'input untouched');
+  });
+});
+
+describe('kubeTime', () => {
+  it('never throws: a time outside what metav1.Time can hold is clamped into 1970..9999', () => {
+    assert.equal(kubeTime(Date.parse('2026-11-25T20:00:00.999Z')), '2026-11-25T20:00:00Z');
+    const cases: [number, string][] = [
+      [Number.MAX_SAFE_INTEGER, '9999-12-31T23:59:59Z'],
+      [8.64e15 + 1, '9999-12-31T23:59:59Z'],
+      [Date.UTC(10000, 0, 1), '9999-12-31T23:59:59Z'],
+      [-1, '1970-01-01T00:00:00Z'],
+      [Number.NaN, '1970-01-01T00:00:00Z'],
+      [Number.POSITIVE_INFINITY, '1970-01-01T00:00:00Z'],
+    ];
+    for (const [ms, want] of cases) assert.equal(kubeTime(ms), want, String(ms));
   });
 });

@@ -325,6 +325,8 @@ describe('AgentService authentication limits', () => {
         inFlight--;
         return real.authenticate(token, node);
       },
+      revoked: () => undefined,
+      onChange: () => undefined,
     };
     const b = await bed({ maxConcurrentAuthentications: 2 }, slow);
     try {
@@ -343,12 +345,21 @@ describe('AgentService authentication limits', () => {
     }
   });
 
-  it('ends a stream whose authentication hangs with UNAVAILABLE', async () => {
-    const hanging: AgentAuthenticator = { authenticate: () => new Promise<AgentIdentity>(() => undefined) };
+  it('ends a stream whose authentication hangs with UNAVAILABLE, cancelling the authentication', async () => {
+    const signals: AbortSignal[] = [];
+    const hanging: AgentAuthenticator = {
+      authenticate: (_t, _n, signal) => {
+        signals.push(signal);
+        return new Promise<AgentIdentity>(() => undefined);
+      },
+      revoked: () => undefined,
+      onChange: () => undefined,
+    };
     const b = await bed({ authenticationTimeoutMs: 100 }, hanging);
     try {
       assert.equal((await b.agent('token-node-a').hello('node-a').waitForError()).code, status.UNAVAILABLE);
       assert.deepEqual([...b.metrics.refused], [['auth_unavailable', 1]]);
+      assert.equal(signals[0]?.aborted, true, 'the TokenReview is cancelled, not left running');
     } finally {
       await teardown(b);
     }

@@ -19,6 +19,8 @@ import type {
   PlanDelta,
   PlanSource,
   RejectReason,
+  Revocation,
+  SessionRevocationReason,
   StreamRefusalReason,
 } from '../../../../decider/ingest/ports.js';
 
@@ -95,16 +97,32 @@ export class FakeSink implements OutcomeSink {
   }
 }
 
-/** Tokens are `token-<node>`; "agent" tokens of other identities are `user-<node>`. */
+/**
+ * Tokens are `token-<node>`; "agent" tokens of other identities are `user-<node>`. `revoke(node)` makes
+ * that node's identity (and its open session) end.
+ */
 export class FakeAuthenticator implements AgentAuthenticator {
   calls = 0;
-  async authenticate(token: string, claimedNode: string): Promise<AgentIdentity> {
+  readonly revokedNodes = new Map<string, Revocation>();
+  private readonly listeners: (() => void)[] = [];
+  async authenticate(token: string, claimedNode: string, _signal?: AbortSignal): Promise<AgentIdentity> {
     this.calls++;
     const m = /^(token|user)-(.+)$/.exec(token);
     if (!m) throw new OkgSqError(ERROR_CODES.UNAUTHENTICATED, 'token not recognised');
     if (m[1] === 'user') throw new OkgSqError(ERROR_CODES.PERMISSION_DENIED, 'not the agent ServiceAccount');
     if (m[2] !== claimedNode) throw new OkgSqError(ERROR_CODES.PERMISSION_DENIED, `token is bound to node ${m[2]}`);
-    return { node: claimedNode, podName: `agent-${claimedNode}`, podUid: `uid-agent-${claimedNode}` };
+    if (this.revokedNodes.has(claimedNode)) throw new OkgSqError(ERROR_CODES.UNAUTHENTICATED, this.revokedNodes.get(claimedNode)!.message);
+    return { node: claimedNode, podName: `agent-${claimedNode}`, podUid: `uid-agent-${claimedNode}`, expiresAtMs: Number.MAX_SAFE_INTEGER };
+  }
+  revoked(identity: AgentIdentity): Revocation | undefined {
+    return this.revokedNodes.get(identity.node);
+  }
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+  revoke(node: string, revocation: Revocation = { reason: 'pod_gone', message: `agent pod of ${node} is gone` }): void {
+    this.revokedNodes.set(node, revocation);
+    for (const l of this.listeners) l();
   }
 }
 
@@ -114,6 +132,7 @@ export class FakeMetrics implements IngestMetrics {
   connected = 0;
   throttled = 0;
   refused = new Map<StreamRefusalReason, number>();
+  revoked = new Map<SessionRevocationReason, number>();
   outcomesReceived(count: number): void {
     this.received += count;
   }
@@ -128,6 +147,9 @@ export class FakeMetrics implements IngestMetrics {
   }
   streamRefused(reason: StreamRefusalReason): void {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+  }
+  sessionRevoked(reason: SessionRevocationReason): void {
+    this.revoked.set(reason, (this.revoked.get(reason) ?? 0) + 1);
   }
 }
 
