@@ -447,14 +447,24 @@ export function generateCases(seed: number, templates: number, resultsPerTemplat
 
 // ---------- syncServiceQualities chains ----------
 
-/** Templates that render for every result (okg-sq and OKG differ only where rendering fails). */
+/**
+ * Templates that render for every result (okg-sq and OKG differ only where rendering fails), to a valid label
+ * value for every CHAIN_RESULTS entry: OKG copies opsState into a pod label, and okg-sq leaves out an opsState
+ * that is not one (a documented difference, README "Where okg-sq differs"). The result's own text reaches
+ * opsState through the `eq` guards; passing any result through is covered by the render goldens.
+ */
 const RENDERING_OPS = [
-  'Maintaining', 'WaitToBeDeleted', 'None', '{{.Result}}', '{{if eq .Result "idle"}}WaitToBeDeleted{{else if eq .Result "busy"}}Allocated{{else}}None{{end}}',
-  '{{if lt .Result "10"}}Low{{else}}High{{end}}', 'Gate{{printf "%s" .Result}}', '{{with .Result}}{{.}}{{else}}Empty{{end}}', '{{- .Result | html -}}',
+  'Maintaining', 'WaitToBeDeleted', 'None', '{{if or (eq .Result "idle") (eq .Result "busy")}}{{.Result}}{{else}}None{{end}}',
+  '{{if eq .Result "idle"}}WaitToBeDeleted{{else if eq .Result "busy"}}Allocated{{else}}None{{end}}',
+  '{{if lt .Result "10"}}Low{{else}}High{{end}}', '{{if or (eq .Result "7") (eq .Result "42")}}{{printf "Gate%s" .Result}}{{else}}Gate{{end}}',
+  '{{with .Result}}{{if eq . "idle"}}{{.}}{{else}}Busy{{end}}{{else}}Empty{{end}}', '{{- if eq .Result "busy"}}{{.Result | html}}{{else}}Free{{end -}}',
 ];
+/** Annotation values: any text is valid, so these pass the result through as it is. */
+const ANNOTATION_VALUES = [...RENDERING_OPS, '{{.Result}}', 'Gate{{printf "%s" .Result}}', '{{with .Result}}{{.}}{{else}}Empty{{end}}', '{{- .Result | html -}}', 'r={{printf "%q" .Result}}'];
 /** Label values that are valid whatever the result (okg-sq leaves invalid ones out, OKG sends them). */
 const LABEL_VALUES = ['on', 'off', '{{if eq .Result "idle"}}idle{{else}}other{{end}}', 'n{{len .Result}}', '{{if ge .Result "5"}}high{{else}}low{{end}}'];
-const PRIORITIES: readonly (number | string)[] = [0, 5, -3, 100, '7', '0010', 'abc', '{{.Result}}', '{{len .Result}}', '{{ 007 }}', '{{.Result}}0', '{{lt .Result 5}}', '{{printf "%d" 42}}', '{{if eq .Result "idle"}}1{{else}}x{{end}}'];
+/** Priorities; no negative ones: OKG copies priorities into pod labels too, where `-3` is not a valid value. */
+const PRIORITIES: readonly (number | string)[] = [0, 5, 100, '7', '0010', 'abc', '{{.Result}}', '{{len .Result}}', '{{ 007 }}', '{{.Result}}0', '{{lt .Result 5}}', '{{printf "%d" 42}}', '{{if eq .Result "idle"}}1{{else}}x{{end}}'];
 const CHAIN_RESULTS = ['', 'idle', 'busy', '7', '42', '4294967297', '+' + '0'.repeat(45) + '9', 'a|b', 'idle\n', '1e3', 'x y', 'é'];
 const STATUSES = ['True', 'True', 'False', 'False', 'Unknown', '1', 't', 'TRUE', '0', 'f', 'yes', ''];
 
@@ -470,7 +480,7 @@ function chainAction(rng: Rng): Record<string, unknown> {
   if (rng.chance(0.3)) a['updatePriority'] = rng.pick(PRIORITIES);
   if (rng.chance(0.2)) a['networkDisabled'] = rng.chance(0.5);
   if (rng.chance(0.3)) a['labels'] = { [rng.pick(['game/state', 'game/level'])]: rng.pick(LABEL_VALUES) };
-  if (rng.chance(0.3)) a['annotations'] = { [rng.pick(['game/result', 'game/note'])]: rng.pick([...RENDERING_OPS, 'r={{printf "%q" .Result}}']) };
+  if (rng.chance(0.3)) a['annotations'] = { [rng.pick(['game/result', 'game/note'])]: rng.pick(ANNOTATION_VALUES) };
   return a;
 }
 
