@@ -14,6 +14,7 @@ import { DECISION_WARNING_REASONS, type DecisionWarning } from './rules/evaluate
 import type { StaleMetrics, StaleReason } from './pipeline/stale-tracker.js';
 import type { BatcherMetrics, WriteResource } from './kube/write-batcher.js';
 import type { EventMetrics } from './kube/event-recorder.js';
+import { countOpsStates, type GameServerCount } from './ops-state-counts.js';
 
 const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
@@ -75,11 +76,6 @@ const RUN_LABELS: readonly { outcome: string; error_kind: string }[] = ['true', 
   ['', ...ERROR_KINDS].map((errorKind) => ({ outcome, error_kind: errorKind })),
 );
 
-export interface GameServerCount {
-  readonly namespace: string;
-  readonly gameServerSet: string;
-  readonly opsState: string;
-}
 
 export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMetrics, StaleMetrics, BatcherMetrics, EventMetrics {
   readonly registry = new Registry();
@@ -129,19 +125,12 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     this.plannedNodesGauge = new Gauge({ name: 'okgsq_planned_nodes', help: 'Nodes with planned probes that need an agent (agentless nodes excluded): compare with okgsq_agents_connected.', registers });
     new Gauge({
       name: 'okgsq_gameservers',
-      help: 'GameServers by opsState.',
+      help: 'GameServers by opsState (per set: OKG\'s opsStates and the 10 most common others; the rest as _other).',
       labelNames: ['namespace', 'gameserverset', 'ops_state'],
       registers,
       collect() {
         this.reset();
-        const counts = new Map<string, { labels: Record<string, string>; n: number }>();
-        for (const g of source()) {
-          const k = `${g.namespace}\u0000${g.gameServerSet}\u0000${g.opsState}`;
-          const c = counts.get(k) ?? { labels: { namespace: g.namespace, gameserverset: g.gameServerSet, ops_state: g.opsState }, n: 0 };
-          c.n++;
-          counts.set(k, c);
-        }
-        for (const c of counts.values()) this.set(c.labels, c.n);
+        for (const c of countOpsStates(source())) this.set({ namespace: c.namespace, gameserverset: c.gameServerSet, ops_state: c.opsState }, c.count);
       },
     });
     this.informerSynced = new Gauge({ name: 'okgsq_informer_synced', help: '1 once the resource\'s first list has synced.', labelNames: ['resource'], registers });
