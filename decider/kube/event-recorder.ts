@@ -5,7 +5,7 @@
 // as ONE Event on the set, with their count and a few of the GameServers named.
 // An Event takes a write token only when it is spare: every action write known to come could still take
 // one without waiting. Best effort: an occurrence that cannot be written within its budget (queue full,
-// waited a whole window, write refused) is dropped and counted, never retried.
+// a whole window passed since the latest such occurrence, write refused) is dropped and counted, never retried.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
@@ -22,7 +22,7 @@ export const EVENT_MIN_UPDATE_INTERVAL_MS = 30_000;
 /** Events' own budget: this many Event writes per second after a burst of EVENT_BURST. */
 export const EVENT_QPS = 5;
 export const EVENT_BURST = 25;
-/** An occurrence not written within this long is dropped: by then it is no news. */
+/** Occurrences not written when even the latest of them is this old are dropped: by then it is no news. */
 export const EVENT_MAX_WAIT_MS = EVENT_AGGREGATE_WINDOW_MS;
 /** Distinct Events waiting to be written; an occurrence that would need one more is dropped. */
 export const MAX_PENDING_EVENTS = 1024;
@@ -74,6 +74,7 @@ interface Pending {
   count: number;
   message: string;
   readonly firstMs: number;
+  lastMs: number;
 }
 
 export interface EventRecorderOptions {
@@ -137,13 +138,15 @@ export class EventRecorder implements EventSink {
         this.opts.metrics.eventsDropped('queue_full', 1);
         return;
       }
-      p = { key, type, reason, group, objects: new Map(), count: 0, message, firstMs: this.opts.clock.now() };
+      const now = this.opts.clock.now();
+      p = { key, type, reason, group, objects: new Map(), count: 0, message, firstMs: now, lastMs: now };
       this.pending.set(key, p);
     }
     p.objects.delete(objectKey); // re-inserted: the latest occurrence last
     p.objects.set(objectKey, { ref, aggregateKey });
     p.count++;
     p.message = message;
+    p.lastMs = this.opts.clock.now();
     this.pump();
   }
 
@@ -156,11 +159,12 @@ export class EventRecorder implements EventSink {
     let nextMs = Infinity;
     let chosen: { p: Pending; target: Target } | undefined;
     for (const p of this.pending.values()) {
-      if (now - p.firstMs >= EVENT_MAX_WAIT_MS) {
+      // A wave longer than the window still gets its Event: it expires only once its latest occurrence has.
+      if (now - p.lastMs >= EVENT_MAX_WAIT_MS) {
         this.drop(p, 'expired');
         continue;
       }
-      nextMs = Math.min(nextMs, p.firstMs + EVENT_MAX_WAIT_MS);
+      nextMs = Math.min(nextMs, p.lastMs + EVENT_MAX_WAIT_MS);
       const target = this.targetOf(p, now);
       const dueMs = target.series?.name !== undefined ? target.series.lastWriteMs + EVENT_MIN_UPDATE_INTERVAL_MS : now;
       if (dueMs <= now) {

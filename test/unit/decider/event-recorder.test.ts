@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  EventRecorder, EVENT_AGGREGATE_WINDOW_MS, EVENT_BURST, EVENT_MAX_WAIT_MS, EVENT_QPS, MAX_PENDING_EVENTS, type EventDropReason,
+  EventRecorder, EVENT_AGGREGATE_WINDOW_MS, EVENT_BURST, EVENT_MAX_WAIT_MS, EVENT_QPS, EVENT_RECHECK_MS, MAX_PENDING_EVENTS, type EventDropReason,
 } from '../../../decider/kube/event-recorder.js';
 import { RateLimiter } from '../../../decider/kube/rate-limiter.js';
 import { WriteBatcher, type StepAnswer, type WriteStep } from '../../../decider/kube/write-batcher.js';
@@ -251,4 +251,23 @@ test('what cannot be written within its budget is dropped and counted, never que
   rec.record(gameServerRef('ns', 'gs-y'), 'Warning', 'ForeignConditionWriter', 'x', 'q');
   rec.setEnabled(false);
   assert.equal(dropped.byReason.get('not_leader'), 1);
+});
+
+test('a wave longer than the window still gets its Event at its end; it expires only a window after its latest occurrence', async () => {
+  let pending = 1_000_000;
+  const { clock, api, rec, dropped } = setup({ pendingWrites: () => pending });
+  rec.setEnabled(true);
+  for (let minute = 0; minute < 15; minute++) {
+    rec.record(gameServerRef('ns', `gs-${minute}`), 'Normal', APPLIED, `on gs-${minute}`, 'healthy', SET);
+    await clock.advance(60_000);
+  }
+  assert.equal(api.calls.length, 0);
+  pending = 0;
+  await clock.advance(EVENT_RECHECK_MS);
+  assert.deepEqual(api.calls.map((c) => [c.body.involvedObject.name, c.body.count]), [['arena', 15]]);
+  assert.equal(dropped.byReason.size, 0);
+  pending = 1_000_000;
+  rec.record(gameServerRef('ns', 'gs-late'), 'Normal', APPLIED, 'late', 'healthy', SET);
+  await clock.advance(EVENT_MAX_WAIT_MS);
+  assert.equal(dropped.byReason.get('expired'), 1);
 });
