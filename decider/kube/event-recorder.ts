@@ -10,10 +10,11 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
-import type { KubeApi } from './kube-client.js';
+import type { KubeApi, KubeResponse } from './kube-client.js';
 import { isUidMismatch } from './kube-writer.js';
 import type { EventSink, ObjectRef } from './object-ref.js';
 import { RateLimiter } from './rate-limiter.js';
+import { DEFAULT_RETRY_POLICY, retryDelayMs } from './write-batcher.js';
 
 /** A repeat later than this starts a new Event (client-go uses 10 minutes as well). */
 export const EVENT_AGGREGATE_WINDOW_MS = 10 * 60_000;
@@ -254,7 +255,7 @@ export class EventRecorder implements EventSink {
           signal,
         });
         this.opts.metrics.write('events', 'create', String(res.status));
-        if (res.status >= 300) throw new Error(`HTTP ${res.status}`);
+        if (res.status >= 300) throw new Error(`HTTP ${res.status}`, { cause: res });
         s.name = name;
         s.uid = (res.body as { metadata?: { uid?: string } } | undefined)?.metadata?.uid;
       } else {
@@ -269,10 +270,13 @@ export class EventRecorder implements EventSink {
           // Our Event is gone (Events expire) or was replaced: the next occurrence starts a new one.
           this.series.delete(target.key);
         }
-        if (res.status >= 300) throw new Error(`HTTP ${res.status}`);
+        if (res.status >= 300) throw new Error(`HTTP ${res.status}`, { cause: res });
       }
       s.count = count;
     } catch (err) {
+      // A 429 pushes back on the whole client, as for an action write (docs/design.md §NN).
+      const refused = (err as { cause?: KubeResponse }).cause;
+      if (refused?.status === 429) this.opts.limiter.hold(retryDelayMs(refused.retryAfterSeconds, DEFAULT_RETRY_POLICY.initialBackoffMs, DEFAULT_RETRY_POLICY.maxBackoffMs));
       if (signal.aborted) return;
       this.opts.metrics.eventsDropped('failed', p.count);
       this.log.warn({ [LOG.err]: err, [LOG.reason]: p.reason, [LOG.namespace]: namespace, [ref.kind === 'GameServerSet' ? LOG.gameServerSet : LOG.gameServer]: ref.name }, 'event not written');

@@ -316,13 +316,7 @@ export class WriteBatcher {
         this.log.error({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name, [LOG.httpStatus]: status }, 'write refused, dropped');
         return ['gone'];
       }
-      // Retry-After from the server wins, capped so a huge value cannot park a write worker; otherwise
-      // exponential backoff with ±50 % jitter.
-      const retryAfterSeconds = answer?.retryAfterSeconds;
-      const delayMs =
-        retryAfterSeconds !== undefined
-          ? Math.min(this.retry.maxBackoffMs, Math.max(0, retryAfterSeconds * 1000))
-          : Math.min(this.retry.maxBackoffMs, backoffMs) * (0.5 + Math.random());
+      const delayMs = retryDelayMs(answer?.retryAfterSeconds, backoffMs, this.retry.maxBackoffMs);
       backoffMs *= 2;
       // A 429 is about the client, not this object (API Priority and Fairness rejecting our flow): every
       // writer holds, so the other workers do not keep knocking (docs/design.md §NN).
@@ -348,6 +342,16 @@ export class WriteBatcher {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/**
+ * The one backoff shape of the decider's writes: Retry-After from the server wins, capped so a huge value
+ * cannot park a writer; otherwise `backoffMs` (doubled by the caller per attempt) with ±50 % jitter.
+ */
+export function retryDelayMs(retryAfterSeconds: number | undefined, backoffMs: number, maxBackoffMs: number): number {
+  return retryAfterSeconds !== undefined
+    ? Math.min(maxBackoffMs, Math.max(0, retryAfterSeconds * 1000))
+    : Math.min(maxBackoffMs, backoffMs) * (0.5 + Math.random());
 }
 
 /** The object a step writes: a resource and its subresources are one object (pods/status is the pod). */

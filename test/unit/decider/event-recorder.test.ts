@@ -271,3 +271,22 @@ test('a wave longer than the window still gets its Event at its end; it expires 
   await clock.advance(EVENT_MAX_WAIT_MS);
   assert.equal(dropped.byReason.get('expired'), 1);
 });
+
+test('an Event answered 429 holds the whole client for its Retry-After, actions included; the Event is dropped, not retried', async () => {
+  const clock = new FakeClock();
+  const limiter = new RateLimiter(100, 100, clock);
+  const { api, rec, dropped } = setup({ clock, limiter });
+  api.answer = () => ({ status: 429, body: {}, retryAfterSeconds: 3 });
+  rec.setEnabled(true);
+  rec.record(gameServerRef('ns', 'mc-0'), 'Warning', 'ForeignConditionWriter', 'x', 'q');
+  await settle();
+  assert.equal(dropped.byReason.get('failed'), 1);
+  let acquired: number | undefined;
+  void limiter.acquire().then(() => (acquired = clock.now()));
+  const t0 = clock.now();
+  await clock.advance(2_999);
+  assert.equal(acquired, undefined, 'an action write waits out the Retry-After');
+  await clock.advance(100);
+  assert.ok(acquired !== undefined && acquired - t0 >= 3_000);
+  assert.equal(api.calls.length, 1);
+});
