@@ -355,6 +355,7 @@ async function main(): Promise<void> {
         lat.samples.length = 0;
         const before = await apiserverWrites(admin);
         const rejectedBefore = await apfRejected(admin);
+        const apiBefore = await apiserverWriteSeconds(admin);
         const occurrencesBefore = await actionEventOccurrences(admin, ns);
         const waveStart = Date.now();
         await sim.call({ cmd: 'flips', quality: 'healthy', names: names.slice(0, WAVE), rate: 0 });
@@ -362,6 +363,7 @@ async function main(): Promise<void> {
         const waveS = (Date.now() - waveStart) / 1000;
         await decider.batcher.drain();
         const d = deltaOf(before, await apiserverWrites(admin));
+        const apiAfter = await apiserverWriteSeconds(admin);
         const actionWrites = objectWrites(d);
         // The floor the budget sets: the action writes beyond the burst, at QPS.
         const floorS = Math.max(0, actionWrites - BURST) / QPS;
@@ -387,6 +389,7 @@ async function main(): Promise<void> {
           eventWrites: eventWrites(dAll), eventObjects: after.objects - occurrencesBefore.objects, eventOccurrencesCounted: occurrences,
           eventsSettledSeconds: eventsSettledS === undefined ? undefined : round(eventsSettledS, 2),
           apfRejected: (await apfRejected(admin)) - rejectedBefore,
+          apiserverMeanWriteMs: round(((apiAfter.sum - apiBefore.sum) / Math.max(1, apiAfter.count - apiBefore.count)) * 1000),
           deciderWrites429: metricTotal(await decider.metrics.registry.getSingleMetricAsString('okgsq_kube_writes_total'), 'code="429"'),
           eventsDropped: metricTotal(await decider.metrics.registry.getSingleMetricAsString('okgsq_events_dropped_total'), ''),
           latencyMs: { p50: round(percentile(lat.samples, 50)), p99: round(percentile(lat.samples, 99)) },
