@@ -8,7 +8,9 @@
 //   node dist/test/testbed/cli.js run -- node dist/bench/decider-flips.js \
 //     [--gameservers 1000] [--agents 100] [--rate 10] [--seconds 30] [--result-changes 200] \
 //     [--soak-seconds 60] [--wave 1000] [--wave-events on|off|both] [--qps 50] [--burst 2×qps] [--write-concurrency 8]
-//     [--as-service-account] [--shared-connection] [--phases steady,result,soak,wave,restart]
+//     [--as-service-account] [--shared-connection] [--cpu-profile FILE] [--phases steady,result,soak,wave,restart]
+// `--cpu-profile FILE`: a V8 CPU profile of this process (the decider) during the steady phase only, written
+// to FILE (.cpuprofile, for Chrome DevTools), its top functions by self time in the report.
 // `wave` reports the floor ratio: drain time ÷ ((action writes − burst) ÷ QPS), Events on by default.
 // `--as-service-account`: the decider writes as a ServiceAccount (bound to cluster-admin), not as the bed's
 // system:masters admin, which API Priority and Fairness exempts: its requests go through the apiserver's
@@ -18,6 +20,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { KubeConfig } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace } from '../test/testbed/kube.js';
@@ -50,6 +54,7 @@ const { values } = parseArgs({
     // Waves with the decider's Events on (its normal state), suppressed, or one of each.
     'wave-events': { type: 'string', default: 'on' },
     'as-service-account': { type: 'boolean', default: false },
+    'cpu-profile': { type: 'string' },
     // The decider's OKGSQ_WRITE_CONCURRENCY (its default: 8).
     'write-concurrency': { type: 'string', default: '8' },
     // All simulated nodes on one HTTP/2 connection instead of one TCP connection each.
@@ -176,6 +181,39 @@ function measureWindow(simPid: number): () => Window {
   };
 }
 
+interface CpuProfile {
+  nodes: { id: number; hitCount?: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  startTime: number;
+  endTime: number;
+}
+
+/** Starts V8's sampling profiler on this process; the function returned stops it and gives the profile. */
+async function startCpuProfile(): Promise<() => Promise<CpuProfile>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    return profile as unknown as CpuProfile;
+  };
+}
+
+/** The functions with the most self time (share of samples), "name file:line". */
+function topSelfTime(profile: CpuProfile, n: number): { fn: string; selfPct: number }[] {
+  const byFn = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const hits = node.hitCount ?? 0;
+    total += hits;
+    const f = node.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+    byFn.set(key, (byFn.get(key) ?? 0) + hits);
+  }
+  return [...byFn].sort((a, b) => b[1] - a[1]).slice(0, n).map(([fn, hits]) => ({ fn, selfPct: round((100 * hits) / Math.max(1, total), 1) }));
+}
+
 /** Applied-action Events in the namespace: how many objects, and the actions their counts add up to. */
 async function actionEventOccurrences(api: KubeClient, ns: string): Promise<{ objects: number; occurrences: number }> {
   const list = await must(api, 'GET', `/api/v1/namespaces/${ns}/events`);
@@ -282,12 +320,19 @@ async function main(): Promise<void> {
       const flips = Math.round(RATE * SECONDS);
       const before = await apiserverWrites(admin);
       const apiBefore = await apiserverWriteSeconds(admin);
+      const profiling = values['cpu-profile'] ? await startCpuProfile() : undefined;
       const win = measureWindow(sim.child.pid!);
       const list = Array.from({ length: flips }, (_, i) => names[i % N]!);
       const flipped = (await sim.call({ cmd: 'flips', quality: 'healthy', names: list, rate: RATE })) as Extract<SimReply, { type: 'flipped' }>;
       await waitFor(() => lat.samples.length >= flips, { timeoutMs: 60_000 + flips * 100, what: `${flips} flips patched` });
       await decider.batcher.drain();
       const w = win();
+      if (profiling) {
+        const profile = await profiling();
+        writeFileSync(values['cpu-profile']!, JSON.stringify(profile));
+        figures.steadyCpuProfileTop = topSelfTime(profile, 25);
+        progress(`steady CPU profile: ${values['cpu-profile']}; top self time: ${JSON.stringify(figures.steadyCpuProfileTop)}`);
+      }
       const d = deltaOf(before, await apiserverWrites(admin));
       const apiAfter = await apiserverWriteSeconds(admin);
       const s = {
