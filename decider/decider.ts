@@ -75,7 +75,16 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
   const api: KubeApi = deps.api ?? ownApi!;
   const metrics = new DeciderMetrics();
   const limiter = new RateLimiter(options.kubeQps, options.kubeBurst, clock);
-  const events = new EventRecorder({ api, limiter, clock, metrics, logger, instance: options.podName || 'okg-sq-decider' });
+  const events = new EventRecorder({
+    api,
+    limiter,
+    // Events take only tokens no queued action write needs (the batcher is built below).
+    actions: { get pendingWrites() { return batcher.pendingWrites; } },
+    clock,
+    metrics,
+    logger,
+    instance: options.podName || 'okg-sq-decider',
+  });
 
   let activate = (): void => {};
   const cache = new ClusterCache({

@@ -13,7 +13,7 @@ import type { PipelineMetrics } from './pipeline/pipeline.js';
 import { DECISION_WARNING_REASONS, type DecisionWarning } from './rules/evaluate.js';
 import type { StaleMetrics, StaleReason } from './pipeline/stale-tracker.js';
 import type { BatcherMetrics, WriteResource } from './kube/write-batcher.js';
-import type { EventMetrics } from './kube/event-recorder.js';
+import type { EventDropReason, EventMetrics } from './kube/event-recorder.js';
 import { countOpsStates, type GameServerCount } from './ops-state-counts.js';
 
 const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -85,6 +85,7 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   private readonly refusedValues: Counter<QualityLabels | 'reason'>;
   private readonly flipToPatchHist: Histogram<string>;
   private readonly kubeWrites: Counter<'resource' | 'verb' | 'code'>;
+  private readonly eventsDroppedCounter: Counter<'reason'>;
   private readonly batchSizeHist: Histogram<string>;
   private readonly queueDepthGauge: Gauge<string>;
   private readonly limiterWait: Histogram<string>;
@@ -115,6 +116,7 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
     this.refusedValues = new Counter({ name: 'okgsq_action_values_refused_total', help: 'Values an action would set, left alone because Kubernetes or OKG would refuse them, by the Warning Event reason.', labelNames: ['namespace', 'gameserverset', 'quality', 'reason'], registers });
     this.flipToPatchHist = new Histogram({ name: 'okgsq_flip_to_patch_seconds', help: 'From an outcome change reaching the decider to its GameServer writes done.', buckets: LATENCY_BUCKETS_SECONDS, registers });
     this.kubeWrites = new Counter({ name: 'okgsq_kube_writes_total', help: 'Writes to the API server by resource, verb and HTTP code.', labelNames: ['resource', 'verb', 'code'], registers });
+    this.eventsDroppedCounter = new Counter({ name: 'okgsq_events_dropped_total', help: 'Recorded Events no written Event counts, by reason: queue_full, expired (not written within the aggregation window), failed (write refused), not_leader.', labelNames: ['reason'], registers });
     this.batchSizeHist = new Histogram({ name: 'okgsq_batch_size', help: 'GameServers per flush of the write batcher.', buckets: BATCH_SIZE_BUCKETS, registers });
     this.queueDepthGauge = new Gauge({ name: 'okgsq_write_queue_depth', help: 'GameServers waiting to be written.', registers });
     this.limiterWait = new Histogram({ name: 'okgsq_ratelimiter_wait_seconds', help: 'Time writes waited for the client-side rate limiter.', buckets: WAIT_BUCKETS_SECONDS, registers });
@@ -243,6 +245,9 @@ export class DeciderMetrics implements IngestMetrics, PlannerMetrics, PipelineMe
   // writes
   write(resource: WriteResource | 'events' | 'leases', verb: string, code: string): void {
     this.kubeWrites.inc({ resource, verb, code });
+  }
+  eventsDropped(reason: EventDropReason, occurrences: number): void {
+    this.eventsDroppedCounter.inc({ reason }, occurrences);
   }
   batchSize(size: number): void {
     this.batchSizeHist.observe(size);

@@ -36,37 +36,47 @@ export interface KubeApi {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_SOCKETS = 64;
+/**
+ * Credentials are re-read at most this often, not per request: in-cluster tokens rotate (client-node
+ * re-reads a token file every 60 s itself), but reading them cost ~3 % of the decider's busy CPU at
+ * 300 writes/s, with a new https.Agent built and thrown away each time (bench/RESULTS.md, profile).
+ */
+const CREDENTIALS_TTL_MS = 1_000;
 
 export class KubeClient implements KubeApi {
   private agent: http.Agent | undefined;
+  private credentials: { readonly headers: Readonly<Record<string, string>>; readonly readAtMs: number } | undefined;
 
   constructor(private readonly kubeConfig: KubeConfig) {}
 
   private async connect(method: string, path: string, contentType?: string): Promise<http.RequestOptions & { url: URL }> {
     const cluster = this.kubeConfig.getCurrentCluster();
     if (!cluster) throw new OkgSqError(ERROR_CODES.KUBE_API, 'kubeconfig has no current cluster');
-    // Credentials are re-read per request: in-cluster tokens rotate.
-    const opts: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts);
     const url = new URL(cluster.server.replace(/\/$/, '') + path);
-    if (!this.agent) {
-      this.agent =
-        url.protocol === 'https:'
-          ? new https.Agent({
-              keepAlive: true,
-              maxSockets: MAX_SOCKETS,
-              ca: opts.ca,
-              cert: opts.cert,
-              key: opts.key,
-              rejectUnauthorized: opts.rejectUnauthorized ?? !cluster.skipTLSVerify,
-              servername: (opts as { servername?: string }).servername,
-            })
-          : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+    const nowMs = Date.now();
+    if (!this.credentials || nowMs - this.credentials.readAtMs >= CREDENTIALS_TTL_MS || !this.agent) {
+      const opts: https.RequestOptions = {};
+      await this.kubeConfig.applyToHTTPSOptions(opts);
+      if (!this.agent) {
+        this.agent =
+          url.protocol === 'https:'
+            ? new https.Agent({
+                keepAlive: true,
+                maxSockets: MAX_SOCKETS,
+                ca: opts.ca,
+                cert: opts.cert,
+                key: opts.key,
+                rejectUnauthorized: opts.rejectUnauthorized ?? !cluster.skipTLSVerify,
+                servername: (opts as { servername?: string }).servername,
+              })
+            : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+      }
+      const headers: Record<string, string> = { Accept: 'application/json' };
+      for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+      if (opts.auth) headers.Authorization = 'Basic ' + Buffer.from(opts.auth).toString('base64');
+      this.credentials = { headers, readAtMs: nowMs };
     }
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
-    if (opts.auth) headers.Authorization = 'Basic ' + Buffer.from(opts.auth).toString('base64');
-    if (contentType) headers['Content-Type'] = contentType;
+    const headers = contentType ? { ...this.credentials.headers, 'Content-Type': contentType } : { ...this.credentials.headers };
     return { url, method, agent: this.agent, headers };
   }
 

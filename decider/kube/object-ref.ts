@@ -21,6 +21,10 @@ export function gameServerSetRef(namespace: string, name: string, uid?: string):
 
 /** Where events go; decider/kube/event-recorder.ts writes them, tests collect them. */
 export interface EventSink {
-  /** `aggregateKey` groups repeats (same object, reason and key) into one Event with a count. */
-  record(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string, aggregateKey?: string): void;
+  /**
+   * `aggregateKey` groups repeats (same object, reason and key) into one Event with a count. `group`: the
+   * GameServerSet of a GameServer the Event is about; several such Events of one reason waiting to be
+   * written together become one Event on the set.
+   */
+  record(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string, aggregateKey?: string, group?: ObjectRef): void;
 }

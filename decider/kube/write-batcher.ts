@@ -10,6 +10,9 @@ import type { RateLimiter } from './rate-limiter.js';
 
 export type WriteResource = 'pods/status' | 'gameservers' | 'gameservers/status';
 
+/** Steps a GameServer's job has at most (docs/design.md §4: pod condition, GameServer, its status). */
+export const MAX_STEPS_PER_JOB = 3;
+
 export interface WriteStep {
   readonly resource: WriteResource;
   readonly namespace: string;
@@ -151,6 +154,11 @@ export class WriteBatcher {
 
   get depth(): number {
     return this.dirty.size + this.ready.length - this.readyHead;
+  }
+
+  /** Writes known to come (an upper bound): what lower-priority writers (Events) must leave tokens for. */
+  get pendingWrites(): number {
+    return MAX_STEPS_PER_JOB * (this.depth + this.processing.size);
   }
 
   private isIdle(): boolean {
@@ -308,15 +316,12 @@ export class WriteBatcher {
         this.log.error({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name, [LOG.httpStatus]: status }, 'write refused, dropped');
         return ['gone'];
       }
-      if (attempt === this.retry.maxAttempts) break;
-      // Retry-After from the server wins, capped so a huge value cannot park a write worker; otherwise
-      // exponential backoff with ±50 % jitter.
-      const retryAfterSeconds = answer?.retryAfterSeconds;
-      const delayMs =
-        retryAfterSeconds !== undefined
-          ? Math.min(this.retry.maxBackoffMs, Math.max(0, retryAfterSeconds * 1000))
-          : Math.min(this.retry.maxBackoffMs, backoffMs) * (0.5 + Math.random());
+      const delayMs = retryDelayMs(answer?.retryAfterSeconds, backoffMs, this.retry.maxBackoffMs);
       backoffMs *= 2;
+      // A 429 is about the client, not this object (API Priority and Fairness rejecting our flow): every
+      // writer holds, so the other workers do not keep knocking (docs/design.md §NN).
+      if (status === 429) this.opts.limiter.hold(delayMs);
+      if (attempt === this.retry.maxAttempts) break;
       this.log.debug({ [LOG.resource]: step.resource, [LOG.httpStatus]: status, [LOG.delayMs]: delayMs, [LOG.attempt]: attempt }, 'write retry');
       if (!(await this.sleep(delayMs, signal))) return ['stopped'];
     }
@@ -337,6 +342,16 @@ export class WriteBatcher {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/**
+ * The one backoff shape of the decider's writes: Retry-After from the server wins, capped so a huge value
+ * cannot park a writer; otherwise `backoffMs` (doubled by the caller per attempt) with ±50 % jitter.
+ */
+export function retryDelayMs(retryAfterSeconds: number | undefined, backoffMs: number, maxBackoffMs: number): number {
+  return retryAfterSeconds !== undefined
+    ? Math.min(maxBackoffMs, Math.max(0, retryAfterSeconds * 1000))
+    : Math.min(maxBackoffMs, backoffMs) * (0.5 + Math.random());
 }
 
 /** The object a step writes: a resource and its subresources are one object (pods/status is the pod). */

@@ -16,7 +16,7 @@ import type { PodCondition } from '../rules/types.js';
 import type { PodView } from '../rules/plan.js';
 import type { CachedGameServer } from '../kube/cluster-cache.js';
 import type { CacheView } from '../kube/reflector.js';
-import { gameServerRef, type EventSink } from '../kube/object-ref.js';
+import { gameServerRef, gameServerSetRef, type EventSink } from '../kube/object-ref.js';
 import type { WriteJob, WriteStep } from '../kube/write-batcher.js';
 
 export interface PipelineMetrics {
@@ -217,6 +217,8 @@ export class Pipeline implements OutcomeSink {
   private reportDecision(gs: CachedGameServer, setName: string, decision: Decision): void {
     const { namespace, name, uid } = gs.metadata;
     const ref = gameServerRef(namespace, name, uid);
+    // A wave of these is written as one Event on the set (docs/design.md §NN).
+    const set = gameServerSetRef(namespace, setName);
     for (const a of decision.applied) {
       this.opts.metrics.actionApplied(namespace, setName, a.quality);
       const what = a.opsState ? `opsState ${a.opsState}` : 'its fields';
@@ -226,11 +228,12 @@ export class Pipeline implements OutcomeSink {
         'ServiceQualityActionApplied',
         `service quality ${a.quality} (state ${a.state}, result ${JSON.stringify(a.result)}) applied action ${a.actionIndex}: ${what}`,
         a.quality,
+        set,
       );
     }
     for (const w of decision.warnings) {
       this.opts.metrics.actionValueRefused(namespace, setName, w.quality, w.reason);
-      this.opts.events.record(ref, 'Warning', w.reason, `service quality ${w.quality} action ${w.actionIndex}: ${w.message}`, `${w.quality}/${w.actionIndex}`);
+      this.opts.events.record(ref, 'Warning', w.reason, `service quality ${w.quality} action ${w.actionIndex}: ${w.message}`, `${w.quality}/${w.actionIndex}`, set);
     }
     if (decision.applied.length > 0) {
       this.log.info({ [LOG.namespace]: namespace, [LOG.gameServer]: name, applied: decision.applied }, 'actions applied');
@@ -259,6 +262,7 @@ export class Pipeline implements OutcomeSink {
         'ForeignConditionWriter',
         `pod condition ${c.type} was written by another component (reason ${JSON.stringify(c.reason ?? '')}); keep kruise-daemon's probing off nodes that run the okg-sq agent`,
         quality,
+        gameServerSetRef(pod.metadata.namespace, setName),
       );
     }
   }

@@ -237,16 +237,24 @@ export class DeciderProcess {
   }
 }
 
-/** Applied-action Events per GameServer name (aggregated Events count `count` times). */
-export async function actionEvents(api: KubeApi, ns: string): Promise<Map<string, number>> {
+/**
+ * Applied-action occurrences counted by Events (an Event counts `count` times): per GameServer for Events
+ * on a GameServer, and in total for Events on GameServerSets (a wave's Events aggregated on its set).
+ */
+export async function actionEvents(api: KubeApi, ns: string): Promise<{ perGameServer: Map<string, number>; onSets: number }> {
   const list = await must(api, 'GET', `/api/v1/namespaces/${ns}/events`);
-  const out = new Map<string, number>();
+  const perGameServer = new Map<string, number>();
+  let onSets = 0;
   for (const e of list.items as any[]) {
     if (e.reason !== ACTION_REASON) continue;
+    if (e.involvedObject?.kind === 'GameServerSet') {
+      onSets += e.count ?? 1;
+      continue;
+    }
     const name = e.involvedObject?.name as string;
-    out.set(name, (out.get(name) ?? 0) + (e.count ?? 1));
+    perGameServer.set(name, (perGameServer.get(name) ?? 0) + (e.count ?? 1));
   }
-  return out;
+  return { perGameServer, onSets };
 }
 
 export async function gameServers(api: KubeApi, ns: string): Promise<Map<string, any>> {

@@ -11,6 +11,7 @@ const AGREED = [
   'okgsq_agent_streams_refused_total',
   'okgsq_agents_connected',
   'okgsq_batch_size',
+  'okgsq_events_dropped_total',
   'okgsq_flip_to_patch_seconds',
   'okgsq_foreign_condition_writes_total',
   'okgsq_gameservers',

@@ -160,6 +160,31 @@ test('429 is retried after the server\'s Retry-After; 500 with backoff; then the
   assert.deepEqual(metrics.writes, ['pods/status 429', 'pods/status 500', 'pods/status 200', 'gameservers 200', 'gameservers/status 200']);
 });
 
+test('a 429 holds every write worker for its Retry-After (API Priority and Fairness pushes back on the client, not one object)', async () => {
+  let refused = false;
+  const { clock, writer, batcher } = setup({
+    concurrency: 4,
+    // The first write is refused; the other workers' writes already sent still land.
+    respond: () => {
+      if (refused) return { status: 200, body: {} };
+      refused = true;
+      return { status: 429, body: {}, retryAfterSeconds: 2 };
+    },
+    compute: (key) => ({ steps: [threeSteps(key).steps[0]!] }),
+  });
+  for (let i = 0; i < 20; i++) batcher.enqueue(`ns/gs-${i}`);
+  await clock.advance(20);
+  const t0 = clock.now();
+  const sentBeforeHold = writer.calls.length;
+  assert.ok(sentBeforeHold <= 4, 'at most one write per worker went out with the refused one');
+  await clock.advance(1_999);
+  assert.equal(writer.calls.length, sentBeforeHold, 'no worker writes during the hold');
+  await clock.advance(1_000);
+  assert.ok(writer.calls.slice(sentBeforeHold).every((c) => c.atMs - t0 >= 2_000), 'writes resume after Retry-After');
+  await batcher.drain();
+  assert.equal(new Set(writer.calls.filter((c, i) => i > 0).map((c) => c.step.name)).size, 20, 'every GameServer written');
+});
+
 test('a Retry-After past the longest backoff is capped, so a hostile server cannot park a write worker', async () => {
   const { clock, writer, batcher } = setup({
     respond: (_step, call) => (call === 1 ? { status: 429, body: {}, retryAfterSeconds: 86_400 } : { status: 200, body: {} }),
