@@ -15,7 +15,7 @@ import { LOG } from '../../common/log-fields.js';
 import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcome.js';
 import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
 import { AgentServiceClient, type AgentMessage, type DeciderMessage, type PlanUpdate } from '../../proto/gen/okgsq/v1/agent.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../../common/backoff.js';
 import { assignmentToTarget, countersToWire, outcomeToWire } from './plan-mapping.js';
 
 /** The part of ProbeEngine the reporter drives. */

@@ -2,6 +2,7 @@
 // certificate needs no restart), keepalive to notice dead agents, and bounded message sizes.
 import { experimental, Server, ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
 import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
+import { systemClock } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
 import { agentServiceDefinition } from './agent-message.js';
 import { AgentService, type AgentServiceOptions } from './agent-service.js';
@@ -94,12 +95,12 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       closed ??= (async () => {
         await service.drain();
         await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
+          const force = (options.clock ?? systemClock).setTimeout(() => {
             server.forceShutdown();
             resolve();
           }, CLOSE_GRACE_MS);
           server.tryShutdown(() => {
-            clearTimeout(force);
+            force.cancel();
             resolve();
           });
         });

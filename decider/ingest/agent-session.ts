@@ -11,7 +11,7 @@ import { isUndecodable, type IncomingMessage } from './agent-message.js';
 import { countersFromWire, outcomeFromWire } from './outcome-codec.js';
 import { planUpdates } from './plan-codec.js';
 import type { AgentIdentity, IngestMetrics, OutcomeSink, PlanDelta, PlanSource, RejectReason } from './ports.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../common/token-bucket.js';
 
 export interface SessionLimits {
   /** Sustained outcomes per second one stream may deliver before it is slowed down. */
@@ -59,7 +59,7 @@ export class AgentSession {
     private readonly deps: SessionDeps,
     private readonly onEnded: (session: AgentSession) => void,
   ) {
-    this.bucket = new TokenBucket(deps.limits.outcomesPerSecondPerStream, deps.limits.outcomeBurstPerStream, () => deps.clock.now());
+    this.bucket = new TokenBucket(deps.limits.outcomesPerSecondPerStream, deps.limits.outcomeBurstPerStream, deps.clock);
   }
 
   get node(): string {

@@ -2,27 +2,22 @@
 // Callers reserve a token in arrival order and wait until it is theirs.
 import type { Clock } from '../../common/clock.js';
 import { OkgSqError, ERROR_CODES } from '../../common/errors.js';
+import { TokenBucket } from '../../common/token-bucket.js';
 
 export class RateLimiter {
-  private tokens: number;
-  private lastMs: number;
+  private readonly bucket: TokenBucket;
 
   constructor(
-    private readonly qps: number,
-    private readonly burst: number,
+    qps: number,
+    burst: number,
     private readonly clock: Clock,
   ) {
-    this.tokens = burst;
-    this.lastMs = clock.now();
+    this.bucket = new TokenBucket(qps, burst, clock);
   }
 
   /** Reserves one token; returns how long the caller must wait for it (0 = now). */
   reserve(): number {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastMs) * this.qps) / 1000);
-    this.lastMs = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1000) / this.qps);
+    return this.bucket.take(1);
   }
 
   /** Waits for a token; resolves with the ms waited. Rejects with STOPPED if `signal` aborts first. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { credentials } from '@grpc/grpc-js';
 import { pino } from 'pino';
-import { Backoff } from '../../../agent/report/backoff.js';
+import { Backoff } from '../../../common/backoff.js';
 import { waitFor } from '../../testbed/wait-for.js';
 import { AgentReporter, type ReporterEngine } from '../../../agent/report/reporter.js';
 import { assignmentToTarget, outcomeToWire } from '../../../agent/report/plan-mapping.js';

@@ -52,7 +52,7 @@ test('a failed list is retried with backoff; synced after the first successful l
   r.start();
   await settle();
   assert.equal(r.synced, false);
-  await clock.advance(600); // first backoff 500 ms ± 20 %
+  await clock.advance(600); // first backoff 250–500 ms, the second 500–1,000 ms
   assert.equal(r.synced, false);
   await clock.advance(1200);
   assert.equal(r.synced, true);

@@ -8,6 +8,7 @@ import type { Outcome, ProbeKey } from '../../../../common/outcome.js';
 import type { ProbeTarget, QualityCounters } from '../../../../common/probe/types.js';
 import { AgentlessProber, type AgentlessEngine } from '../../../../decider/ingest/agentless-prober.js';
 import { AGENTLESS_NODE } from '../../../../decider/ingest/ports.js';
+import { FakeClock } from '../../probe/fake-clock.js';
 import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, waitFor } from './ingest-kit.js';
 
 class RecordingEngine implements AgentlessEngine {
@@ -37,17 +38,17 @@ class RecordingEngine implements AgentlessEngine {
 
 const http = { kind: 'httpGet', path: '/healthz', port: 8080, scheme: 'HTTP', headers: [] } as const;
 
-function setup(remoteExec: boolean) {
+function setup(remoteExec: boolean, clock = new FakeClock()) {
   const plans = new FakePlanSource();
   const sink = new FakeSink();
   const metrics = new FakeMetrics();
   let engine: RecordingEngine | undefined;
   const prober = new AgentlessProber({
-    plans, sink, metrics, logger: silentLogger,
+    plans, sink, metrics, logger: silentLogger, clock, countersIntervalMs: 10_000,
     ...(remoteExec ? { remoteExec: { execSync: async () => ({ exitCode: 0, stdout: new Uint8Array(), stderr: new Uint8Array() }) } } : {}),
     createEngine: (publish) => (engine = new RecordingEngine(publish)),
   });
-  return { plans, sink, metrics, prober, engine: () => engine! };
+  return { plans, sink, metrics, prober, clock, engine: () => engine! };
 }
 
 function outcome(podUid: string, quality = 'healthy'): Outcome {
@@ -97,6 +98,26 @@ describe('AgentlessProber', () => {
     await prober.stop();
     assert.equal(sink.counters.length, 1, 'counters flushed on stop');
     assert.equal(plans.subscriberCount(AGENTLESS_NODE), 0);
+  });
+
+  it('flushes the run counters on every tick of its clock while running, and not after stop', async () => {
+    const { plans, sink, prober, clock, engine } = setup(false);
+    plans.set(AGENTLESS_NODE, [target(AGENTLESS_NODE, 'v1', 'healthy', { handler: http })]);
+    prober.start();
+    const counters = (count: number): QualityCounters[] => [{ namespace: 'games', gameServerSet: 'minecraft', quality: 'healthy', runs: [{ outcome: 'true', errorKind: '', count }], durationBucketCounts: [], durationSumSeconds: 0 }];
+    engine().counters = counters(1);
+    await clock.advance(9_999);
+    assert.equal(sink.counters.length, 0, 'not before the interval');
+    await clock.advance(1);
+    assert.equal(sink.counters.length, 1);
+    engine().counters = counters(2);
+    await clock.advance(10_000);
+    assert.deepEqual(sink.counters.map((c) => c.counters.runs[0]!.count), [1, 2], 'the timer re-arms');
+    await prober.stop();
+    engine().counters = counters(3);
+    await clock.advance(10_000);
+    assert.equal(sink.counters.length, 2, 'no flush after stop');
+    assert.equal(clock.pendingTimers, 0);
   });
 });
 
