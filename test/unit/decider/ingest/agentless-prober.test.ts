@@ -9,7 +9,8 @@ import type { ProbeTarget, QualityCounters } from '../../../../common/probe/type
 import { AgentlessProber, type AgentlessEngine } from '../../../../decider/ingest/agentless-prober.js';
 import { AGENTLESS_NODE } from '../../../../decider/ingest/ports.js';
 import { FakeClock } from '../../probe/fake-clock.js';
-import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, waitFor } from './ingest-kit.js';
+import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target } from './ingest-kit.js';
+import { waitFor } from '../../../testbed/wait-for.js';
 
 class RecordingEngine implements AgentlessEngine {
   readonly probed = new Map<string, ProbeTarget>();
@@ -140,9 +141,9 @@ describe('AgentlessProber with the shared ProbeEngine', () => {
         timing: { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 },
       })]);
       prober.start();
-      await waitFor('a true outcome', () => sink.accepted.some((a) => a.outcome.state), 5_000);
+      await waitFor(() => sink.accepted.some((a) => a.outcome.state), { what: 'a true outcome', timeoutMs: 5_000 });
       healthy = false;
-      await waitFor('a false outcome', () => sink.accepted.some((a) => !a.outcome.state), 5_000);
+      await waitFor(() => sink.accepted.some((a) => !a.outcome.state), { what: 'a false outcome', timeoutMs: 5_000 });
       assert.ok(sink.accepted.every((a) => a.node === AGENTLESS_NODE && a.outcome.podUid === 'vk-0'));
     } finally {
       await prober.stop();
