@@ -16,7 +16,8 @@ import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcom
 import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
 import { AgentServiceClient, type AgentMessage, type DeciderMessage, type PlanUpdate } from '../../proto/gen/okgsq/v1/agent.js';
 import { Backoff } from '../../common/backoff.js';
-import { assignmentToTarget, countersToWire, outcomeToWire } from './plan-mapping.js';
+import { countersToWire, outcomeToWire } from '../../common/wire/outcomes.js';
+import { assignmentToTarget, refToKey } from '../../common/wire/plan.js';
 
 /** The part of ProbeEngine the reporter drives. */
 export interface ReporterEngine {
@@ -322,7 +323,7 @@ export class AgentReporter {
       if (t) targets.push(t);
       else this.#logger.warn({ [LOG.podUid]: a.podUid, [LOG.quality]: a.quality }, 'plan assignment without a usable handler; skipped');
     }
-    const removals = update.remove.map((r) => ({ podUid: r.podUid, quality: r.quality }));
+    const removals = update.remove.map(refToKey);
     if (update.full) this.#fullPlanKeys = new Set();
     if (this.#fullPlanKeys) {
       for (const t of targets) this.#fullPlanKeys.add(probeKeyString(t.key));

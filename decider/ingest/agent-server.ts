@@ -9,7 +9,7 @@ import { AgentService, type AgentServiceOptions } from './agent-service.js';
 
 /** A batch of 10k outcomes with 1 KiB results is ~11 MiB; agents batch far smaller, so 4 MiB bounds abuse. */
 export const MAX_AGENT_MESSAGE_BYTES = 4 * 1024 * 1024;
-/** Plans are chunked (plan-codec.ts) well below this. */
+/** Plans are chunked (common/wire/plan.ts) well below this. */
 export const MAX_PLAN_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Ping idle agents so a node that vanished is noticed in about a minute, not at TCP's hours. */
 const KEEPALIVE_TIME_MS = 30_000;

@@ -8,8 +8,8 @@ import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcom
 import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
 import type { DeciderMessage, OutcomeBatch } from '../../proto/gen/okgsq/v1/agent.js';
 import { isUndecodable, type IncomingMessage } from './agent-message.js';
-import { countersFromWire, outcomeFromWire } from './outcome-codec.js';
-import { planUpdates } from './plan-codec.js';
+import { countersFromWire, outcomeFromWire } from '../../common/wire/outcomes.js';
+import { planUpdates } from '../../common/wire/plan.js';
 import type { AgentIdentity, IngestMetrics, OutcomeSink, PlanDelta, PlanSource, RejectReason } from './ports.js';
 import { TokenBucket } from '../../common/token-bucket.js';
 
