@@ -346,11 +346,6 @@ export class AgentService {
     this.options.sink.agentConnected(node);
     this.logger.info({ [LOG.node]: node, ...facts }, 'agent connected');
 
-    call.on('data', (message: IncomingMessage) => session.handle(message));
-    call.on('end', () => session.end(GrpcStatus.OK, 'OK'));
-    call.on('cancelled', () => session.end(GrpcStatus.CANCELLED, 'cancelled'));
-    call.on('close', () => session.end(GrpcStatus.CANCELLED, 'closed'));
-    call.on('error', () => session.end(GrpcStatus.CANCELLED, 'error'));
     session.start();
     call.resume();
     this.scheduleSweep();

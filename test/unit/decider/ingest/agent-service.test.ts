@@ -58,6 +58,20 @@ async function bed(limits: Record<string, number> = {}, authenticator: AgentAuth
   };
 }
 
+/** An authenticator that never answers; it records the signal of each authentication. */
+function hangingAuthenticator(): { hanging: AgentAuthenticator; signals: AbortSignal[] } {
+  const signals: AbortSignal[] = [];
+  const hanging: AgentAuthenticator = {
+    authenticate: (_t, _n, signal) => {
+      signals.push(signal);
+      return new Promise<AgentIdentity>(() => undefined);
+    },
+    revoked: () => undefined,
+    onChange: () => undefined,
+  };
+  return { hanging, signals };
+}
+
 async function teardown(b: Bed): Promise<void> {
   for (const a of b.agents) a.close();
   await b.server.close();
@@ -358,20 +372,29 @@ describe('AgentService authentication limits', () => {
   });
 
   it('ends a stream whose authentication hangs with UNAVAILABLE, cancelling the authentication', async () => {
-    const signals: AbortSignal[] = [];
-    const hanging: AgentAuthenticator = {
-      authenticate: (_t, _n, signal) => {
-        signals.push(signal);
-        return new Promise<AgentIdentity>(() => undefined);
-      },
-      revoked: () => undefined,
-      onChange: () => undefined,
-    };
+    const { hanging, signals } = hangingAuthenticator();
     const b = await bed({ authenticationTimeoutMs: 100 }, hanging);
     try {
       assert.equal((await b.agent('token-node-a').hello('node-a').waitForError()).code, status.UNAVAILABLE);
       assert.deepEqual([...b.metrics.refused], [['auth_unavailable', 1]]);
       assert.equal(signals[0]?.aborted, true, 'the TokenReview is cancelled, not left running');
+    } finally {
+      await teardown(b);
+    }
+  });
+
+  it('cancels the authentication (its TokenReview) when the agent goes while it runs', async () => {
+    const { hanging, signals } = hangingAuthenticator();
+    const b = await bed({}, hanging);
+    try {
+      const agent = b.agent('token-node-a').hello('node-a');
+      await waitFor(() => signals.length === 1, { what: 'the authentication under way', timeoutMs: 10_000 });
+      assert.equal(signals[0]!.aborted, false);
+      agent.close();
+      await waitFor(() => signals[0]!.aborted, { what: 'the authentication cancelled', timeoutMs: 10_000 });
+      await waitFor(() => b.metrics.refused.get('cancelled') === 1, { what: 'the stream counted as cancelled', timeoutMs: 10_000 });
+      assert.equal(b.server.service.pendingStreams, 0);
+      assert.deepEqual(b.sink.events, [], 'no session');
     } finally {
       await teardown(b);
     }
