@@ -2,22 +2,27 @@
 // Callers reserve a token in arrival order and wait until it is theirs.
 import type { Clock } from '../../common/clock.js';
 import { OkgSqError, ERROR_CODES } from '../../common/errors.js';
-import { TokenBucket } from '../../common/token-bucket.js';
 
 export class RateLimiter {
-  private readonly bucket: TokenBucket;
+  private tokens: number;
+  private lastMs: number;
 
   constructor(
-    qps: number,
-    burst: number,
+    private readonly qps: number,
+    private readonly burst: number,
     private readonly clock: Clock,
   ) {
-    this.bucket = new TokenBucket(qps, burst, clock);
+    this.tokens = burst;
+    this.lastMs = clock.now();
   }
 
   /** Reserves one token; returns how long the caller must wait for it (0 = now). */
   reserve(): number {
-    return this.bucket.take(1);
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastMs) * this.qps) / 1000);
+    this.lastMs = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1000) / this.qps);
   }
 
   /** Waits for a token; resolves with the ms waited. Rejects with STOPPED if `signal` aborts first. */

@@ -55,3 +55,28 @@ describe('TokenBucket', () => {
     assert.equal(bucket.take(1), 100, 'refilled only up to its capacity');
   });
 });
+
+describe('TokenBucket for a write budget', () => {
+  it('tryTake takes only spare tokens and never goes into debt; msUntil says when they will be there', async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucket(10, 3, clock);
+    assert.equal(bucket.tryTake(1, 2), true, '3 there, 2 left behind');
+    assert.equal(bucket.tryTake(1, 2), false, 'only 2 there: none spare');
+    assert.equal(bucket.msUntil(3), 100);
+    await clock.advance(100);
+    assert.equal(bucket.msUntil(3), 0);
+    assert.equal(bucket.tryTake(3), true);
+    assert.equal(bucket.tryTake(), false);
+    assert.equal(bucket.take(), 100, 'take() still queues behind');
+  });
+
+  it('empty() drops what was saved up but keeps a debt', async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucket(10, 5, clock);
+    bucket.empty();
+    assert.equal(bucket.msUntil(1), 100);
+    bucket.take(2);
+    bucket.empty();
+    assert.equal(bucket.msUntil(1), 300, 'the debt of 2 is still owed');
+  });
+});
