@@ -4,7 +4,8 @@
 import type { Outcome } from '../../common/outcome.js';
 import type { ServiceQuality } from '../../common/service-quality.js';
 import { decideFromOutcomes } from '../../decider/rules/decide-from-outcomes.js';
-import { applyGameServerPatch, type Decision } from '../../decider/rules/evaluate.js';
+import type { Decision } from '../../decider/rules/evaluate.js';
+import { applyGameServerPatch } from '../../decider/rules/gameserver-patch.js';
 import type { MemoryStore } from './memory-store.js';
 
 export interface LocalPipelineOptions {
