@@ -3,8 +3,7 @@
 // patch and the new serviceQualitiesConditions that okg-sq would write.
 import { ERROR_CODES, OkgSqError } from '../common/errors.js';
 import { normaliseResult } from '../common/probe-result.js';
-import { decide } from '../decider/rules/evaluate.js';
-import { conditionType, mergePodConditions, podConditionFor } from '../decider/rules/pod-conditions.js';
+import { decideFromOutcomes } from '../decider/rules/decide-from-outcomes.js';
 import { parseServiceQualities } from '../decider/rules/schema.js';
 import type { GameServerView, PodCondition } from '../decider/rules/types.js';
 import { EXIT, parseCliArgs, processIo, PROGRAM, UsageError, type CliIo } from './args.js';
@@ -125,12 +124,14 @@ export async function runEval(argv: readonly string[], io: CliIo = processIo): P
         return EXIT.usage;
       }
     }
-    let podConditions = pod ? podConditionsOf(pod) : [];
-    const updates = outcomes.map((o) =>
-      podConditionFor(o.quality, { state: o.state, result: o.result, observedAtMs: now.getTime() }, podConditions.find((c) => c.type === conditionType(o.quality))),
-    );
-    podConditions = mergePodConditions(podConditions, updates);
-    const decision = decide({ qualities, podConditions, gameServer, now });
+    const given = new Map(outcomes.map((o) => [o.quality, { state: o.state, result: o.result, observedAtMs: now.getTime() }]));
+    const { podConditions, decision } = decideFromOutcomes({
+      qualities,
+      podConditions: pod ? podConditionsOf(pod) : [],
+      outcomeOf: (quality) => given.get(quality),
+      gameServer,
+      now,
+    });
     for (const w of decision.warnings) io.stderr.write(`okg-sq eval: warning: ${w.reason}: ${w.message}\n`);
     const out = {
       podConditions,

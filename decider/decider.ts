@@ -198,7 +198,8 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     sink: pipeline,
     metrics,
     logger,
-    ...(options.remoteExec ? { remoteExec: new KubeExecRuntime(deps.kubeConfig) } : {}),
+    clock,
+    ...(options.remoteExec ? { remoteExec: new KubeExecRuntime(deps.kubeConfig, { clock }) } : {}),
   });
 
   let leading = !options.leaderElection;

@@ -1,32 +1,23 @@
-// The agent's one stream to the decider (okgsq.v1 AgentService.Connect): Hello first with the projected
-// ServiceAccount token as call metadata (re-read on every connect: kubelet rotates it), then the plan in
-// (full + deltas → the probe engine) and outcomes out (latest per key, coalesced for a few ms, bounded
-// batches), counters on a tick, a full resync after every (re)connect's plan and periodically.
-// Disconnected, the engine keeps probing and only the latest outcome per key is kept.
+// The agent's one connection to the decider (okgsq.v1 AgentService.Connect), kept up: each attempt is a
+// ReportSession (report-session.ts: Hello, plan in, outcomes out) with the projected ServiceAccount token
+// re-read (kubelet rotates it); between attempts a capped backoff. Disconnected, the engine keeps probing
+// and only the latest outcome per key is kept here, for the next session. Counters go on a tick.
 // Every decider replica is Ready, so the Service may send us to a standby, which refuses with UNAVAILABLE
 // and `okgsq-leader: false`: after any UNAVAILABLE the next attempt uses a NEW channel with a private
 // subchannel pool (grpc-js would otherwise reuse the same TCP connection, i.e. the same backend, forever),
 // so kube-proxy picks a backend again; the first few not-leader refusals retry after a short jitter.
 import type { Logger } from 'pino';
-import { Metadata, status as GrpcStatus, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { LEADER_IDENTITY_TRAILER, LEADER_TRAILER } from '../../common/agent-protocol.js';
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
-import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcome.js';
-import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
-import { AgentServiceClient, type AgentMessage, type DeciderMessage, type PlanUpdate } from '../../proto/gen/okgsq/v1/agent.js';
-import { Backoff } from './backoff.js';
-import { assignmentToTarget, countersToWire, outcomeToWire } from './plan-mapping.js';
+import { probeKeyString, type Outcome } from '../../common/outcome.js';
+import { AgentServiceClient } from '../../proto/gen/okgsq/v1/agent.js';
+import { Backoff } from '../../common/backoff.js';
+import { sleep } from '../../common/sleep.js';
+import { ReportSession, type ReporterEngine } from './report-session.js';
 
-/** The part of ProbeEngine the reporter drives. */
-export interface ReporterEngine {
-  upsert(targets: ProbeTarget[]): void;
-  remove(keys: ProbeKey[]): void;
-  published(): Outcome[];
-  keys(): ProbeKey[];
-  takeCounters(): QualityCounters[];
-  readonly size: number;
-}
+export type { ReporterEngine } from './report-session.js';
 
 export const REPORTER_DEFAULTS = Object.freeze({
   /** Outcomes published within this window go in one message. */
@@ -79,8 +70,6 @@ export interface ReporterOptions {
   readonly onConnectedChange?: (connected: boolean) => void;
 }
 
-type Stream = ClientDuplexStream<AgentMessage, DeciderMessage>;
-
 /** Why a stream ended, for the log: auth failures get a message an operator can act on. */
 export function describeStreamError(err: ServiceError): { level: 'error' | 'warn' | 'info'; message: string } {
   if (isNotLeader(err)) return { level: 'info', message: 'decider replica is a standby (not the leader); reconnecting on a new connection' };
@@ -103,28 +92,19 @@ export class AgentReporter {
   #notLeaderStreak = 0;
   readonly #backoff: Backoff;
   readonly #logger: Logger;
+  /** Outcomes not sent yet, latest per key; kept across sessions. */
   readonly #pending = new Map<string, Outcome>();
-  #stream: Stream | undefined;
+  #session: ReportSession | undefined;
   #connected = false;
-  #planSettled = false;
-  #generation = 0;
-  #resyncIntervalMs: number;
-  #fullPlanKeys: Set<string> | undefined;
-  #settleTimer: TimerHandle | undefined;
-  #flushTimer: TimerHandle | undefined;
   #countersTimer: TimerHandle | undefined;
-  #resyncTimer: TimerHandle | undefined;
-  #retryTimer: TimerHandle | undefined;
-  #wakeRetry: (() => void) | undefined;
-  #waitingDrain = false;
-  #stopped = false;
+  /** Aborted by stop(): ends the wait between attempts. */
+  readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
 
   constructor(options: ReporterOptions) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
-    this.#resyncIntervalMs = options.resyncIntervalMs ?? REPORTER_DEFAULTS.resyncIntervalMs;
     this.#backoff = new Backoff({
       initialMs: options.backoffInitialMs ?? REPORTER_DEFAULTS.backoffInitialMs,
       maxMs: options.backoffMaxMs ?? REPORTER_DEFAULTS.backoffMaxMs,
@@ -167,46 +147,42 @@ export class AgentReporter {
   /** The engine's onOutcome: keeps the latest per key and sends it soon (or after reconnecting). */
   offer(outcome: Outcome): void {
     this.#pending.set(probeKeyString(outcome), outcome);
-    this.#scheduleFlush();
+    this.#session?.offered();
   }
 
   start(): void {
     if (this.#loop) return;
     this.#loop = this.#run();
-    this.#countersTimer = this.#clock.setTimeout(() => this.#countersTick(), this.#o.countersIntervalMs ?? REPORTER_DEFAULTS.countersIntervalMs);
+    this.#scheduleCounters();
   }
 
   /** Half-closes the stream, waits briefly for the decider to end it, then cancels. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#stopped) return this.#loop;
-    this.#stopped = true;
-    for (const t of [this.#settleTimer, this.#flushTimer, this.#countersTimer, this.#resyncTimer, this.#retryTimer]) t?.cancel();
-    this.#wakeRetry?.();
-    const stream = this.#stream;
-    if (stream) {
-      this.#flush();
-      stream.end();
-      const forced = this.#clock.setTimeout(() => stream.cancel(), REPORTER_DEFAULTS.closeGraceMs);
-      await this.#loop;
-      forced.cancel();
-    } else {
-      await this.#loop;
-    }
+    if (this.#stop.signal.aborted) return this.#loop;
+    this.#stop.abort();
+    this.#countersTimer?.cancel();
+    this.#session?.close();
+    await this.#loop;
     this.#client.close();
+  }
+
+  get #stopped(): boolean {
+    return this.#stop.signal.aborted;
   }
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
-      let gotPlan = false;
+      let session: ReportSession | undefined;
       let notLeader = false;
       try {
         if (this.#renewChannel) {
           this.#renewChannel = false;
           this.#client = this.#newClient();
         }
-        gotPlan = await this.#session(() => {
-          gotPlan = true;
-        });
+        session = await this.#newSession();
+        if (!session) return;
+        this.#session = session;
+        await session.run();
       } catch (err) {
         const e = err as ServiceError;
         notLeader = isNotLeader(e);
@@ -224,20 +200,17 @@ export class AgentReporter {
           this.#logger[level]({ [LOG.err]: e, code: GrpcStatus[e.code] ?? e.code, [LOG.attempt]: this.#backoff.attempt, ...(leader ? { leader: String(leader) } : {}) }, message);
         }
       } finally {
+        this.#session = undefined;
         this.#setConnected(false);
       }
       if (this.#stopped) return;
-      if (gotPlan) {
+      if (session?.carriedPlan) {
         this.#backoff.reset();
         this.#notLeaderStreak = 0;
       }
       const delay = this.#retryDelay(notLeader);
       this.#logger.info({ [LOG.delayMs]: delay, [LOG.attempt]: this.#backoff.attempt }, 'reconnecting to the decider');
-      await new Promise<void>((resolve) => {
-        this.#wakeRetry = resolve;
-        this.#retryTimer = this.#clock.setTimeout(resolve, delay);
-      });
-      this.#wakeRetry = undefined;
+      await sleep(this.#clock, delay, this.#stop.signal);
     }
   }
 
@@ -255,156 +228,47 @@ export class AgentReporter {
     return this.#backoff.next();
   }
 
-  /** One stream, from Hello to its end. Resolves true when it carried a plan; rejects on a non-OK end. */
-  async #session(onPlan: () => void): Promise<boolean> {
-    const token = (await this.#o.readToken()).trim();
+  /** The next attempt's session, with a freshly read token; undefined when stopped meanwhile. */
+  async #newSession(): Promise<ReportSession | undefined> {
+    const o = this.#o;
+    const token = (await o.readToken()).trim();
     let runtime = { name: '', version: '' };
     try {
-      runtime = await this.#o.runtimeInfo();
+      runtime = await o.runtimeInfo();
     } catch (err) {
       this.#logger.warn({ [LOG.err]: err }, 'runtime version unknown');
     }
-    if (this.#stopped) return false;
-    const metadata = new Metadata();
-    if (token) metadata.set('authorization', `Bearer ${token}`);
-    const stream = this.#client.connect(metadata);
-    this.#stream = stream;
-    this.#planSettled = false;
-    this.#fullPlanKeys = undefined;
-    let gotPlan = false;
-    return new Promise<boolean>((resolve, reject) => {
-      stream.on('data', (msg: DeciderMessage) => {
-        if (msg.body?.$case !== 'plan') return;
-        if (!gotPlan) {
-          gotPlan = true;
-          onPlan();
-          this.#setConnected(true);
-        }
-        this.#applyPlan(msg.body.value);
-      });
-      stream.on('drain', () => {
-        this.#waitingDrain = false;
-        this.#flush();
-      });
-      stream.on('error', (err: ServiceError) => {
-        this.#stream = undefined;
-        if (err.code === GrpcStatus.CANCELLED && this.#stopped) resolve(gotPlan);
-        else reject(err);
-      });
-      stream.on('status', (s: { code: number }) => {
-        this.#stream = undefined;
-        if (s.code === GrpcStatus.OK) resolve(gotPlan);
-      });
-      stream.write({ body: { $case: 'hello', value: { nodeName: this.#o.nodeName, agentVersion: this.#o.agentVersion, runtimeName: runtime.name, runtimeVersion: runtime.version } } });
+    if (this.#stopped) return undefined;
+    return new ReportSession({
+      client: this.#client,
+      token,
+      hello: { nodeName: o.nodeName, agentVersion: o.agentVersion, runtimeName: runtime.name, runtimeVersion: runtime.version },
+      engine: o.engine,
+      pending: this.#pending,
+      logger: this.#logger,
+      clock: this.#clock,
+      batchWindowMs: o.batchWindowMs ?? REPORTER_DEFAULTS.batchWindowMs,
+      maxBatchSize: o.maxBatchSize ?? REPORTER_DEFAULTS.maxBatchSize,
+      planSettleMs: o.planSettleMs ?? REPORTER_DEFAULTS.planSettleMs,
+      resyncIntervalMs: o.resyncIntervalMs ?? REPORTER_DEFAULTS.resyncIntervalMs,
+      closeGraceMs: REPORTER_DEFAULTS.closeGraceMs,
+      onPlan: () => this.#setConnected(true),
     });
   }
 
   #setConnected(connected: boolean): void {
     if (this.#connected === connected) return;
     this.#connected = connected;
-    if (!connected) {
-      this.#stream = undefined;
-      this.#planSettled = false;
-      this.#waitingDrain = false;
-      this.#settleTimer?.cancel();
-      this.#resyncTimer?.cancel();
-    }
     this.#logger.info({ connected, probes: this.#o.engine.size }, connected ? 'connected to the decider' : 'disconnected from the decider');
     this.#o.onConnectedChange?.(connected);
   }
 
-  #applyPlan(update: PlanUpdate): void {
-    this.#generation = update.generation;
-    if (update.resyncIntervalSeconds > 0) this.#resyncIntervalMs = update.resyncIntervalSeconds * 1000;
-    const targets: ProbeTarget[] = [];
-    for (const a of update.upsert) {
-      const t = assignmentToTarget(a);
-      if (t) targets.push(t);
-      else this.#logger.warn({ [LOG.podUid]: a.podUid, [LOG.quality]: a.quality }, 'plan assignment without a usable handler; skipped');
-    }
-    const removals = update.remove.map((r) => ({ podUid: r.podUid, quality: r.quality }));
-    if (update.full) this.#fullPlanKeys = new Set();
-    if (this.#fullPlanKeys) {
-      for (const t of targets) this.#fullPlanKeys.add(probeKeyString(t.key));
-      for (const r of removals) this.#fullPlanKeys.delete(probeKeyString(r));
-    }
-    this.#o.engine.upsert(targets);
-    this.#o.engine.remove(removals);
-    for (const r of removals) this.#pending.delete(probeKeyString(r));
-    if (this.#fullPlanKeys) {
-      // Keys the full plan lacks are dropped once its messages stop coming; until then the engine keeps
-      // their state, so a reconnect never loses an outcome the new plan still has.
-      this.#settleTimer?.cancel();
-      this.#settleTimer = this.#clock.setTimeout(() => this.#settlePlan(), this.#o.planSettleMs ?? REPORTER_DEFAULTS.planSettleMs);
-    }
-    this.#logger.debug({ [LOG.generation]: update.generation, full: update.full, upserts: targets.length, removals: removals.length }, 'plan applied');
-  }
-
-  #settlePlan(): void {
-    const keep = this.#fullPlanKeys ?? new Set<string>();
-    this.#fullPlanKeys = undefined;
-    const gone = this.#o.engine.keys().filter((k) => !keep.has(probeKeyString(k)));
-    this.#o.engine.remove(gone);
-    for (const k of gone) this.#pending.delete(probeKeyString(k));
-    this.#planSettled = true;
-    this.#resync();
-  }
-
-  #resync(): void {
-    this.#resyncTimer?.cancel();
-    const stream = this.#stream;
-    if (!stream || !this.#connected || this.#stopped) return;
-    const all = this.#o.engine.published();
-    this.#pending.clear();
-    const max = this.#o.maxBatchSize ?? REPORTER_DEFAULTS.maxBatchSize;
-    let i = 0;
-    do {
-      const chunk = all.slice(i, i + max);
-      i += chunk.length;
-      stream.write({ body: { $case: 'outcomes', value: { outcomes: chunk.map(outcomeToWire), resync: true, counters: [], planGeneration: this.#generation } } });
-    } while (i < all.length);
-    this.#logger.debug({ outcomes: all.length }, 'resync sent');
-    this.#resyncTimer = this.#clock.setTimeout(() => this.#resync(), this.#resyncIntervalMs);
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushTimer || !this.#connected || !this.#planSettled) return;
-    this.#flushTimer = this.#clock.setTimeout(() => {
-      this.#flushTimer = undefined;
-      this.#flush();
-    }, this.#o.batchWindowMs ?? REPORTER_DEFAULTS.batchWindowMs);
-  }
-
-  #flush(): void {
-    const stream = this.#stream;
-    if (!stream || !this.#connected || !this.#planSettled || this.#waitingDrain) return;
-    const max = this.#o.maxBatchSize ?? REPORTER_DEFAULTS.maxBatchSize;
-    while (this.#pending.size > 0) {
-      const batch: Outcome[] = [];
-      for (const [key, o] of this.#pending) {
-        batch.push(o);
-        this.#pending.delete(key);
-        if (batch.length >= max) break;
-      }
-      const ok = stream.write({ body: { $case: 'outcomes', value: { outcomes: batch.map(outcomeToWire), resync: false, counters: [], planGeneration: this.#generation } } });
-      if (!ok) {
-        // Flow control: the rest waits for 'drain' (and stays latest-per-key meanwhile).
-        this.#waitingDrain = true;
-        return;
-      }
-    }
-  }
-
-  #countersTick(): void {
-    if (this.#stopped) return;
-    const stream = this.#stream;
-    // Disconnected: the engine keeps counting; everything goes with the next tick after reconnecting.
-    if (stream && this.#connected) {
-      const counters = this.#o.engine.takeCounters();
-      if (counters.length > 0) {
-        stream.write({ body: { $case: 'outcomes', value: { outcomes: [], resync: false, counters: counters.map(countersToWire), planGeneration: this.#generation } } });
-      }
-    }
-    this.#countersTimer = this.#clock.setTimeout(() => this.#countersTick(), this.#o.countersIntervalMs ?? REPORTER_DEFAULTS.countersIntervalMs);
+  /** Disconnected, the engine keeps counting; everything goes with the next tick after reconnecting. */
+  #scheduleCounters(): void {
+    this.#countersTimer = this.#clock.setTimeout(() => {
+      if (this.#stopped) return;
+      this.#session?.sendCounters();
+      this.#scheduleCounters();
+    }, this.#o.countersIntervalMs ?? REPORTER_DEFAULTS.countersIntervalMs);
   }
 }

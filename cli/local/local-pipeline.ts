@@ -1,9 +1,11 @@
 // What the decider does per published outcome, against the in-memory store: pod condition →
-// OKG's evaluation (the same pure core) → GameServer spec/metadata patch → status conditions.
+// OKG's evaluation (the decider's own path, decideFromOutcomes) → GameServer spec/metadata patch →
+// status conditions.
 import type { Outcome } from '../../common/outcome.js';
 import type { ServiceQuality } from '../../common/service-quality.js';
-import { conditionType, mergePodConditions, podConditionFor } from '../../decider/rules/pod-conditions.js';
-import { applyGameServerPatch, decide, type Decision } from '../../decider/rules/evaluate.js';
+import { decideFromOutcomes } from '../../decider/rules/decide-from-outcomes.js';
+import type { Decision } from '../../decider/rules/evaluate.js';
+import { applyGameServerPatch } from '../../decider/rules/gameserver-patch.js';
 import type { MemoryStore } from './memory-store.js';
 
 export interface LocalPipelineOptions {
@@ -31,21 +33,19 @@ export class LocalPipeline {
   accept(outcome: Outcome): { readonly gameServer: string; readonly decision: Decision } | undefined {
     const pod = this.#store.podByUid(outcome.podUid);
     if (pod === undefined) return undefined;
-    const type = conditionType(outcome.quality);
-    const existing = pod.conditions.find((c) => c.type === type);
-    const condition = podConditionFor(
-      outcome.quality,
-      { state: outcome.state, result: outcome.result, observedAtMs: outcome.observedAtMs },
-      existing,
-    );
-    const errorKindChanged = (pod.errorKinds[outcome.quality] ?? '') !== outcome.errorKind;
-    if (condition === existing && !errorKindChanged) return undefined;
-    const conditions = mergePodConditions(pod.conditions, [condition]);
-    this.#store.setPodConditions(pod.name, conditions, { ...pod.errorKinds, [outcome.quality]: outcome.errorKind });
-
     const gameServer = this.#store.get(pod.name);
     if (gameServer === undefined) return undefined;
-    const decision = decide({ qualities: this.#qualities, podConditions: conditions, gameServer, now: this.#now() });
+    const { conditionUpdates, podConditions, decision } = decideFromOutcomes({
+      qualities: this.#qualities,
+      podConditions: pod.conditions,
+      outcomeOf: (quality) => (quality === outcome.quality ? outcome : undefined),
+      gameServer,
+      now: this.#now(),
+    });
+    const errorKindChanged = (pod.errorKinds[outcome.quality] ?? '') !== outcome.errorKind;
+    if (conditionUpdates.length === 0 && !errorKindChanged) return undefined;
+    this.#store.setPodConditions(pod.name, [...podConditions], { ...pod.errorKinds, [outcome.quality]: outcome.errorKind });
+
     const patched = applyGameServerPatch(gameServer, decision.gameServerPatch);
     // Keep the fields the pure core does not know (apiVersion, kind, uid, currentState).
     this.#store.update({

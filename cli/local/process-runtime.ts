@@ -5,6 +5,7 @@
 import { execa } from 'execa';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
+import { systemClock, type Clock } from '../../common/clock.js';
 import { MAX_OUTPUT_BYTES } from '../../common/probe-result.js';
 import type { ExecOutput, ExecRuntime, ExecTarget } from '../../common/probe/types.js';
 import { ProbeRunError } from '../../common/probe/probe-run-error.js';
@@ -23,6 +24,8 @@ export interface ProcessRuntimeOptions {
   readonly containerEnv?: (target: ExecTarget) => Record<string, string>;
   /** Told why a command could not start (missing binary, bad cwd): the outcome only says exec_failed. */
   readonly onCannotRun?: (message: string) => void;
+  /** Times a probe's timeout; the system clock by default. */
+  readonly clock?: Clock;
 }
 
 /** Reads a stream to its end, keeping at most `max` bytes. */
@@ -54,6 +57,7 @@ export class ProcessRuntime implements ExecRuntime {
   readonly #maxOutputBytes: number;
   readonly #onCannotRun: (message: string) => void;
   readonly #containerEnv: (target: ExecTarget) => Record<string, string>;
+  readonly #clock: Clock;
   /** Process groups still running, killed by close() so no probe outlives `okg-sq local`. */
   readonly #running = new Set<number>();
 
@@ -63,6 +67,7 @@ export class ProcessRuntime implements ExecRuntime {
     this.#maxOutputBytes = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
     this.#onCannotRun = options.onCannotRun ?? (() => {});
     this.#containerEnv = options.containerEnv ?? (() => ({}));
+    this.#clock = options.clock ?? systemClock;
   }
 
   async execSync(
@@ -97,7 +102,7 @@ export class ProcessRuntime implements ExecRuntime {
 
     let timedOut = false;
     let aborted = false;
-    const timer = setTimeout(() => {
+    const timer = this.#clock.setTimeout(() => {
       timedOut = true;
       killGroup(pid);
     }, opts.timeoutMs);
@@ -128,7 +133,7 @@ export class ProcessRuntime implements ExecRuntime {
       this.#onCannotRun(message);
       throw new ProbeRunError('exec_failed', message, { cause: result.cause });
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
       opts.signal.removeEventListener('abort', onAbort);
       if (pid !== undefined) {
         // The direct child is done; children it left behind in its group go with it.

@@ -2,13 +2,14 @@
 // certificate needs no restart), keepalive to notice dead agents, and bounded message sizes.
 import { experimental, Server, ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
 import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
+import { systemClock } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
 import { agentServiceDefinition } from './agent-message.js';
 import { AgentService, type AgentServiceOptions } from './agent-service.js';
 
 /** A batch of 10k outcomes with 1 KiB results is ~11 MiB; agents batch far smaller, so 4 MiB bounds abuse. */
 export const MAX_AGENT_MESSAGE_BYTES = 4 * 1024 * 1024;
-/** Plans are chunked (plan-codec.ts) well below this. */
+/** Plans are chunked (common/wire/plan.ts) well below this. */
 export const MAX_PLAN_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Ping idle agents so a node that vanished is noticed in about a minute, not at TCP's hours. */
 const KEEPALIVE_TIME_MS = 30_000;
@@ -94,12 +95,12 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       closed ??= (async () => {
         await service.drain();
         await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
+          const force = (options.clock ?? systemClock).setTimeout(() => {
             server.forceShutdown();
             resolve();
           }, CLOSE_GRACE_MS);
           server.tryShutdown(() => {
-            clearTimeout(force);
+            force.cancel();
             resolve();
           });
         });

@@ -9,24 +9,18 @@ import { Metadata, status as GrpcStatus, type handleBidiStreamingCall, type Serv
 import type { Logger } from 'pino';
 import { LEADER_IDENTITY_TRAILER, LEADER_TRAILER } from '../../common/agent-protocol.js';
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
-import { ERROR_CODES, OkgSqError } from '../../common/errors.js';
 import { LOG } from '../../common/log-fields.js';
-import type { DeciderMessage, Hello } from '../../proto/gen/okgsq/v1/agent.js';
-import { isUndecodable, type IncomingMessage } from './agent-message.js';
+import type { DeciderMessage } from '../../proto/gen/okgsq/v1/agent.js';
+import type { IncomingMessage } from './agent-message.js';
 import { AgentSession, type SessionLimits } from './agent-session.js';
 import { peerAddress, PeerLimits } from './peer-limits.js';
-import { untilAborted } from './until-aborted.js';
-import type { AgentAuthenticator, AgentIdentity, IngestMetrics, OutcomeSink, PlanSource, StreamRefusalReason } from './ports.js';
+import { AuthGate, type AuthGateLimits } from './auth-gate.js';
+import { authFailure, bearerToken, fail, helloOf, MAX_HELLO_TEXT, type Refusal } from './stream-admission.js';
+import type { AgentAuthenticator, AgentIdentity, IngestMetrics, OutcomeSink, PlanSource } from './ports.js';
 
-export interface IngestLimits extends SessionLimits {
+export interface IngestLimits extends SessionLimits, AuthGateLimits {
   /** How long a new stream may take to send its Hello. */
   readonly helloTimeoutMs: number;
-  /** TokenReviews in flight at once; a reconnect storm after a failover queues behind them. */
-  readonly maxConcurrentAuthentications: number;
-  /** Authentications waiting for one of those; beyond it a stream is refused at once (`overloaded`). */
-  readonly maxQueuedAuthentications: number;
-  /** An authentication (TokenReview) slower than this is cancelled, the stream ended UNAVAILABLE; the agent retries. */
-  readonly authenticationTimeoutMs: number;
   /** Streams from one address awaiting their Hello or authentication at once (`peer_limit` beyond). */
   readonly maxPendingStreamsPerPeer: number;
   /** Failed authentications one address may make per second once its burst is spent (`peer_limit` beyond). */
@@ -72,35 +66,6 @@ export const NOT_LEADER_DETAILS = 'not the leader: this decider replica is a sta
 
 type Call = ServerDuplexStream<IncomingMessage, DeciderMessage>;
 
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
-/** Node names are DNS subdomains (Kubernetes validates them so). */
-const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const MAX_NODE_NAME = 253;
-/** Hello's free-text fields are only logged: cut to this. */
-const MAX_HELLO_TEXT = 128;
-
-export function bearerToken(metadata: Metadata): string | undefined {
-  const value = metadata.get('authorization')[0];
-  if (typeof value !== 'string') return undefined;
-  return BEARER.exec(value)?.[1];
-}
-
-function fail(call: Call, code: GrpcStatus, details: string, metadata?: Metadata): void {
-  try {
-    call.emit('error', metadata ? { code, details, metadata } : { code, details });
-  } catch {
-    // Already closed by the peer.
-  }
-}
-
-/** Why a stream gets no session; without `code` the stream has already ended (nothing is sent). */
-interface Refusal {
-  readonly reason: StreamRefusalReason;
-  readonly code?: GrpcStatus;
-  readonly details?: string;
-  readonly trailers?: Metadata;
-}
-
 /** A stream from its start until it has a session or is refused: one signal, one way out (`finish`). */
 interface Admission {
   readonly call: Call;
@@ -123,9 +88,7 @@ export class AgentService {
   /** Streams before their session: drain() must end them too. */
   private readonly admissions = new Set<Admission>();
   private readonly peers: PeerLimits;
-  private authenticating = 0;
-  /** Authentications waiting for a slot, oldest first; each is handed a slot (resolved) or leaves on abort. */
-  private readonly authQueue = new Set<() => void>();
+  private readonly auth: AuthGate;
   private refusedNotLeader = 0;
   private sweepTimer: TimerHandle | undefined;
 
@@ -140,6 +103,7 @@ export class AgentService {
       failureBurst: this.limits.failedAuthenticationBurstPerPeer,
       now: () => this.clock.now(),
     });
+    this.auth = new AuthGate(options.authenticator, this.limits, this.clock);
     const connect: handleBidiStreamingCall<IncomingMessage, DeciderMessage> = (call) => this.connect(call);
     this.implementation = { connect };
     options.authenticator.onChange(() => this.checkSessions());
@@ -232,11 +196,11 @@ export class AgentService {
       this.logger.warn({ [LOG.peer]: a.peer, [LOG.reason]: hello }, 'agent stream refused');
       return this.finish(a, { reason: 'invalid_argument', code: GrpcStatus.INVALID_ARGUMENT, details: hello });
     }
-    if (this.authenticating >= this.limits.maxConcurrentAuthentications && this.authQueue.size >= this.limits.maxQueuedAuthentications) {
+    if (this.auth.full) {
       this.logger.warn({ [LOG.node]: hello.nodeName, [LOG.peer]: a.peer }, 'agent stream refused: authentication queue full');
       return this.finish(a, { reason: 'overloaded', code: GrpcStatus.UNAVAILABLE, details: 'too many agents authenticating; retry later' });
     }
-    this.authenticate(a, token, hello.nodeName).then(
+    this.auth.authenticate(token, hello.nodeName, a.abort.signal).then(
       (identity) => {
         if (a.done) return;
         if (!this.serving) return this.finish(a, this.notLeader()); // lost leadership while authenticating
@@ -272,55 +236,6 @@ export class AgentService {
     if (refusal) this.refuse(a.call, refusal);
   }
 
-  /** The authenticator behind a concurrency limit and a deadline, both through the stream's signal. */
-  private async authenticate(a: Admission, token: string, node: string): Promise<AgentIdentity> {
-    await this.authSlot(a.abort.signal);
-    const deadline = new AbortController();
-    const timer = this.clock.setTimeout(() => deadline.abort(), this.limits.authenticationTimeoutMs);
-    try {
-      const signal = AbortSignal.any([a.abort.signal, deadline.signal]);
-      return await untilAborted(this.options.authenticator.authenticate(token, node, signal), signal);
-    } catch (err) {
-      if (deadline.signal.aborted && !a.abort.signal.aborted) {
-        throw new OkgSqError(ERROR_CODES.KUBE_API, `authentication took over ${this.limits.authenticationTimeoutMs} ms`, { cause: err });
-      }
-      throw err;
-    } finally {
-      timer.cancel();
-      this.releaseSlot();
-    }
-  }
-
-  /** Resolves when this stream holds an authentication slot; rejects (without one) when `signal` aborts. */
-  private authSlot(signal: AbortSignal): Promise<void> {
-    if (this.authenticating < this.limits.maxConcurrentAuthentications) {
-      this.authenticating++;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const granted = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = (): void => {
-        this.authQueue.delete(granted);
-        reject(new OkgSqError(ERROR_CODES.STOPPED, 'stream ended before authentication'));
-      };
-      this.authQueue.add(granted);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  private releaseSlot(): void {
-    const next = this.authQueue.values().next();
-    if (next.done) {
-      this.authenticating--;
-      return;
-    }
-    this.authQueue.delete(next.value);
-    next.value(); // the slot is handed over
-  }
-
   private open(call: Call, identity: AgentIdentity, facts: Record<string, string>): void {
     const node = identity.node;
     const previous = this.sessions.get(node);
@@ -346,11 +261,6 @@ export class AgentService {
     this.options.sink.agentConnected(node);
     this.logger.info({ [LOG.node]: node, ...facts }, 'agent connected');
 
-    call.on('data', (message: IncomingMessage) => session.handle(message));
-    call.on('end', () => session.end(GrpcStatus.OK, 'OK'));
-    call.on('cancelled', () => session.end(GrpcStatus.CANCELLED, 'cancelled'));
-    call.on('close', () => session.end(GrpcStatus.CANCELLED, 'closed'));
-    call.on('error', () => session.end(GrpcStatus.CANCELLED, 'error'));
     session.start();
     call.resume();
     this.scheduleSweep();
@@ -383,23 +293,4 @@ export class AgentService {
       if (this.sessions.size > 0) this.scheduleSweep();
     }, SESSION_CHECK_INTERVAL_MS);
   }
-}
-
-/** The Hello a stream must start with, or what is wrong with its first message. */
-function helloOf(first: IncomingMessage): Hello | string {
-  if (isUndecodable(first)) return 'the first message does not decode as an okgsq.v1.AgentMessage';
-  if (first.body?.$case !== 'hello') return 'the first message must be Hello';
-  const hello = first.body.value;
-  if (!hello.nodeName) return 'Hello.node_name is empty';
-  if (hello.nodeName.length > MAX_NODE_NAME || !NODE_NAME.test(hello.nodeName)) return 'Hello.node_name is not a node name (a DNS subdomain)';
-  return hello;
-}
-
-/** Only typed statuses cross the wire, with no internals: the reason is in our log. */
-function authFailure(err: unknown): Refusal {
-  if (err instanceof OkgSqError) {
-    if (err.code === ERROR_CODES.UNAUTHENTICATED) return { reason: 'unauthenticated', code: GrpcStatus.UNAUTHENTICATED, details: 'token not accepted' };
-    if (err.code === ERROR_CODES.PERMISSION_DENIED) return { reason: 'permission_denied', code: GrpcStatus.PERMISSION_DENIED, details: err.message };
-  }
-  return { reason: 'auth_unavailable', code: GrpcStatus.UNAVAILABLE, details: 'cannot authenticate agents right now' };
 }

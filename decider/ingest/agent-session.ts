@@ -8,10 +8,10 @@ import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcom
 import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
 import type { DeciderMessage, OutcomeBatch } from '../../proto/gen/okgsq/v1/agent.js';
 import { isUndecodable, type IncomingMessage } from './agent-message.js';
-import { countersFromWire, outcomeFromWire } from './outcome-codec.js';
-import { planUpdates } from './plan-codec.js';
+import { countersFromWire, outcomeFromWire } from '../../common/wire/outcomes.js';
+import { planUpdates } from '../../common/wire/plan.js';
 import type { AgentIdentity, IngestMetrics, OutcomeSink, PlanDelta, PlanSource, RejectReason } from './ports.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../common/token-bucket.js';
 
 export interface SessionLimits {
   /** Sustained outcomes per second one stream may deliver before it is slowed down. */
@@ -59,15 +59,24 @@ export class AgentSession {
     private readonly deps: SessionDeps,
     private readonly onEnded: (session: AgentSession) => void,
   ) {
-    this.bucket = new TokenBucket(deps.limits.outcomesPerSecondPerStream, deps.limits.outcomeBurstPerStream, () => deps.clock.now());
+    this.bucket = new TokenBucket(deps.limits.outcomesPerSecondPerStream, deps.limits.outcomeBurstPerStream, deps.clock);
   }
 
   get node(): string {
     return this.identity.node;
   }
 
-  /** Subscribes to the node's plan and sends it in full. */
+  /**
+   * Takes the stream's events, subscribes to the node's plan and sends it in full. From here every way
+   * the stream can end (the agent ends or cancels it, the transport fails, the service ends it) goes
+   * through end(), which undoes all of this once.
+   */
   start(): void {
+    this.call.on('data', this.onData);
+    this.call.on('end', this.onEnd);
+    this.call.on('cancelled', this.onGone);
+    this.call.on('close', this.onGone);
+    this.call.on('error', this.onGone);
     const { initial, unsubscribe } = this.deps.plans.subscribe(this.node, (delta) => this.onDelta(delta));
     this.unsubscribe = unsubscribe;
     for (const t of initial) this.rememberLabels(t);
@@ -90,10 +99,16 @@ export class AgentSession {
     }
   }
 
-  /** Ends the stream (status OK ends it cleanly) and stops the plan subscription. Idempotent. */
+  /** The one way out: ends the stream (status OK ends it cleanly), lets go of its events, stops the plan
+   * subscription and the throttle, and tells the service once. Idempotent. */
   end(code: GrpcStatus, details: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.call.off('data', this.onData);
+    this.call.off('end', this.onEnd);
+    this.call.off('cancelled', this.onGone);
+    this.call.off('close', this.onGone);
+    this.call.off('error', this.onGone);
     this.unsubscribe?.();
     this.pending.clear();
     this.resumeTimer?.cancel();
@@ -105,6 +120,12 @@ export class AgentSession {
     }
     this.onEnded(this);
   }
+
+  private readonly onData = (message: IncomingMessage): void => this.handle(message);
+  /** The agent closed its side: it is done, the stream ends cleanly. */
+  private readonly onEnd = (): void => this.end(GrpcStatus.OK, 'OK');
+  /** Cancelled by the agent, closed or failed underneath: nothing more will come. */
+  private readonly onGone = (): void => this.end(GrpcStatus.CANCELLED, 'stream gone');
 
   get isEnded(): boolean {
     return this.ended;

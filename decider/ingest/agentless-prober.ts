@@ -2,6 +2,7 @@
 // agent's probe engine with other adapters. http/tcp/grpc go straight to the pod IP; exec goes through
 // the Kubernetes exec API only when the operator opted in (OKGSQ_REMOTE_EXEC=true).
 import type { Logger } from 'pino';
+import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
 import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcome.js';
 import { ProbeEngine } from '../../common/probe/probe-engine.js';
@@ -29,6 +30,8 @@ export interface AgentlessProberOptions {
   readonly remoteExec?: ExecRuntime;
   readonly maxConcurrentExecs?: number;
   readonly countersIntervalMs?: number;
+  /** Times the counters flush and the engine's probes; the system clock by default. */
+  readonly clock?: Clock;
   /** Builds the engine; the default is the shared ProbeEngine. */
   readonly createEngine?: (onOutcome: (outcome: Outcome, target: ProbeTarget) => void) => AgentlessEngine;
 }
@@ -36,13 +39,15 @@ export interface AgentlessProberOptions {
 export class AgentlessProber {
   private engine: AgentlessEngine | undefined;
   private unsubscribe: (() => void) | undefined;
-  private countersTimer: NodeJS.Timeout | undefined;
+  private countersTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
   /** Exec targets we could not take, reported once each (until they leave the plan). */
   private readonly notProbeable = new Set<string>();
   private readonly logger: Logger;
 
   constructor(private readonly options: AgentlessProberOptions) {
     this.logger = options.logger.child({ [LOG.component]: 'agentless-prober' });
+    this.clock = options.clock ?? systemClock;
   }
 
   get running(): boolean {
@@ -62,6 +67,7 @@ export class AgentlessProber {
           exec: this.options.remoteExec,
           onOutcome,
           logger: this.logger,
+          clock: this.clock,
           ...(this.options.maxConcurrentExecs ? { maxConcurrentExecs: this.options.maxConcurrentExecs } : {}),
         });
     this.engine = engine;
@@ -70,8 +76,7 @@ export class AgentlessProber {
     this.apply({ upsert: initial, remove: [] });
     engine.start();
     this.options.sink.agentConnected(AGENTLESS_NODE);
-    this.countersTimer = setInterval(() => this.flushCounters(), this.options.countersIntervalMs ?? AGENTLESS_COUNTERS_INTERVAL_MS);
-    this.countersTimer.unref();
+    this.scheduleCounters();
     this.logger.info({ probes: initial.length, remoteExec: this.options.remoteExec !== undefined }, 'agentless prober started');
   }
 
@@ -82,7 +87,8 @@ export class AgentlessProber {
     this.engine = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    clearInterval(this.countersTimer);
+    this.countersTimer?.cancel();
+    this.countersTimer = undefined;
     await engine.stop();
     this.flushCountersOf(engine);
     this.notProbeable.clear();
@@ -117,8 +123,12 @@ export class AgentlessProber {
     );
   }
 
-  private flushCounters(): void {
-    if (this.engine) this.flushCountersOf(this.engine);
+  private scheduleCounters(): void {
+    this.countersTimer = this.clock.setTimeout(() => {
+      if (!this.engine) return;
+      this.flushCountersOf(this.engine);
+      this.scheduleCounters();
+    }, this.options.countersIntervalMs ?? AGENTLESS_COUNTERS_INTERVAL_MS);
   }
 
   private flushCountersOf(engine: AgentlessEngine): void {

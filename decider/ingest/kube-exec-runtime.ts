@@ -2,6 +2,7 @@
 // Only used when the operator opts in (OKGSQ_REMOTE_EXEC=true): pods/exec is a powerful permission.
 import { Writable } from 'node:stream';
 import { ApiException, CoreV1Api, Exec, type KubeConfig, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { systemClock, type Clock } from '../../common/clock.js';
 import type { ErrorKind } from '../../common/outcome.js';
 import { MAX_OUTPUT_BYTES } from '../../common/probe-result.js';
 import { ProbeRunError } from '../../common/probe/probe-run-error.js';
@@ -15,6 +16,8 @@ export interface KubeExecDeps {
   readonly ws?: WebSocketInterface;
   /** Reads a pod, undefined when it does not exist; used only to explain a refused exec. */
   readonly readPod?: (namespace: string, name: string) => Promise<V1Pod | undefined>;
+  /** Times the exec timeout; the system clock by default. */
+  readonly clock?: Clock;
 }
 
 /** Keeps the first MAX_OUTPUT_BYTES and drops the rest, still draining the socket. */
@@ -78,9 +81,11 @@ const HANDSHAKE_STATUS = /Unexpected server response: (\d{3})/;
 export class KubeExecRuntime implements ExecRuntime {
   private readonly exec: Exec;
   private readonly readPod: (namespace: string, name: string) => Promise<V1Pod | undefined>;
+  private readonly clock: Clock;
 
   constructor(kubeConfig: KubeConfig, deps: KubeExecDeps = {}) {
     this.exec = new Exec(kubeConfig, deps.ws);
+    this.clock = deps.clock ?? systemClock;
     if (deps.readPod) {
       this.readPod = deps.readPod;
     } else {
@@ -110,7 +115,7 @@ export class KubeExecRuntime implements ExecRuntime {
       const finish = (outcome: { ok: ExecOutput } | { err: ProbeRunError }): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.cancel();
         opts.signal.removeEventListener('abort', onAbort);
         // A hanging command is abandoned: closing the websocket is all the exec API lets us do.
         try {
@@ -122,7 +127,7 @@ export class KubeExecRuntime implements ExecRuntime {
         if ('ok' in outcome) resolve(outcome.ok);
         else reject(outcome.err);
       };
-      const timer = setTimeout(
+      const timer = this.clock.setTimeout(
         () => finish({ err: new ProbeRunError('timeout', `exec in ${where} timed out after ${opts.timeoutMs} ms`) }),
         opts.timeoutMs,
       );

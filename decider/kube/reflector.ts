@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { KubeApi } from './kube-client.js';
 import type { Clock } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
+import { Backoff } from '../../common/backoff.js';
+import { sleep } from '../../common/sleep.js';
 
 export interface KubeObject {
   readonly metadata: { readonly name: string; readonly namespace?: string; readonly resourceVersion?: string; readonly uid?: string };
@@ -112,7 +114,7 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
   private readonly pathSynced = new Set<string>();
 
   private async loop(path: string): Promise<void> {
-    let backoffMs = BACKOFF_INITIAL_MS;
+    const backoff = new Backoff({ initialMs: BACKOFF_INITIAL_MS, maxMs: BACKOFF_MAX_MS });
     let resourceVersion = '';
     while (!this.abort.signal.aborted) {
       try {
@@ -153,25 +155,15 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
         }, AbortSignal.any([this.abort.signal, watchdog.signal])).finally(() => timer.cancel());
         if (watchdog.signal.aborted) this.log.warn({}, 'watch silent too long, restarting it');
         if (gone) resourceVersion = '';
-        backoffMs = BACKOFF_INITIAL_MS;
+        backoff.reset();
       } catch (err) {
         if (this.abort.signal.aborted) break;
         resourceVersion = '';
-        this.log.warn({ [LOG.err]: err, [LOG.delayMs]: backoffMs }, 'list/watch failed, restarting');
-        await this.sleep(backoffMs);
-        backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
+        const delayMs = backoff.next();
+        this.log.warn({ [LOG.err]: err, [LOG.delayMs]: delayMs }, 'list/watch failed, restarting');
+        await sleep(this.opts.clock, delayMs, this.abort.signal);
       }
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = this.opts.clock.setTimeout(resolve, ms * (0.8 + Math.random() * 0.4));
-      this.abort.signal.addEventListener('abort', () => {
-        timer.cancel();
-        resolve();
-      }, { once: true });
-    });
   }
 
   private select(query: URLSearchParams): void {

@@ -9,9 +9,9 @@ import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcom
 import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
 import type { ServiceQuality } from '../../common/service-quality.js';
 import type { OutcomeSink, PlanDelta } from '../ingest/ports.js';
-import { decide, type Decision, type DecisionWarning } from '../rules/evaluate.js';
+import type { Decision, DecisionWarning } from '../rules/evaluate.js';
+import { decideFromOutcomes } from '../rules/decide-from-outcomes.js';
 import { outcomeTimeProblem } from './outcome-time.js';
-import { conditionType, mergePodConditions, podConditionFor } from '../rules/pod-conditions.js';
 import type { PodCondition } from '../rules/types.js';
 import type { PodView } from '../rules/plan.js';
 import type { CachedGameServer } from '../kube/cluster-cache.js';
@@ -160,20 +160,17 @@ export class Pipeline implements OutcomeSink {
     const qualities = this.opts.plans.qualitiesOf(namespace, setName);
     if (qualities.length === 0) return null;
 
-    const current = pod.status?.conditions ?? [];
-    const updates: PodCondition[] = [];
-    for (const q of qualities) {
-      const latest = this.latest.get(probeKeyString({ podUid: pod.metadata.uid, quality: q.name }));
-      if (!latest) continue; // no outcome since we started: the written condition stands
-      const type = conditionType(q.name);
-      const existing = current.find((c) => c.type === type);
-      const next = podConditionFor(q.name, latest, existing);
-      if (next !== existing) updates.push(next);
-    }
-    const conditions = updates.length > 0 ? mergePodConditions(current, updates) : current;
+    let updates: PodCondition[];
     let decision: Decision;
     try {
-      decision = decide({ qualities, podConditions: conditions, gameServer: gs, now: new Date(this.opts.clock.now()) });
+      ({ conditionUpdates: updates, decision } = decideFromOutcomes({
+        qualities,
+        podConditions: pod.status?.conditions ?? [],
+        // No outcome since we started: the written condition stands.
+        outcomeOf: (quality) => this.latest.get(probeKeyString({ podUid: pod.metadata.uid, quality })),
+        gameServer: gs,
+        now: new Date(this.opts.clock.now()),
+      }));
     } catch (err) {
       this.log.error({ [LOG.err]: err, [LOG.namespace]: namespace, [LOG.gameServer]: name }, 'evaluation failed');
       return null;

@@ -15,6 +15,8 @@ import { conditionType } from './pod-conditions.js';
 import { parseBool } from './template/go-atoi.js';
 import { isTemplate, parsePriorityTemplate, renderField } from './template.js';
 import type { GameServerPatch, GameServerView, KubeTime, PodCondition, ServiceQualityCondition } from './types.js';
+import { buildPatch, workingSpecOf, type WorkingSpec } from './gameserver-patch.js';
+import { canonicalCondition, conditionsEqual, isSet } from './quality-conditions.js';
 
 export interface DecideInput {
   readonly qualities: readonly ServiceQuality[];
@@ -71,29 +73,6 @@ export interface Decision {
 
 /** Go's strconv.ParseBool ("1", "t", "TRUE"… match state: true): anything else (e.g. "Unknown") matches no action. */
 export const parseGoBool = parseBool;
-
-/** The mutable copy of the GameServer fields actions may set. */
-interface WorkingSpec {
-  opsState: string;
-  updatePriority: IntOrString | undefined;
-  deletionPriority: IntOrString | undefined;
-  networkDisabled: boolean | undefined;
-  containers: GameServerContainer[] | undefined;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-
-function workingSpecOf(gs: GameServerView): WorkingSpec {
-  return {
-    opsState: gs.spec?.opsState ?? '',
-    updatePriority: gs.spec?.updatePriority ?? undefined,
-    deletionPriority: gs.spec?.deletionPriority ?? undefined,
-    networkDisabled: gs.spec?.networkDisabled ?? undefined,
-    containers: gs.spec?.containers ? gs.spec.containers.map((c) => ({ ...c })) : undefined,
-    labels: { ...(gs.metadata.labels ?? {}) },
-    annotations: { ...(gs.metadata.annotations ?? {}) },
-  };
-}
 
 function mergeContainers(current: GameServerContainer[] | undefined, updates: readonly GameServerContainer[]): GameServerContainer[] {
   const merged = (current ?? []).map((c) => ({ ...c }));
@@ -200,38 +179,6 @@ function annotationsBytes(annotations: Readonly<Record<string, string>>): number
   return n;
 }
 
-const isSet = (t: KubeTime | null | undefined): t is KubeTime => kubeTimeMs(t) !== undefined;
-
-/** A condition in canonical form: empty strings and zero times left out, so equal meanings compare equal. */
-export function canonicalCondition(c: ServiceQualityCondition): ServiceQualityCondition {
-  const out: { -readonly [K in keyof ServiceQualityCondition]: ServiceQualityCondition[K] } = { name: c.name };
-  if (c.status) out.status = c.status;
-  if (c.result) out.result = c.result;
-  if (isSet(c.lastProbeTime)) out.lastProbeTime = c.lastProbeTime;
-  if (isSet(c.lastTransitionTime)) out.lastTransitionTime = c.lastTransitionTime;
-  if (isSet(c.lastActionTransitionTime)) out.lastActionTransitionTime = c.lastActionTransitionTime;
-  return out;
-}
-
-function sameTime(a: KubeTime | null | undefined, b: KubeTime | null | undefined): boolean {
-  return kubeTimeMs(a) === kubeTimeMs(b);
-}
-
-export function conditionsEqual(a: readonly ServiceQualityCondition[], b: readonly ServiceQualityCondition[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((x, i) => {
-    const y = b[i]!;
-    return (
-      x.name === y.name &&
-      (x.status ?? '') === (y.status ?? '') &&
-      (x.result ?? '') === (y.result ?? '') &&
-      sameTime(x.lastProbeTime, y.lastProbeTime) &&
-      sameTime(x.lastTransitionTime, y.lastTransitionTime) &&
-      sameTime(x.lastActionTransitionTime, y.lastActionTransitionTime)
-    );
-  });
-}
-
 function actionWhy(action: ServiceQualityAction, state: boolean | undefined, result: string): { matched: boolean; why: string } {
   if (state === undefined) return { matched: false, why: 'status is not a boolean' };
   if (state !== action.state) return { matched: false, why: `state ${action.state} ≠ ${state}` };
@@ -303,31 +250,6 @@ function decideQuality(
   };
 }
 
-function priorityEqual(a: IntOrString | undefined, b: IntOrString | undefined): boolean {
-  return a === b;
-}
-
-function buildPatch(gs: GameServerView, spec: WorkingSpec): GameServerPatch | null {
-  const patch: GameServerPatch = {};
-  const specPatch: NonNullable<GameServerPatch['spec']> = {};
-  if ((gs.spec?.opsState ?? '') !== spec.opsState) specPatch.opsState = spec.opsState;
-  if (!priorityEqual(gs.spec?.updatePriority ?? undefined, spec.updatePriority) && spec.updatePriority !== undefined) specPatch.updatePriority = spec.updatePriority;
-  if (!priorityEqual(gs.spec?.deletionPriority ?? undefined, spec.deletionPriority) && spec.deletionPriority !== undefined) specPatch.deletionPriority = spec.deletionPriority;
-  if ((gs.spec?.networkDisabled ?? undefined) !== spec.networkDisabled && spec.networkDisabled !== undefined) specPatch.networkDisabled = spec.networkDisabled;
-  if (spec.containers !== undefined && JSON.stringify(gs.spec?.containers ?? []) !== JSON.stringify(spec.containers)) specPatch.containers = spec.containers;
-  if (Object.keys(specPatch).length > 0) patch.spec = specPatch;
-
-  const changedKeys = (before: Readonly<Record<string, string>> | undefined, after: Record<string, string>): Record<string, string> | undefined => {
-    const diff: Record<string, string> = {};
-    for (const [k, v] of Object.entries(after)) if (before?.[k] !== v) diff[k] = v;
-    return Object.keys(diff).length > 0 ? diff : undefined;
-  };
-  const labels = changedKeys(gs.metadata.labels, spec.labels);
-  const annotations = changedKeys(gs.metadata.annotations, spec.annotations);
-  if (labels || annotations) patch.metadata = { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
-  return patch.spec || patch.metadata ? patch : null;
-}
-
 export function decide(input: DecideInput): Decision {
   const nowMs = input.now.getTime();
   const now = { ms: nowMs, kube: kubeTime(nowMs) };
@@ -350,19 +272,5 @@ export function decide(input: DecideInput): Decision {
     applied: out.applied,
     warnings: out.warnings,
     trace,
-  };
-}
-
-/** The GameServer after a JSON merge patch from `decide` (arrays replaced, maps merged). */
-export function applyGameServerPatch(gs: GameServerView, patch: GameServerPatch | null): GameServerView {
-  if (patch === null) return gs;
-  return {
-    ...gs,
-    metadata: {
-      ...gs.metadata,
-      ...(patch.metadata?.labels ? { labels: { ...(gs.metadata.labels ?? {}), ...patch.metadata.labels } } : {}),
-      ...(patch.metadata?.annotations ? { annotations: { ...(gs.metadata.annotations ?? {}), ...patch.metadata.annotations } } : {}),
-    },
-    ...(patch.spec ? { spec: { ...(gs.spec ?? {}), ...patch.spec } } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // apiserver and etcd accept it) on several pods of the same node makes that node's plan larger than a
 // gRPC message may be (4 MiB). The real decider process must still deliver the node's other qualities to
 // the real agent, and the agent must keep probing them.
-// Lower-level proof: test/unit/decider/ingest/plan-codec.test.ts (plans split by count and by bytes).
+// Lower-level proof: test/unit/wire/plan.test.ts (plans split by count and by bytes).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

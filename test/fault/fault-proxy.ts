@@ -75,8 +75,23 @@ export async function startFaultProxy(options: { upstream: string; ca: string | 
     // The body is read at once, so a held request can still be delivered after its client died.
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(seen, Buffer.concat(chunks), req, res));
+    let complete = false;
+    req.on('end', () => {
+      complete = true;
+      handle(seen, Buffer.concat(chunks), req, res);
+    });
+    // Its client died before the body was complete: the request never reaches the apiserver.
+    req.on('close', () => {
+      if (!complete) dropped(seen);
+    });
   });
+
+  /** A request that never reaches the apiserver is answered 0, like a dropped connection: every request
+   * gets a status, so a wait for the requests in flight to be answered always ends. */
+  const dropped = (seen: SeenRequest): void => {
+    seen.status ??= 0;
+    seen.answeredAtMs ??= Date.now();
+  };
 
   const handle = (seen: SeenRequest, body: Buffer, req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (MUTATING.has(seen.method)) seen.body = body.toString('utf8');
@@ -116,16 +131,26 @@ export async function startFaultProxy(options: { upstream: string; ca: string | 
         return;
       }
       case 'delay': {
-        const timer = setTimeout(forward, fault.ms);
-        res.on('close', () => clearTimeout(timer));
+        let sent = false;
+        const timer = setTimeout(() => {
+          sent = true;
+          forward();
+        }, fault.ms);
+        res.on('close', () => {
+          if (sent) return;
+          clearTimeout(timer);
+          dropped(seen);
+        });
         return;
       }
-      case 'hold':
-        fault.until.then(
-          (go) => (go ? forward() : res.destroy()),
-          () => res.destroy(),
-        );
+      case 'hold': {
+        const drop = (): void => {
+          dropped(seen);
+          res.destroy();
+        };
+        fault.until.then((go) => (go ? forward() : drop()), drop);
         return;
+      }
     }
   };
   server.on('connection', (s) => {

@@ -7,7 +7,8 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { startAgentServer, type AgentServer } from '../../../decider/ingest/agent-server.js';
 import { realAuthenticator } from './real-authenticator.js';
 import { adminKubeConfig, createNamespace } from '../../testbed/kube.js';
-import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, TestAgent, waitFor, wireOutcome } from '../../unit/decider/ingest/ingest-kit.js';
+import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, TestAgent, wireOutcome } from '../../unit/decider/ingest/ingest-kit.js';
+import { waitFor } from '../../testbed/wait-for.js';
 
 describe('agent stream authentication with real ServiceAccount tokens', () => {
   const kc = adminKubeConfig();
@@ -53,10 +54,10 @@ describe('agent stream authentication with real ServiceAccount tokens', () => {
 
   it("gets its own node's plan and reports its pods, but not another node's pods", async () => {
     const a = agent(tokenA).hello('node-a');
-    await waitFor('the plan', () => a.plans().length === 1, 10_000);
+    await waitFor(() => a.plans().length === 1, { what: 'the plan', timeoutMs: 10_000 });
     assert.deepEqual(a.plans()[0]!.upsert.map((x) => x.podUid), ['pod-on-a']);
     a.sendOutcomes([wireOutcome('pod-on-b', 'healthy', false, 'Maintaining'), wireOutcome('pod-on-a')]);
-    await waitFor('the accepted outcome', () => sink.accepted.length === 1);
+    await waitFor(() => sink.accepted.length === 1, { what: 'the accepted outcome', timeoutMs: 10_000 });
     assert.deepEqual(sink.accepted.map((x) => [x.node, x.outcome.podUid]), [['node-a', 'pod-on-a']]);
     assert.equal(metrics.rejected.get('unplanned'), 1);
   });

@@ -6,7 +6,7 @@ import { Planner } from '../../../decider/planner/planner.js';
 import { labelSelector } from '../../../decider/planner/label-selector.js';
 import { Pipeline, type PipelineMetrics } from '../../../decider/pipeline/pipeline.js';
 import { StaleTracker } from '../../../decider/pipeline/stale-tracker.js';
-import { applyGameServerPatch } from '../../../decider/rules/evaluate.js';
+import { applyGameServerPatch } from '../../../decider/rules/gameserver-patch.js';
 import { mergePodConditions } from '../../../decider/rules/pod-conditions.js';
 import type { CachedGameServer, GameServerSetView, NodeView } from '../../../decider/kube/cluster-cache.js';
 import type { PodView } from '../../../decider/rules/plan.js';

@@ -6,8 +6,9 @@ import { Reflector } from '../../../decider/kube/reflector.js';
 import type { KubeApi, KubeResponse } from '../../../decider/kube/kube-client.js';
 import { trimPod } from '../../../decider/kube/cluster-cache.js';
 import type { PodView } from '../../../decider/rules/plan.js';
-import { FakeClock, settle } from '../probe/fake-clock.js';
+import { FakeClock } from '../probe/fake-clock.js';
 import { silentLogger } from './kit.js';
+import { waitFor } from '../../testbed/wait-for.js';
 
 type WatchScript = (onEvent: (e: { type: string; object: any }) => void, signal: AbortSignal) => Promise<void>;
 
@@ -23,6 +24,11 @@ class ScriptedApi implements KubeApi {
     if (r instanceof Error) throw r;
     return r;
   }
+  /** Resolves once the reflector has opened `count` watches (it lists first, so the lists are done too). */
+  watching(count: number): Promise<boolean> {
+    return waitFor(() => this.calls.filter((c) => c.startsWith('WATCH')).length >= count, { what: `${count} watch(es)`, timeoutMs: 10_000, intervalMs: 1 });
+  }
+
   watch(path: string, onEvent: (e: { type: string; object: any }) => void, signal: AbortSignal): Promise<void> {
     this.calls.push(`WATCH ${path}`);
     const next = this.watches.shift();
@@ -50,9 +56,9 @@ test('a failed list is retried with backoff; synced after the first successful l
   const synced: boolean[] = [];
   const r = new Reflector<PodView>({ resource: 'pods', paths: ['/api/v1/pods'], labelSelector: 'game.kruise.io/owner-gss', trim: trimPod, api, clock, logger: silentLogger, onSynced: (s) => synced.push(s) });
   r.start();
-  await settle();
+  await waitFor(() => clock.pendingTimers === 1, { what: 'the first list failed and its retry armed', timeoutMs: 10_000, intervalMs: 1 });
   assert.equal(r.synced, false);
-  await clock.advance(600); // first backoff 500 ms ± 20 %
+  await clock.advance(600); // first backoff 250–500 ms, the second 500–1,000 ms
   assert.equal(r.synced, false);
   await clock.advance(1200);
   assert.equal(r.synced, true);
@@ -82,7 +88,7 @@ test('a watch that ends resumes from the last resourceVersion; 410 Gone relists 
   const r = new Reflector<PodView>({ resource: 'pods', paths: ['/api/v1/pods'], trim: trimPod, api, clock, logger: silentLogger });
   r.addHandlers({ onUpsert: (o) => seen.push(`up ${o.metadata.name}@${o.metadata.resourceVersion}`), onDelete: (o) => seen.push(`del ${o.metadata.name}`) });
   r.start();
-  await settle(20);
+  await api.watching(3); // the third, unscripted, stays open
   const watches = api.calls.filter((c) => c.startsWith('WATCH'));
   assert.match(watches[0]!, /resourceVersion=10&/);
   assert.match(watches[1]!, /resourceVersion=12&/, 'resumed after the last event');
@@ -103,7 +109,7 @@ test('observe() takes our own write\'s answer, and an older watch event does not
   });
   const r = new Reflector<PodView>({ resource: 'pods', paths: ['/api/v1/pods'], trim: trimPod, api, clock, logger: silentLogger });
   r.start();
-  await settle(10);
+  await api.watching(1);
   r.observe(rawPod('p1', '20', { status: { phase: 'Running', conditions: [{ type: 'game.kruise.io/x', status: 'True' }] } }));
   assert.equal(r.get('ns', 'p1')!.metadata.resourceVersion, '20');
   emit!({ type: 'MODIFIED', object: rawPod('p1', '15') });
@@ -118,7 +124,7 @@ test('a watch that stays silent past the server timeout + grace is restarted fro
   api.lists.push(list('10', [rawPod('p1', '5')]));
   const r = new Reflector<PodView>({ resource: 'pods', paths: ['/api/v1/pods'], trim: trimPod, api, clock, logger: silentLogger });
   r.start();
-  await settle(10);
+  await api.watching(1);
   assert.equal(api.calls.filter((c) => c.startsWith('WATCH')).length, 1);
   await clock.advance(300_000);
   assert.equal(api.calls.filter((c) => c.startsWith('WATCH')).length, 1, 'not before the limit');

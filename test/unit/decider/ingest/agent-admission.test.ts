@@ -8,7 +8,8 @@ import { Client, credentials, Metadata, status, type ClientDuplexStream, type Se
 import { startAgentServer, type AgentServer } from '../../../../decider/ingest/agent-server.js';
 import type { IngestLimits } from '../../../../decider/ingest/agent-service.js';
 import type { AgentAuthenticator } from '../../../../decider/ingest/ports.js';
-import { FakeAuthenticator, FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, TestAgent, waitFor, wireOutcome } from './ingest-kit.js';
+import { FakeAuthenticator, FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, TestAgent, wireOutcome } from './ingest-kit.js';
+import { waitFor } from '../../../testbed/wait-for.js';
 
 interface Bed {
   server: AgentServer;
@@ -85,12 +86,12 @@ describe('agent stream admission', () => {
   it('counts an undecodable first message (INVALID_ARGUMENT) and an oversized one (ended by gRPC) as refusals', async () => {
     const b = await open();
     const garbage = rawStream(b.address, 'token-node-a', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));
-    await waitFor('the undecodable stream refused', () => garbage.error() !== undefined);
+    await waitFor(() => garbage.error() !== undefined, { what: 'the undecodable stream refused', timeoutMs: 10_000 });
     assert.equal(garbage.error()!.code, status.INVALID_ARGUMENT);
     const huge = rawStream(b.address, 'token-node-a', Buffer.alloc(5 * 1024 * 1024, 0x41));
-    await waitFor('the oversized stream ended', () => huge.error() !== undefined);
+    await waitFor(() => huge.error() !== undefined, { what: 'the oversized stream ended', timeoutMs: 10_000 });
     assert.equal(huge.error()!.code, status.RESOURCE_EXHAUSTED);
-    await waitFor('both counted', () => total(b.metrics.refused) === 2);
+    await waitFor(() => total(b.metrics.refused) === 2, { what: 'both counted', timeoutMs: 10_000 });
     assert.deepEqual([...b.metrics.refused].sort(), [['cancelled', 1], ['invalid_argument', 1]]);
     garbage.client.close();
     huge.client.close();
@@ -111,10 +112,10 @@ describe('agent stream admission', () => {
     outcomes.push(notHello);
     const ok = b.agent('token-node-ok').hello('node-ok');
     const cancelled = b.agent('token-node-b'); // hangs up before its Hello
-    await waitFor('the session', () => ok.plans().length === 1);
+    await waitFor(() => ok.plans().length === 1, { what: 'the session', timeoutMs: 10_000 });
     cancelled.close();
     for (const a of outcomes) await a.waitForError();
-    await waitFor('every refusal counted', () => total(b.metrics.refused) === 7);
+    await waitFor(() => total(b.metrics.refused) === 7, { what: 'every refusal counted', timeoutMs: 10_000 });
     assert.deepEqual(
       [...b.metrics.refused].sort(),
       [['cancelled', 1], ['deadline_exceeded', 1], ['invalid_argument', 2], ['permission_denied', 1], ['unauthenticated', 2]],
@@ -126,7 +127,7 @@ describe('agent stream admission', () => {
     const { gates, slow } = gatedAuthenticator();
     const b = await open({ maxPendingStreamsPerPeer: 3 }, slow);
     const waiting = [1, 2, 3].map((i) => b.agent(`token-n${i}`).hello(`n${i}`));
-    await waitFor('three authenticating', () => gates.length === 3);
+    await waitFor(() => gates.length === 3, { what: 'three authenticating', timeoutMs: 10_000 });
     const fourth = b.agent('token-n4').hello('n4');
     const err = await fourth.waitForError();
     assert.equal(err.code, status.RESOURCE_EXHAUSTED);
@@ -147,19 +148,19 @@ describe('agent stream admission', () => {
     const b = await open({ maxConcurrentAuthentications: 1, maxQueuedAuthentications: 2, maxPendingStreamsPerPeer: 100 }, slow);
     for (const n of ['q1', 'q2', 'q3']) b.plans.set(n, [target(n, `${n}-pod`)]);
     const first = b.agent('token-q1').hello('q1');
-    await waitFor('one authenticating', () => gates.length === 1);
+    await waitFor(() => gates.length === 1, { what: 'one authenticating', timeoutMs: 10_000 });
     const queued = [b.agent('token-q2').hello('q2'), b.agent('token-q3').hello('q3')];
-    await waitFor('two queued', () => b.server.service.pendingStreams === 3);
+    await waitFor(() => b.server.service.pendingStreams === 3, { what: 'two queued', timeoutMs: 10_000 });
     const extra = await b.agent('token-q4').hello('q4').waitForError();
     assert.equal(extra.code, status.UNAVAILABLE);
     assert.deepEqual([...b.metrics.refused], [['overloaded', 1]]);
     queued[0]!.close(); // a queued stream that goes leaves the queue
-    await waitFor('the cancelled one counted', () => b.metrics.refused.get('cancelled') === 1);
+    await waitFor(() => b.metrics.refused.get('cancelled') === 1, { what: 'the cancelled one counted', timeoutMs: 10_000 });
     gates.shift()!();
-    await waitFor('the first session', () => first.plans().length === 1);
-    await waitFor('the last queued one authenticating', () => gates.length === 1);
+    await waitFor(() => first.plans().length === 1, { what: 'the first session', timeoutMs: 10_000 });
+    await waitFor(() => gates.length === 1, { what: 'the last queued one authenticating', timeoutMs: 10_000 });
     gates.shift()!();
-    await waitFor('its session', () => queued[1]!.plans().length === 1);
+    await waitFor(() => queued[1]!.plans().length === 1, { what: 'its session', timeoutMs: 10_000 });
   });
 
   it('ends a session when its identity no longer holds (pod gone, token expired), counted by reason', async () => {
@@ -169,7 +170,7 @@ describe('agent stream admission', () => {
     b.plans.set('node-y', [target('node-y', 'y1')]);
     const x = b.agent('token-node-x').hello('node-x');
     const y = b.agent('token-node-y').hello('node-y');
-    await waitFor('both sessions', () => x.plans().length === 1 && y.plans().length === 1);
+    await waitFor(() => x.plans().length === 1 && y.plans().length === 1, { what: 'both sessions', timeoutMs: 10_000 });
     auth.revoke('node-x');
     const err = await x.waitForError();
     assert.equal(err.code, status.UNAUTHENTICATED);

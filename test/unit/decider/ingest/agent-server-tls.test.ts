@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentials, status } from '@grpc/grpc-js';
 import { startAgentServer, type AgentServer } from '../../../../decider/ingest/agent-server.js';
-import { FakeAuthenticator, FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, TestAgent, waitFor } from './ingest-kit.js';
+import { FakeAuthenticator, FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, TestAgent } from './ingest-kit.js';
+import { waitFor } from '../../../testbed/wait-for.js';
 
 const SERVER_NAME = 'okg-sq-decider.okg-sq.svc';
 
@@ -57,11 +58,11 @@ describe('agent server over TLS', () => {
   it('serves an agent that trusts its certificate', async () => {
     // The certificate is loaded asynchronously by the file watcher: retry the first connection.
     let a: TestAgent | undefined;
-    await waitFor('a TLS stream with a plan', () => {
+    await waitFor(() => {
       if (a?.plans().length === 1) return true;
       if (!a || a.error) a = agent(credentials.createSsl(readFileSync(pki.cert))).hello('node-a');
       return false;
-    });
+    }, { what: 'a TLS stream with a plan', timeoutMs: 10_000 });
     assert.equal(a!.plans()[0]!.upsert[0]!.podUid, 'p1');
   });
 
@@ -88,7 +89,7 @@ describe('agent server over TLS', () => {
     copyFileSync(rotated.key, serving.key);
     copyFileSync(rotated.cert, serving.cert);
     let a: TestAgent | undefined;
-    await waitFor('a stream verified with the rotated certificate', () => {
+    await waitFor(() => {
       if (a?.plans().length === 1) return true;
       if (!a || a.error) {
         a = new TestAgent(`127.0.0.1:${server.port}`, 'token-node-a', trustsRotated(), { 'grpc.ssl_target_name_override': `rotated-${SERVER_NAME}`, 'grpc.default_authority': `rotated-${SERVER_NAME}` });
@@ -96,6 +97,6 @@ describe('agent server over TLS', () => {
         a.hello('node-a');
       }
       return false;
-    });
+    }, { what: 'a stream verified with the rotated certificate', timeoutMs: 10_000 });
   });
 });

@@ -6,6 +6,8 @@ import { startAgentServer, type AgentServer } from '../../../../decider/ingest/a
 import { LEADER_IDENTITY_TRAILER, LEADER_TRAILER } from '../../../../common/agent-protocol.js';
 import { PROBE_DURATION_BUCKETS_SECONDS } from '../../../../common/probe-duration-buckets.js';
 import type { AgentAuthenticator, AgentIdentity } from '../../../../decider/ingest/ports.js';
+import type { Clock } from '../../../../common/clock.js';
+import { FakeClock } from '../../probe/fake-clock.js';
 import {
   FakeAuthenticator,
   FakeMetrics,
@@ -14,9 +16,9 @@ import {
   silentLogger,
   target,
   TestAgent,
-  waitFor,
   wireOutcome,
 } from './ingest-kit.js';
+import { waitFor } from '../../../testbed/wait-for.js';
 
 interface Bed {
   server: AgentServer;
@@ -28,7 +30,7 @@ interface Bed {
   agent(token: string | undefined): TestAgent;
 }
 
-async function bed(limits: Record<string, number> = {}, authenticator: AgentAuthenticator = new FakeAuthenticator()): Promise<Bed> {
+async function bed(limits: Record<string, number> = {}, authenticator: AgentAuthenticator = new FakeAuthenticator(), clock?: Clock): Promise<Bed> {
   const plans = new FakePlanSource();
   const sink = new FakeSink();
   const metrics = new FakeMetrics();
@@ -42,6 +44,7 @@ async function bed(limits: Record<string, number> = {}, authenticator: AgentAuth
     metrics,
     logger: silentLogger,
     limits,
+    ...(clock ? { clock } : {}),
   });
   const address = `127.0.0.1:${server.port}`;
   const agents: TestAgent[] = [];
@@ -53,6 +56,20 @@ async function bed(limits: Record<string, number> = {}, authenticator: AgentAuth
       return a;
     },
   };
+}
+
+/** An authenticator that never answers; it records the signal of each authentication. */
+function hangingAuthenticator(): { hanging: AgentAuthenticator; signals: AbortSignal[] } {
+  const signals: AbortSignal[] = [];
+  const hanging: AgentAuthenticator = {
+    authenticate: (_t, _n, signal) => {
+      signals.push(signal);
+      return new Promise<AgentIdentity>(() => undefined);
+    },
+    revoked: () => undefined,
+    onChange: () => undefined,
+  };
+  return { hanging, signals };
 }
 
 async function teardown(b: Bed): Promise<void> {
@@ -71,7 +88,7 @@ describe('AgentService', () => {
     b.plans.set('node-a', [target('node-a', 'p1'), target('node-a', 'p2', 'healthy', { handler: { kind: 'httpGet', path: '/idle', port: 8080, scheme: 'HTTP', headers: [{ name: 'X-A', value: '1' }] } })]);
     b.plans.set('node-b', [target('node-b', 'other')]);
     const agent = b.agent('token-node-a').hello('node-a');
-    await waitFor('the full plan', () => agent.plans().length === 1);
+    await waitFor(() => agent.plans().length === 1, { what: 'the full plan', timeoutMs: 10_000 });
     const full = agent.plans()[0]!;
     assert.equal(full.full, true);
     assert.equal(full.generation, 1);
@@ -83,7 +100,7 @@ describe('AgentService', () => {
 
     b.plans.set('node-a', [target('node-a', 'p3')]);
     b.plans.remove('node-a', [{ podUid: 'p1', quality: 'healthy' }]);
-    await waitFor('a delta', () => agent.plans().length >= 2);
+    await waitFor(() => agent.plans().length >= 2, { what: 'a delta', timeoutMs: 10_000 });
     const delta = agent.plans()[1]!;
     assert.equal(delta.full, false);
     assert.equal(delta.generation, 2);
@@ -91,7 +108,7 @@ describe('AgentService', () => {
     assert.deepEqual(delta.upsert.map((a) => a.podUid), ['p3']);
     assert.deepEqual(delta.remove, [{ podUid: 'p1', quality: 'healthy' }]);
     agent.close();
-    await waitFor('the disconnect', () => b.sink.events.includes('disconnected node-a'));
+    await waitFor(() => b.sink.events.includes('disconnected node-a'), { what: 'the disconnect', timeoutMs: 10_000 });
     assert.equal(b.plans.subscriberCount('node-a'), 0, 'plan subscription released');
   });
 
@@ -100,7 +117,7 @@ describe('AgentService', () => {
     b.plans.set('node-d', [target('node-d', 'd1')]);
     const before = new Map(b.metrics.rejected);
     const agent = b.agent('token-node-c').hello('node-c');
-    await waitFor('the full plan', () => agent.plans().length === 1);
+    await waitFor(() => agent.plans().length === 1, { what: 'the full plan', timeoutMs: 10_000 });
     agent.sendOutcomes([
       wireOutcome('c1', 'healthy', false, 'gate|down\n'),
       wireOutcome('d1'), // planned, but on another node
@@ -108,7 +125,7 @@ describe('AgentService', () => {
       { ...wireOutcome('c2', 'idle'), errorKind: 'made_up' },
     ]);
     agent.sendOutcomes([wireOutcome('c2', 'idle', true, 'WaitToBeDeleted')]);
-    await waitFor('the accepted outcomes', () => b.sink.accepted.filter((a) => a.node === 'node-c').length === 2);
+    await waitFor(() => b.sink.accepted.filter((a) => a.node === 'node-c').length === 2, { what: 'the accepted outcomes', timeoutMs: 10_000 });
     const got = b.sink.accepted.filter((a) => a.node === 'node-c').map((a) => a.outcome);
     assert.deepEqual(got.map((o) => [o.podUid, o.quality, o.state, o.result]), [
       ['c1', 'healthy', false, 'gatedown'],
@@ -125,7 +142,7 @@ describe('AgentService', () => {
     b.plans.set('node-q', [target('node-q', 'q1'), target('node-q', 'q2')]);
     const agent = b.agent('token-node-q').hello('node-q');
     agent.sendOutcomes([wireOutcome('q1'), wireOutcome('q2', 'healthy', false, 'down')]);
-    await waitFor('both outcomes', () => b.sink.accepted.filter((a) => a.node === 'node-q').length === 2);
+    await waitFor(() => b.sink.accepted.filter((a) => a.node === 'node-q').length === 2, { what: 'both outcomes', timeoutMs: 10_000 });
     assert.deepEqual(b.sink.accepted.filter((a) => a.node === 'node-q').map((a) => a.outcome.podUid), ['q1', 'q2']);
     agent.close();
   });
@@ -133,16 +150,16 @@ describe('AgentService', () => {
   it('takes counters only for labels of its own plan', async () => {
     b.plans.set('node-k', [target('node-k', 'k1')]);
     const agent = b.agent('token-node-k').hello('node-k');
-    await waitFor('the full plan', () => agent.plans().length === 1);
+    await waitFor(() => agent.plans().length === 1, { what: 'the full plan', timeoutMs: 10_000 });
     const buckets = new Array(PROBE_DURATION_BUCKETS_SECONDS.length + 1).fill(0);
     buckets[0] = 5;
     agent.sendOutcomes([], [
       { namespace: 'games', gameServerSet: 'minecraft', quality: 'healthy', runs: [{ outcome: 'true', errorKind: '', count: 5 }], durationBucketCounts: buckets, durationSumSeconds: 0.01 },
       { namespace: 'games', gameServerSet: 'invented-set', quality: 'healthy', runs: [{ outcome: 'true', errorKind: '', count: 1 }], durationBucketCounts: buckets, durationSumSeconds: 0.01 },
     ]);
-    await waitFor('counters', () => b.sink.counters.some((c) => c.node === 'node-k'));
+    await waitFor(() => b.sink.counters.some((c) => c.node === 'node-k'), { what: 'counters', timeoutMs: 10_000 });
     agent.sendOutcomes([wireOutcome('k1')]);
-    await waitFor('an outcome after the counters', () => b.sink.accepted.some((a) => a.node === 'node-k'));
+    await waitFor(() => b.sink.accepted.some((a) => a.node === 'node-k'), { what: 'an outcome after the counters', timeoutMs: 10_000 });
     assert.deepEqual(b.sink.counters.filter((c) => c.node === 'node-k').map((c) => c.counters.gameServerSet), ['minecraft']);
     agent.close();
   });
@@ -150,15 +167,15 @@ describe('AgentService', () => {
   it('a second stream for a node replaces the first', async () => {
     b.plans.set('node-r', [target('node-r', 'r1')]);
     const first = b.agent('token-node-r').hello('node-r');
-    await waitFor('the first plan', () => first.plans().length === 1);
+    await waitFor(() => first.plans().length === 1, { what: 'the first plan', timeoutMs: 10_000 });
     const second = b.agent('token-node-r').hello('node-r');
-    await waitFor('the second plan', () => second.plans().length === 1);
+    await waitFor(() => second.plans().length === 1, { what: 'the second plan', timeoutMs: 10_000 });
     const err = await first.waitForError();
     assert.equal(err.code, status.ABORTED);
     assert.deepEqual(b.sink.events.filter((e) => e.endsWith('node-r')), ['connected node-r', 'disconnected node-r', 'connected node-r']);
     assert.deepEqual(b.server.service.connectedNodes().filter((n) => n === 'node-r'), ['node-r']);
     second.sendOutcomes([wireOutcome('r1')]);
-    await waitFor('an outcome on the new stream', () => b.sink.accepted.some((a) => a.node === 'node-r'));
+    await waitFor(() => b.sink.accepted.some((a) => a.node === 'node-r'), { what: 'an outcome on the new stream', timeoutMs: 10_000 });
     second.close();
   });
 
@@ -213,7 +230,7 @@ describe('AgentService', () => {
     // An accepted stream is not a refusal.
     b.plans.set('node-ok', [target('node-ok', 'ok1')]);
     const ok = b.agent('token-node-ok').hello('node-ok');
-    await waitFor('the plan', () => ok.plans().length === 1);
+    await waitFor(() => ok.plans().length === 1, { what: 'the plan', timeoutMs: 10_000 });
     assert.equal([...b.metrics.refused.values()].reduce((x, y) => x + y, 0) - [...before.values()].reduce((x, y) => x + y, 0), 5);
     ok.close();
   });
@@ -225,7 +242,7 @@ describe('AgentService leadership', () => {
     try {
       b.plans.set('node-a', [target('node-a', 'p1')]);
       const agent = b.agent('token-node-a').hello('node-a');
-      await waitFor('the plan', () => agent.plans().length === 1);
+      await waitFor(() => agent.plans().length === 1, { what: 'the plan', timeoutMs: 10_000 });
       await b.server.drain();
       assert.equal((await agent.waitForError()).code, status.UNAVAILABLE);
       assert.equal(b.metrics.connected, 0);
@@ -235,7 +252,7 @@ describe('AgentService leadership', () => {
       assert.equal(b.metrics.refused.get('not_leader'), 1, 'a leader stepping down refuses as not_leader');
       b.server.start();
       const again = b.agent('token-node-a').hello('node-a');
-      await waitFor('the plan after start()', () => again.plans().length === 1);
+      await waitFor(() => again.plans().length === 1, { what: 'the plan after start()', timeoutMs: 10_000 });
     } finally {
       await teardown(b);
     }
@@ -285,25 +302,34 @@ describe('AgentService leadership', () => {
 });
 
 describe('AgentService flow control', () => {
-  it('slows a flooding agent without dropping its outcomes or starving another agent', async () => {
-    const b = await bed({ outcomesPerSecondPerStream: 2_000, outcomeBurstPerStream: 2_000 });
+  it('slows a flooding agent to its rate without dropping its outcomes or starving another agent', async () => {
+    // The bucket runs on a hand-driven clock: the flood gets its burst, then only what time pays for.
+    const clock = new FakeClock();
+    const b = await bed({ outcomesPerSecondPerStream: 2_000, outcomeBurstPerStream: 2_000 }, new FakeAuthenticator(), clock);
     try {
       const floodTargets = Array.from({ length: 1_000 }, (_, i) => target('flood', `f${i}`));
       b.plans.set('flood', floodTargets);
       b.plans.set('calm', [target('calm', 'c1')]);
       const flood = b.agent('token-flood').hello('flood');
       const calm = b.agent('token-calm').hello('calm');
-      await waitFor('both plans', () => flood.plans().length >= 1 && calm.plans().length === 1);
-      // 8,000 outcomes against a 2,000/s budget: at least ~3 s of throttling.
-      const started = Date.now();
+      await waitFor(() => flood.plans().length >= 1 && calm.plans().length === 1, { what: 'both plans', timeoutMs: 10_000 });
+      const floodAccepted = (): number => b.sink.accepted.filter((a) => a.node === 'flood').length;
+      // 8,000 outcomes in batches of 1,000 against a burst of 2,000 and 2,000/s.
       for (let round = 0; round < 8; round++) flood.sendOutcomes(floodTargets.map((t) => wireOutcome(t.key.podUid)));
-      await waitFor('throttling to start', () => b.metrics.throttled > 0);
+      await waitFor(() => b.metrics.throttled > 0, { what: 'throttling to start', timeoutMs: 10_000 });
       calm.sendOutcomes([wireOutcome('c1')]);
-      await waitFor('the calm agent outcome', () => b.sink.accepted.some((a) => a.node === 'calm'), 1_000);
-      const floodAcceptedWhenCalmServed = b.sink.accepted.filter((a) => a.node === 'flood').length;
-      assert.ok(floodAcceptedWhenCalmServed < 8_000, `the flood was still being held back (${floodAcceptedWhenCalmServed})`);
-      await waitFor('every flood outcome', () => b.sink.accepted.filter((a) => a.node === 'flood').length === 8_000, 15_000);
-      assert.ok(Date.now() - started >= 2_500, 'the flood was slowed to about its rate');
+      await waitFor(() => b.sink.accepted.some((a) => a.node === 'calm'), { what: 'the calm agent outcome', timeoutMs: 10_000 });
+      // Until the clock moves, the flood stays paused: the burst plus the one batch that overdrew it.
+      assert.equal(floodAccepted(), 3_000, 'the flood is held back while the calm agent is served');
+      // Each ms of clock time pays for 2 outcomes and a paused stream overdraws by at most one batch,
+      // so all 8,000 cannot be in before 2,500 ms of clock time, however fast or slow this machine is.
+      const startMs = clock.now();
+      await waitFor(async () => {
+        if (floodAccepted() === 8_000) return true;
+        await clock.advance(50);
+        return false;
+      }, { what: 'every flood outcome', timeoutMs: 30_000, intervalMs: 5 });
+      assert.ok(clock.now() - startMs >= 2_500, `slowed to its rate (${clock.now() - startMs} ms of clock time)`);
       assert.equal([...b.metrics.rejected.values()].reduce((a, n) => a + n, 0), 0, 'nothing rejected');
     } finally {
       await teardown(b);
@@ -333,7 +359,7 @@ describe('AgentService authentication limits', () => {
       const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'];
       for (const n of nodes) b.plans.set(n, [target(n, `${n}-pod`)]);
       const agents = nodes.map((n) => b.agent(`token-${n}`).hello(n));
-      await waitFor('two authentications in flight', () => gates.length === 2);
+      await waitFor(() => gates.length === 2, { what: 'two authentications in flight', timeoutMs: 10_000 });
       while (agents.some((a) => a.plans().length === 0)) {
         gates.shift()?.();
         await new Promise((r) => setTimeout(r, 5));
@@ -346,15 +372,7 @@ describe('AgentService authentication limits', () => {
   });
 
   it('ends a stream whose authentication hangs with UNAVAILABLE, cancelling the authentication', async () => {
-    const signals: AbortSignal[] = [];
-    const hanging: AgentAuthenticator = {
-      authenticate: (_t, _n, signal) => {
-        signals.push(signal);
-        return new Promise<AgentIdentity>(() => undefined);
-      },
-      revoked: () => undefined,
-      onChange: () => undefined,
-    };
+    const { hanging, signals } = hangingAuthenticator();
     const b = await bed({ authenticationTimeoutMs: 100 }, hanging);
     try {
       assert.equal((await b.agent('token-node-a').hello('node-a').waitForError()).code, status.UNAVAILABLE);
@@ -365,12 +383,29 @@ describe('AgentService authentication limits', () => {
     }
   });
 
+  it('cancels the authentication (its TokenReview) when the agent goes while it runs', async () => {
+    const { hanging, signals } = hangingAuthenticator();
+    const b = await bed({}, hanging);
+    try {
+      const agent = b.agent('token-node-a').hello('node-a');
+      await waitFor(() => signals.length === 1, { what: 'the authentication under way', timeoutMs: 10_000 });
+      assert.equal(signals[0]!.aborted, false);
+      agent.close();
+      await waitFor(() => signals[0]!.aborted, { what: 'the authentication cancelled', timeoutMs: 10_000 });
+      await waitFor(() => b.metrics.refused.get('cancelled') === 1, { what: 'the stream counted as cancelled', timeoutMs: 10_000 });
+      assert.equal(b.server.service.pendingStreams, 0);
+      assert.deepEqual(b.sink.events, [], 'no session');
+    } finally {
+      await teardown(b);
+    }
+  });
+
   it('refuses an oversized message with RESOURCE_EXHAUSTED', async () => {
     const b = await bed();
     try {
       b.plans.set('node-a', [target('node-a', 'p1')]);
       const agent = b.agent('token-node-a').hello('node-a');
-      await waitFor('the plan', () => agent.plans().length === 1);
+      await waitFor(() => agent.plans().length === 1, { what: 'the plan', timeoutMs: 10_000 });
       // ~5 MiB in one batch, over MAX_AGENT_MESSAGE_BYTES.
       agent.sendOutcomes(Array.from({ length: 5_000 }, () => wireOutcome('p1', 'healthy', true, 'x'.repeat(1_024))));
       assert.equal((await agent.waitForError()).code, status.RESOURCE_EXHAUSTED);
@@ -387,14 +422,14 @@ describe('AgentService slow readers', () => {
     try {
       b.plans.set('node-s', [target('node-s', 's0')]);
       const agent = b.agent('token-node-s').hello('node-s');
-      await waitFor('the plan', () => agent.plans().length === 1);
+      await waitFor(() => agent.plans().length === 1, { what: 'the plan', timeoutMs: 10_000 });
       agent.stream.pause(); // the agent stops reading: HTTP/2 flow control backs up into the decider
       const bulky = 'x'.repeat(16 * 1024);
       for (let i = 0; i < 2_000 && b.server.service.connectedNodes().includes('node-s'); i++) {
         b.plans.set('node-s', [target('node-s', `s${i}`, 'healthy', { handler: { kind: 'exec', command: ['/bin/sh', '-c', bulky] } })]);
         await new Promise((r) => setImmediate(r)); // one delta message per turn
       }
-      await waitFor('the stream to be cut', () => !b.server.service.connectedNodes().includes('node-s'));
+      await waitFor(() => !b.server.service.connectedNodes().includes('node-s'), { what: 'the stream to be cut', timeoutMs: 10_000 });
       assert.ok(b.sink.events.includes('disconnected node-s'));
       assert.equal(b.plans.subscriberCount('node-s'), 0);
     } finally {

@@ -8,7 +8,9 @@ import type { Outcome, ProbeKey } from '../../../../common/outcome.js';
 import type { ProbeTarget, QualityCounters } from '../../../../common/probe/types.js';
 import { AgentlessProber, type AgentlessEngine } from '../../../../decider/ingest/agentless-prober.js';
 import { AGENTLESS_NODE } from '../../../../decider/ingest/ports.js';
-import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target, waitFor } from './ingest-kit.js';
+import { FakeClock } from '../../probe/fake-clock.js';
+import { FakeMetrics, FakePlanSource, FakeSink, silentLogger, target } from './ingest-kit.js';
+import { waitFor } from '../../../testbed/wait-for.js';
 
 class RecordingEngine implements AgentlessEngine {
   readonly probed = new Map<string, ProbeTarget>();
@@ -37,17 +39,17 @@ class RecordingEngine implements AgentlessEngine {
 
 const http = { kind: 'httpGet', path: '/healthz', port: 8080, scheme: 'HTTP', headers: [] } as const;
 
-function setup(remoteExec: boolean) {
+function setup(remoteExec: boolean, clock = new FakeClock()) {
   const plans = new FakePlanSource();
   const sink = new FakeSink();
   const metrics = new FakeMetrics();
   let engine: RecordingEngine | undefined;
   const prober = new AgentlessProber({
-    plans, sink, metrics, logger: silentLogger,
+    plans, sink, metrics, logger: silentLogger, clock, countersIntervalMs: 10_000,
     ...(remoteExec ? { remoteExec: { execSync: async () => ({ exitCode: 0, stdout: new Uint8Array(), stderr: new Uint8Array() }) } } : {}),
     createEngine: (publish) => (engine = new RecordingEngine(publish)),
   });
-  return { plans, sink, metrics, prober, engine: () => engine! };
+  return { plans, sink, metrics, prober, clock, engine: () => engine! };
 }
 
 function outcome(podUid: string, quality = 'healthy'): Outcome {
@@ -98,6 +100,26 @@ describe('AgentlessProber', () => {
     assert.equal(sink.counters.length, 1, 'counters flushed on stop');
     assert.equal(plans.subscriberCount(AGENTLESS_NODE), 0);
   });
+
+  it('flushes the run counters on every tick of its clock while running, and not after stop', async () => {
+    const { plans, sink, prober, clock, engine } = setup(false);
+    plans.set(AGENTLESS_NODE, [target(AGENTLESS_NODE, 'v1', 'healthy', { handler: http })]);
+    prober.start();
+    const counters = (count: number): QualityCounters[] => [{ namespace: 'games', gameServerSet: 'minecraft', quality: 'healthy', runs: [{ outcome: 'true', errorKind: '', count }], durationBucketCounts: [], durationSumSeconds: 0 }];
+    engine().counters = counters(1);
+    await clock.advance(9_999);
+    assert.equal(sink.counters.length, 0, 'not before the interval');
+    await clock.advance(1);
+    assert.equal(sink.counters.length, 1);
+    engine().counters = counters(2);
+    await clock.advance(10_000);
+    assert.deepEqual(sink.counters.map((c) => c.counters.runs[0]!.count), [1, 2], 'the timer re-arms');
+    await prober.stop();
+    engine().counters = counters(3);
+    await clock.advance(10_000);
+    assert.equal(sink.counters.length, 2, 'no flush after stop');
+    assert.equal(clock.pendingTimers, 0);
+  });
 });
 
 describe('AgentlessProber with the shared ProbeEngine', () => {
@@ -119,9 +141,9 @@ describe('AgentlessProber with the shared ProbeEngine', () => {
         timing: { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 },
       })]);
       prober.start();
-      await waitFor('a true outcome', () => sink.accepted.some((a) => a.outcome.state), 5_000);
+      await waitFor(() => sink.accepted.some((a) => a.outcome.state), { what: 'a true outcome', timeoutMs: 5_000 });
       healthy = false;
-      await waitFor('a false outcome', () => sink.accepted.some((a) => !a.outcome.state), 5_000);
+      await waitFor(() => sink.accepted.some((a) => !a.outcome.state), { what: 'a false outcome', timeoutMs: 5_000 });
       assert.ok(sink.accepted.every((a) => a.node === AGENTLESS_NODE && a.outcome.podUid === 'vk-0'));
     } finally {
       await prober.stop();

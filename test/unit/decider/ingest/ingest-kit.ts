@@ -23,6 +23,7 @@ import type {
   SessionRevocationReason,
   StreamRefusalReason,
 } from '../../../../decider/ingest/ports.js';
+import { waitFor } from '../../../testbed/wait-for.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -153,14 +154,6 @@ export class FakeMetrics implements IngestMetrics {
   }
 }
 
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** A real client stream that records what the decider sends and how the stream ended. */
 export class TestAgent {
   readonly client: AgentServiceClient;
@@ -193,7 +186,7 @@ export class TestAgent {
   }
 
   async waitForError(timeoutMs = 5_000): Promise<ServiceError> {
-    await waitFor('the stream to fail', () => this.error !== undefined, timeoutMs);
+    await waitFor(() => this.error !== undefined, { what: 'the stream to fail', timeoutMs });
     return this.error!;
   }
 

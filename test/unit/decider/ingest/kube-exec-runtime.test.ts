@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { Clock } from '../../../../common/clock.js';
 import { MAX_OUTPUT_BYTES } from '../../../../common/probe-result.js';
 import { ProbeRunError } from '../../../../common/probe/probe-run-error.js';
 import { KubeExecRuntime, type KubeExecDeps, type WebSocketInterface } from '../../../../decider/ingest/kube-exec-runtime.js';
+import { FakeClock } from '../../probe/fake-clock.js';
 
 class FakeSocket extends EventEmitter {
   closed = false;
@@ -46,8 +48,8 @@ const runningPod: Pod = {
   status: { containerStatuses: [{ name: 'game', image: '', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] },
 };
 
-function run(t: ReturnType<typeof transport>, timeoutMs = 1_000, signal = new AbortController().signal, pod: Pod | null = runningPod) {
-  return new KubeExecRuntime(kc, { ws: t, readPod: async () => pod ?? undefined }).execSync(target, ['/bin/check', '--gate'], { timeoutMs, signal });
+function run(t: ReturnType<typeof transport>, timeoutMs = 1_000, signal = new AbortController().signal, pod: Pod | null = runningPod, clock: Clock = new FakeClock()) {
+  return new KubeExecRuntime(kc, { ws: t, readPod: async () => pod ?? undefined, clock }).execSync(target, ['/bin/check', '--gate'], { timeoutMs, signal });
 }
 
 async function kind(p: Promise<unknown>): Promise<string> {
@@ -94,10 +96,13 @@ describe('KubeExecRuntime', () => {
   });
 
   it('abandons a hanging exec at its timeout', async () => {
+    const clock = new FakeClock();
     const t = transport(() => {});
-    const started = Date.now();
-    assert.equal(await kind(run(t, 100)), 'timeout');
-    assert.ok(Date.now() - started < 1_000);
+    const result = kind(run(t, 100, undefined, undefined, clock));
+    await clock.advance(99);
+    assert.equal(t.socket.closed, false, 'still waiting before its timeout');
+    await clock.advance(1);
+    assert.equal(await result, 'timeout');
     assert.ok(t.socket.closed, 'socket closed on timeout');
   });
 

@@ -1,8 +1,10 @@
-// The planner's ProbeTargets as the wire's ProbeAssignments (okgsq.v1), and updates split so that no
-// message exceeds the agent's receive limit however large a node's plan is.
-import type { ProbeKey } from '../../common/outcome.js';
-import type { ProbeHandler } from '../../common/service-quality.js';
-import type { ProbeTarget } from '../../common/probe/types.js';
+// Plans on the wire (okgsq.v1), both directions in one place: the decider encodes its planner's
+// ProbeTargets as ProbeAssignments, split into updates so that no message exceeds the agent's receive
+// limit however large a node's plan is; the agent decodes them back into ProbeTargets for its engine.
+// test/unit/wire/plan.test.ts round-trips every handler kind through both halves.
+import type { ProbeKey } from '../outcome.js';
+import type { ProbeHandler } from '../service-quality.js';
+import type { ProbeTarget } from '../probe/types.js';
 import {
   ProbeAssignment,
   type PlanUpdate,
@@ -45,6 +47,7 @@ export function handlerToWire(handler: ProbeHandler): WireHandler {
   }
 }
 
+/** A planned target as a wire assignment (the decider's side). */
 export function targetToAssignment(target: ProbeTarget): ProbeAssignment {
   return {
     podUid: target.key.podUid,
@@ -62,6 +65,59 @@ export function targetToAssignment(target: ProbeTarget): ProbeAssignment {
 
 export function keyToRef(key: ProbeKey): ProbeRef {
   return { podUid: key.podUid, quality: key.quality };
+}
+
+export function refToKey(ref: ProbeRef): ProbeKey {
+  return { podUid: ref.podUid, quality: ref.quality };
+}
+
+function handlerFromWire(h: WireHandler | undefined): ProbeHandler | undefined {
+  const kind = h?.kind;
+  if (!kind) return undefined;
+  switch (kind.$case) {
+    case 'exec':
+      return kind.value.command.length > 0 ? { kind: 'exec', command: [...kind.value.command] } : undefined;
+    case 'httpGet':
+      return {
+        kind: 'httpGet',
+        path: kind.value.path || '/',
+        port: kind.value.port,
+        scheme: kind.value.scheme.toUpperCase() === 'HTTPS' ? 'HTTPS' : 'HTTP',
+        headers: kind.value.headers.map((x) => ({ name: x.name, value: x.value })),
+      };
+    case 'tcpSocket':
+      return { kind: 'tcpSocket', port: kind.value.port };
+    case 'grpc':
+      return { kind: 'grpc', port: kind.value.port, service: kind.value.service };
+    default:
+      return undefined;
+  }
+}
+
+/** A wire assignment as a ProbeTarget (the agent's side); undefined when it cannot be probed (no handler, no key). */
+export function assignmentToTarget(a: ProbeAssignment): ProbeTarget | undefined {
+  const handler = handlerFromWire(a.handler);
+  if (!handler || !a.podUid || !a.quality) return undefined;
+  const t = a.timing;
+  // The decider applied OKG's defaults; these floors only keep a broken plan from spinning the engine.
+  const atLeastOne = (v: number | undefined): number => Math.max(1, v ?? 1);
+  return {
+    key: { podUid: a.podUid, quality: a.quality },
+    namespace: a.namespace,
+    podName: a.podName,
+    gameServerSet: a.gameServerSet,
+    containerName: a.containerName,
+    podIp: a.podIp,
+    handler,
+    timing: {
+      initialDelaySeconds: Math.max(0, t?.initialDelaySeconds ?? 0),
+      timeoutSeconds: atLeastOne(t?.timeoutSeconds),
+      periodSeconds: atLeastOne(t?.periodSeconds),
+      successThreshold: atLeastOne(t?.successThreshold),
+      failureThreshold: atLeastOne(t?.failureThreshold),
+    },
+    containerStartedAtMs: a.containerStartedUnixMs,
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
-// Reconnect delays: exponential, capped, with full jitter so a decider restart is not met by every
-// agent of the cluster in the same instant.
+// Retry delays, the one backoff of both programs: exponential, capped, with jitter so that a decider
+// restart is not met by every agent of the cluster in the same instant, nor an apiserver outage by every
+// informer at once. Used by the agent's reconnects and the decider's list/watch restarts.
 export interface BackoffOptions {
   readonly initialMs: number;
   readonly maxMs: number;

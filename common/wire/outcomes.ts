@@ -1,9 +1,11 @@
-// Outcomes and counters from an agent are untrusted input: checked field by field before they reach
-// the pipeline, so one bad entry is rejected alone and never breaks the stream.
-import { ERROR_KINDS, type ErrorKind, type Outcome } from '../../common/outcome.js';
-import { PROBE_DURATION_BUCKETS_SECONDS } from '../../common/probe-duration-buckets.js';
-import { normaliseResult } from '../../common/probe-result.js';
-import type { QualityCounters } from '../../common/probe/types.js';
+// Outcomes and run counters on the wire (okgsq.v1), both directions in one place: the agent encodes
+// them; the decider decodes them as untrusted input, checked field by field before they reach the
+// pipeline, so one bad entry is rejected alone and never breaks the stream.
+// test/unit/wire/outcomes.test.ts round-trips them through both halves.
+import { ERROR_KINDS, type ErrorKind, type Outcome } from '../outcome.js';
+import { PROBE_DURATION_BUCKETS_SECONDS } from '../probe-duration-buckets.js';
+import { normaliseResult } from '../probe-result.js';
+import type { QualityCounters } from '../probe/types.js';
 import type {
   Outcome as WireOutcome,
   QualityCounters as WireCounters,
@@ -20,6 +22,31 @@ const MAX_RUNS_PER_REPORT = 1_000_000_000;
 const MAX_RUN_SECONDS = 86_400;
 const RUN_OUTCOMES: ReadonlySet<string> = new Set(['true', 'false', 'unknown']);
 const BUCKET_COUNT = PROBE_DURATION_BUCKETS_SECONDS.length + 1;
+
+/** An outcome as the agent sends it; the duration in whole ms within the field's uint32. */
+export function outcomeToWire(o: Outcome): WireOutcome {
+  return {
+    podUid: o.podUid,
+    quality: o.quality,
+    state: o.state,
+    result: o.result,
+    exitCode: o.exitCode,
+    errorKind: o.errorKind,
+    durationMs: Math.min(0xffffffff, Math.max(0, Math.round(o.durationMs))),
+    observedUnixMs: o.observedAtMs,
+  };
+}
+
+export function countersToWire(c: QualityCounters): WireCounters {
+  return {
+    namespace: c.namespace,
+    gameServerSet: c.gameServerSet,
+    quality: c.quality,
+    runs: c.runs.map((r) => ({ outcome: r.outcome, errorKind: r.errorKind, count: r.count })),
+    durationBucketCounts: [...c.durationBucketCounts],
+    durationSumSeconds: c.durationSumSeconds,
+  };
+}
 
 /** The decoded outcome, or undefined when it is malformed. */
 export function outcomeFromWire(wire: WireOutcome): Outcome | undefined {
