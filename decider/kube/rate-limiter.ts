@@ -1,38 +1,33 @@
-// The client-side token bucket shared by every write the decider makes (QPS + burst, like client-go's).
-// Callers reserve a token in arrival order and wait until it is theirs. Lower-priority writers (Events)
-// never reserve: they take a token only when it is spare (docs/design.md §NN). A 429 from the API server
-// holds every writer for the time it asked for.
+// The client-side write budget shared by every write the decider makes (QPS + burst, like client-go's): the
+// one token bucket (common/token-bucket.ts) plus what writers need around it. Callers reserve a token in
+// arrival order and wait until it is theirs. Lower-priority writers (Events) never reserve: they take a
+// token only when it is spare (docs/design.md §NN). A 429 from the API server holds every writer for the
+// time it asked for.
 import type { Clock } from '../../common/clock.js';
 import { OkgSqError, ERROR_CODES } from '../../common/errors.js';
+import { sleep } from '../../common/sleep.js';
+import { TokenBucket } from '../../common/token-bucket.js';
 
 export class RateLimiter {
-  private tokens: number;
-  private lastMs: number;
+  private readonly bucket: TokenBucket;
   /** No token is handed out before this time (the API server's Retry-After). */
   private heldUntilMs = 0;
 
   constructor(
-    private readonly qps: number,
-    private readonly burst: number,
+    qps: number,
+    burst: number,
     private readonly clock: Clock,
   ) {
-    this.tokens = burst;
-    this.lastMs = clock.now();
+    this.bucket = new TokenBucket(qps, burst, clock);
   }
 
-  private refill(): number {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastMs) * this.qps) / 1000);
-    this.lastMs = now;
-    return now;
+  private heldMs(): number {
+    return Math.max(0, this.heldUntilMs - this.clock.now());
   }
 
   /** Reserves one token; returns how long the caller must wait for it (0 = now). */
   reserve(): number {
-    const now = this.refill();
-    this.tokens -= 1;
-    const tokenWaitMs = this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1000) / this.qps);
-    return Math.max(tokenWaitMs, this.heldUntilMs - now);
+    return Math.max(this.bucket.take(), this.heldMs());
   }
 
   /**
@@ -40,16 +35,12 @@ export class RateLimiter {
    * known to come); never reserves, never waits. False while anyone waits or the limiter is held.
    */
   tryTake(spare = 0): boolean {
-    const now = this.refill();
-    if (now < this.heldUntilMs || this.tokens - 1 < spare) return false;
-    this.tokens -= 1;
-    return true;
+    return this.heldMs() === 0 && this.bucket.tryTake(1, spare);
   }
 
   /** Ms until a token would be there for tryTake(0) (0 = now). */
   msUntilToken(): number {
-    const now = this.refill();
-    return Math.max(this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 1000) / this.qps), this.heldUntilMs - now);
+    return Math.max(this.bucket.msUntil(), this.heldMs());
   }
 
   /**
@@ -57,35 +48,17 @@ export class RateLimiter {
    * bucket restarts empty, so the writes waiting do not arrive as one burst when the hold ends.
    */
   hold(ms: number): void {
-    const now = this.refill();
-    this.heldUntilMs = Math.max(this.heldUntilMs, now + ms);
-    this.tokens = Math.min(this.tokens, 0);
+    this.heldUntilMs = Math.max(this.heldUntilMs, this.clock.now() + ms);
+    this.bucket.empty();
   }
 
   /** Waits for a token; resolves with the ms waited. Rejects with STOPPED if `signal` aborts first. */
   async acquire(signal?: AbortSignal): Promise<number> {
     const start = this.clock.now();
-    let waitMs = this.reserve();
     // A hold that began while we waited for our token applies to us too.
-    while (waitMs > 0) {
-      await this.sleep(waitMs, signal);
-      waitMs = this.heldUntilMs - this.clock.now();
+    for (let waitMs = this.reserve(); waitMs > 0; waitMs = this.heldMs()) {
+      if (!(await sleep(this.clock, waitMs, signal))) throw new OkgSqError(ERROR_CODES.STOPPED, 'rate limiter wait aborted');
     }
     return this.clock.now() - start;
-  }
-
-  private sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(new OkgSqError(ERROR_CODES.STOPPED, 'rate limiter wait aborted'));
-      const onAbort = (): void => {
-        timer.cancel();
-        reject(new OkgSqError(ERROR_CODES.STOPPED, 'rate limiter wait aborted'));
-      };
-      const timer = this.clock.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
   }
 }
