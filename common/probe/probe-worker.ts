@@ -8,7 +8,7 @@ import { runProbe } from '../runners/run-probe.js';
 import { failedRun, type RunnerResult } from '../runners/runner-result.js';
 import type { ExecSlots } from './exec-slots.js';
 import type { ProbeCounters, RunOutcome } from './probe-counters.js';
-import { execTargetOf, type ContainerRunState, type ExecRuntime, type ProbeTarget } from './types.js';
+import { execTargetOf, type ContainerRunState, type ContainerStates, type ExecRuntime, type ProbeTarget } from './types.js';
 
 /** A probe whose runner ignores its timeout is reported failed this long after the timeout. */
 export const HANG_GRACE_MS = 500;
@@ -16,6 +16,8 @@ export const HANG_GRACE_MS = 500;
 export interface WorkerDeps {
   readonly clock: Clock;
   readonly exec: ExecRuntime | undefined;
+  /** Whether containers run; default: the exec runtime's containerState. */
+  readonly containers?: ContainerStates | undefined;
   readonly slots: ExecSlots;
   readonly counters: ProbeCounters;
   /** Every run (after the delay), for the program's own metrics. */
@@ -103,7 +105,8 @@ export class ProbeWorker {
     const target = this.#target;
     const generation = this.#generation;
     // Like the kubelet and kruise-daemon, a container that is not running is not probed; unlike kruise,
-    // nothing is published for it: its last outcome stands until it runs again (docs/design.md §NN).
+    // nothing is published for it: its last outcome stands until it runs again
+    // (docs/design.md §NN "A container that is not running").
     const down = await this.#notRunning(target, false);
     if (down) return this.#finish(target, generation, down, this.#deps.clock.now());
     const fromRuntime = await this.#runtimeStartedAtMs(target);
@@ -148,7 +151,8 @@ export class ProbeWorker {
   async #notRunning(target: ProbeTarget, fresh: boolean): Promise<RunnerResult | undefined> {
     let state: ContainerRunState | undefined;
     try {
-      state = await this.#deps.exec?.containerState?.(execTargetOf(target), { fresh });
+      const source = this.#deps.containers ?? this.#deps.exec;
+      state = await source?.containerState?.(execTargetOf(target), { fresh });
     } catch {
       return undefined; // the runtime cannot tell: probe as usual
     }

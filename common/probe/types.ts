@@ -56,6 +56,11 @@ export interface ExecRuntime {
 /** What the runtime knows of a probe's container. */
 export type ContainerRunState = 'running' | 'not_running' | 'not_found';
 
+/** Where the probe engine learns whether a container runs, when that is not its ExecRuntime (the decider: pod status). */
+export interface ContainerStates {
+  containerState(target: ExecTarget, opts?: { fresh?: boolean }): Promise<ContainerRunState | undefined>;
+}
+
 /** Every run of one quality since the previous report (same shape as okgsq.v1 QualityCounters). */
 export interface QualityCounters {
   namespace: string;

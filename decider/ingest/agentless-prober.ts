@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { LOG } from '../../common/log-fields.js';
 import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcome.js';
 import { ProbeEngine } from '../../common/probe/probe-engine.js';
-import type { ExecRuntime, ProbeTarget } from '../../common/probe/types.js';
+import type { ContainerStates, ExecRuntime, ProbeTarget } from '../../common/probe/types.js';
 import { AGENTLESS_NODE, type IngestMetrics, type OutcomeSink, type PlanDelta, type PlanSource } from './ports.js';
 
 /** How often run counters go to the sink (the agents report on their own batches). */
@@ -27,6 +27,8 @@ export interface AgentlessProberOptions {
   readonly logger: Logger;
   /** KubeExecRuntime when OKGSQ_REMOTE_EXEC=true; undefined: exec qualities are not probeable here. */
   readonly remoteExec?: ExecRuntime;
+  /** Whether the pods' containers run (their status in the cache): a down container is not probed. */
+  readonly containers?: ContainerStates;
   readonly maxConcurrentExecs?: number;
   readonly countersIntervalMs?: number;
   /** Builds the engine; the default is the shared ProbeEngine. */
@@ -60,6 +62,7 @@ export class AgentlessProber {
       ? this.options.createEngine(onOutcome)
       : new ProbeEngine({
           exec: this.options.remoteExec,
+          containers: this.options.containers,
           onOutcome,
           logger: this.logger,
           ...(this.options.maxConcurrentExecs ? { maxConcurrentExecs: this.options.maxConcurrentExecs } : {}),

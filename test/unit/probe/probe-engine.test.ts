@@ -32,6 +32,14 @@ function harness(opts: { maxConcurrentExecs?: number } = {}) {
   return { clock, exec, outcomes, engine };
 }
 
+/** Advances the fake clock until an outcome arrives (a real socket answers between fake ticks). */
+async function waitForOutcome(clock: FakeClock, outcomes: Outcome[]): Promise<void> {
+  for (let i = 0; i < 200 && outcomes.length === 0; i++) {
+    await clock.advance(1_000);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 describe('ProbeEngine', () => {
   it('publishes a state only after failureThreshold consecutive failures, once', async () => {
     const { clock, exec, outcomes, engine } = harness();
@@ -166,6 +174,29 @@ describe('ProbeEngine', () => {
       ], quality);
     }
     assert.deepEqual(engine.published().map((o) => [o.quality, o.state]).sort(), before);
+    await engine.stop();
+  });
+
+  it('takes container states from a source other than the exec runtime (the decider: pod status), for network probes', async () => {
+    const clock = new FakeClock();
+    const outcomes: Outcome[] = [];
+    const states = new Map<string, 'running' | 'not_running'>([['p1/main', 'not_running']]);
+    const engine = new ProbeEngine({
+      exec: undefined,
+      containers: { containerState: async (t) => states.get(`${t.podUid}/${t.containerName}`) },
+      clock,
+      onOutcome: (o) => outcomes.push(o),
+      random: () => 0,
+    });
+    // Port 1 refuses: a real failure, but only once the container runs.
+    engine.upsert([target('p1', 'web', { handler: { kind: 'tcpSocket', port: 1 } })]);
+    engine.start();
+    await clock.advance(2_500);
+    assert.equal(outcomes.length, 0);
+    assert.deepEqual(engine.takeCounters()[0]?.runs, [{ outcome: 'unknown', errorKind: 'container_not_running', count: 3 }]);
+    states.set('p1/main', 'running');
+    await waitForOutcome(clock, outcomes);
+    assert.deepEqual(outcomes.map((o) => [o.state, o.errorKind]), [[false, 'connection_refused']]);
     await engine.stop();
   });
 
