@@ -1,9 +1,17 @@
-// /healthz and /metrics on OKGSQ_HTTP_PORT. Liveness only: the agent is healthy while its loops run,
-// whether or not the decider is reachable (restarting it would not bring the decider back).
+// /healthz, /readyz and /metrics on OKGSQ_HTTP_PORT. /healthz is liveness only: the agent is healthy while
+// its loops run, whether or not the decider is reachable (restarting it would not bring the decider back).
+// /readyz is 200 only when the CRI answers and the decider session is up (agent/readiness.ts); otherwise
+// 503 with the reasons, one a line.
 import { createServer, type Server } from 'node:http';
 import type { AgentMetrics } from './metrics.js';
 
-export function startHttpServer(port: number, metrics: AgentMetrics, healthy: () => boolean, host = '0.0.0.0'): Promise<Server> {
+export function startHttpServer(
+  port: number,
+  metrics: AgentMetrics,
+  healthy: () => boolean,
+  notReadyReasons: () => Promise<string[]>,
+  host = '0.0.0.0',
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
@@ -11,6 +19,14 @@ export function startHttpServer(port: number, metrics: AgentMetrics, healthy: ()
     } else if (path === '/healthz') {
       const ok = healthy();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'stopping\n');
+    } else if (path === '/readyz') {
+      notReadyReasons().then(
+        (reasons) =>
+          res
+            .writeHead(reasons.length === 0 ? 200 : 503, { 'content-type': 'text/plain' })
+            .end(reasons.length === 0 ? 'ok\n' : reasons.map((r) => `${r}\n`).join('')),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
     } else if (path === '/metrics') {
       metrics.registry.metrics().then(
         (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),

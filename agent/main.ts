@@ -9,6 +9,7 @@ import { CriClient } from './cri/cri-client.js';
 import { resolveCriEndpoint } from './cri/cri-endpoint.js';
 import { CriExecRuntime } from './cri/cri-exec-runtime.js';
 import { startHttpServer } from './http-server.js';
+import { AgentReadiness } from './readiness.js';
 import { AgentMetrics } from './metrics.js';
 import { agentOptions, type AgentOptions } from './options.js';
 import { channelCredentials } from './report/channel-credentials.js';
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
-  const server = await startHttpServer(options.httpPort, metrics, () => !stopping);
+  const readiness = new AgentReadiness({ stopping: () => stopping, sessionUp: () => reporter.connected, criVersion: () => cri.version() });
+  const server = await startHttpServer(options.httpPort, metrics, () => !stopping, () => readiness.notReadyReasons());
   runtime.start();
   engine.start();
   reporter.start();

@@ -2,8 +2,9 @@
 
 /**
  * Why a probe failed or could not run. Empty string: the probe ran and answered.
- * `runtime_unavailable` is the only kind that means "could not run": it never becomes a `false`
- * outcome (okg-sq's own fault must not fire `state: false` actions); the others are failures.
+ * `runtime_unavailable`, `container_not_found` and `container_not_running` mean "could not run": they
+ * never become a `false` outcome (okg-sq's own fault, or a container that is down or restarting, must not
+ * fire `state: false` actions; docs/design.md §NN "A container that is not running"); the others are failures.
  */
 export const ERROR_KINDS = [
   'timeout',
@@ -19,7 +20,7 @@ export const ERROR_KINDS = [
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 /** Error kinds that mean the probe could not run at all: the state is kept, the run is counted. */
-export const COULD_NOT_RUN: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['runtime_unavailable']);
+export const COULD_NOT_RUN: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['runtime_unavailable', 'container_not_found', 'container_not_running']);
 
 /** One run of one probe. */
 export interface ProbeRun {

@@ -10,6 +10,7 @@ import { OWNER_GSS_LABEL } from '../common/okg-defaults.js';
 import { startAgentServer, type AgentServer } from './ingest/agent-server.js';
 import type { IngestLimits } from './ingest/agent-service.js';
 import { AgentlessProber } from './ingest/agentless-prober.js';
+import { PodContainerStates } from './ingest/pod-container-states.js';
 import { agentPodReflector, AgentPods } from './ingest/agent-pods.js';
 import { KubeExecRuntime } from './ingest/kube-exec-runtime.js';
 import { untilAborted } from './ingest/until-aborted.js';
@@ -200,6 +201,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     logger,
     clock,
     ...(options.remoteExec ? { remoteExec: new KubeExecRuntime(deps.kubeConfig, { clock }) } : {}),
+    containers: new PodContainerStates((namespace, name) => cache.pods.get(namespace, name)),
   });
 
   let leading = !options.leaderElection;

@@ -8,7 +8,7 @@ import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js
 import { LOG } from '../../common/log-fields.js';
 import type { ErrorKind } from '../../common/outcome.js';
 import { ProbeRunError } from '../../common/probe/probe-run-error.js';
-import type { ExecOutput, ExecRuntime, ExecTarget } from '../../common/probe/types.js';
+import type { ContainerRunState, ExecOutput, ExecRuntime, ExecTarget } from '../../common/probe/types.js';
 import { ContainerState, type Container, type ContainerStatus, type ExecSyncResponse } from '../../proto/gen/cri/runtime/v1/api.js';
 import { isServiceError } from './cri-client.js';
 import { criNanosToMs } from './cri-time.js';
@@ -22,6 +22,9 @@ export const KUBELET_LABELS = Object.freeze({
 export const CONTAINER_REFRESH_INTERVAL_MS = 30_000;
 /** A probe for a container that really is missing must not list all containers on every run. */
 export const MIN_MISS_REFRESH_INTERVAL_MS = 1_000;
+/** How long a fresh look waits for the runtime to see a dying container's exit (see containerState). */
+export const FRESH_SETTLE_MS = 1_000;
+export const FRESH_SETTLE_POLL_MS = 100;
 /** The CRI call's own deadline beyond the exec timeout: the runtime should answer DEADLINE_EXCEEDED first. */
 export const EXEC_DEADLINE_SLACK_MS = 2_000;
 
@@ -81,6 +84,8 @@ export class CriExecRuntime implements ExecRuntime {
   readonly #startedAtById = new Map<string, number>();
   #refreshing: Promise<void> | undefined;
   #lastRefreshMs = -Infinity;
+  /** The index holds a real listing (a runtime that never answered tells nothing about containers). */
+  #listed = false;
   #timer: TimerHandle | undefined;
   #stopped = false;
 
@@ -140,6 +145,7 @@ export class CriExecRuntime implements ExecRuntime {
       index.set(key, { running, exists: true });
     }
     this.#index = index;
+    this.#listed = true;
     // Start times of containers that are gone are not needed any more.
     const live = new Set(containers.map((c) => c.id));
     for (const id of this.#startedAtById.keys()) if (!live.has(id)) this.#startedAtById.delete(id);
@@ -184,6 +190,43 @@ export class CriExecRuntime implements ExecRuntime {
           throw new ProbeRunError(kind === 'stale' ? 'container_not_found' : kind, `exec in ${where}: ${detail}`, { cause: err });
         }
       }
+    }
+  }
+
+  /**
+   * From the listing (refreshed on a miss); `fresh`: a container listed as running is asked for its status
+   * (one ContainerStatus call), and relisted if it stopped or went, so a crash since the last listing is seen.
+   */
+  async containerState(target: ExecTarget, opts: { fresh?: boolean } = {}): Promise<ContainerRunState | undefined> {
+    let resolved = await this.#resolve(target, false);
+    if (!this.#listed) return undefined;
+    const id = resolved?.running?.id;
+    if (id && opts.fresh) {
+      const running = await this.#stillRunning(id);
+      if (running === undefined) return undefined;
+      if (!running) resolved = await this.#resolve(target, true);
+    }
+    if (resolved?.running) return 'running';
+    return resolved?.exists ? 'not_running' : 'not_found';
+  }
+
+  /**
+   * Whether the container still runs, asked through ContainerStatus. A probe that failed because its
+   * container was dying (an exec killed with it, a refused connection) can end before the runtime has
+   * handled the container's own exit, so "running" is asked again for up to FRESH_SETTLE_MS.
+   * undefined: the runtime cannot tell now.
+   */
+  async #stillRunning(id: string): Promise<boolean | undefined> {
+    const until = this.#clock.now() + FRESH_SETTLE_MS;
+    for (;;) {
+      try {
+        if ((await this.#cri.containerStatus(id))?.state !== ContainerState.CONTAINER_RUNNING) return false;
+      } catch (err) {
+        // NOT_FOUND: removed since the listing. Anything else: the runtime cannot tell now.
+        return isServiceError(err) && err.code === GrpcStatus.NOT_FOUND ? false : undefined;
+      }
+      if (this.#clock.now() >= until) return true;
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, FRESH_SETTLE_POLL_MS));
     }
   }
 

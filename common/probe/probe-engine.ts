@@ -10,7 +10,7 @@ import { probeKeyString, type Outcome, type ProbeKey } from '../outcome.js';
 import { ExecSlots } from './exec-slots.js';
 import { ProbeCounters } from './probe-counters.js';
 import { ProbeWorker, type CompletedRun, type StepResult } from './probe-worker.js';
-import type { ExecRuntime, ProbeTarget, QualityCounters } from './types.js';
+import type { ContainerStates, ExecRuntime, ProbeTarget, QualityCounters } from './types.js';
 
 export const DEFAULT_MAX_CONCURRENT_EXECS = 16;
 /** Probes due within the same slot run together on one timer wake-up. */
@@ -18,6 +18,8 @@ export const DEFAULT_SLOT_MS = 100;
 
 export interface ProbeEngineOptions {
   readonly exec?: ExecRuntime | undefined;
+  /** Whether containers run (docs/design.md §NN "A container that is not running"); default: `exec`. */
+  readonly containers?: ContainerStates | undefined;
   readonly onOutcome: (outcome: Outcome, target: ProbeTarget) => void;
   readonly clock?: Clock;
   readonly maxConcurrentExecs?: number;
@@ -95,6 +97,7 @@ export class ProbeEngine {
       const worker = new ProbeWorker(target, {
         clock: this.#clock,
         exec: this.#options.exec,
+        containers: this.#options.containers,
         slots: this.#slots,
         counters: this.#counters,
         ...(this.#options.onRun ? { onRun: this.#options.onRun } : {}),

@@ -8,7 +8,7 @@ import { runProbe } from '../runners/run-probe.js';
 import { failedRun, type RunnerResult } from '../runners/runner-result.js';
 import type { ExecSlots } from './exec-slots.js';
 import type { ProbeCounters, RunOutcome } from './probe-counters.js';
-import { execTargetOf, type ExecRuntime, type ProbeTarget } from './types.js';
+import { execTargetOf, type ContainerRunState, type ContainerStates, type ExecRuntime, type ProbeTarget } from './types.js';
 
 /** A probe whose runner ignores its timeout is reported failed this long after the timeout. */
 export const HANG_GRACE_MS = 500;
@@ -16,6 +16,8 @@ export const HANG_GRACE_MS = 500;
 export interface WorkerDeps {
   readonly clock: Clock;
   readonly exec: ExecRuntime | undefined;
+  /** Whether containers run; default: the exec runtime's containerState. */
+  readonly containers?: ContainerStates | undefined;
   readonly slots: ExecSlots;
   readonly counters: ProbeCounters;
   /** Every run (after the delay), for the program's own metrics. */
@@ -52,6 +54,7 @@ export class ProbeWorker {
   #runtimeStartedAt: number | undefined;
   #generation = 0;
   #inFlight: AbortController | undefined;
+  #lastRunOutcome: RunOutcome | undefined;
   readonly #addedAtMs: number;
   readonly #deps: WorkerDeps;
 
@@ -101,6 +104,11 @@ export class ProbeWorker {
   async probeOnce(): Promise<StepResult> {
     const target = this.#target;
     const generation = this.#generation;
+    // Like the kubelet and kruise-daemon, a container that is not running is not probed; unlike kruise,
+    // nothing is published for it: its last outcome stands until it runs again
+    // (docs/design.md §NN "A container that is not running").
+    const down = await this.#notRunning(target, false);
+    if (down) return this.#finish(target, generation, down, this.#deps.clock.now());
     const fromRuntime = await this.#runtimeStartedAtMs(target);
     if (fromRuntime !== undefined) {
       // The container restarted (the runtime reports a new start): like the kubelet, count the
@@ -126,11 +134,42 @@ export class ProbeWorker {
       if (this.#inFlight === controller) this.#inFlight = undefined;
     }
     if (generation !== this.#generation) return { kind: 'stale' };
+    // A failure may be the container going down under the probe (a refused connection, an exec killed
+    // with it): asked afresh, a container that no longer runs makes this run one that could not run.
+    // Only a first failure is asked about (a fresh look costs CRI calls); the runs after it start with the
+    // look at the runtime's listing above.
+    const failed = result.errorKind === '' ? !result.state : !COULD_NOT_RUN.has(result.errorKind);
+    if (failed && this.#lastRunOutcome !== 'false') {
+      const downNow = await this.#notRunning(target, true);
+      if (downNow) result = downNow;
+      if (generation !== this.#generation) return { kind: 'stale' };
+    }
+    return this.#finish(target, generation, result, startedAtMs);
+  }
 
+  /** A could-not-run result when the runtime says the container is not running; undefined otherwise. */
+  async #notRunning(target: ProbeTarget, fresh: boolean): Promise<RunnerResult | undefined> {
+    let state: ContainerRunState | undefined;
+    try {
+      const source = this.#deps.containers ?? this.#deps.exec;
+      state = await source?.containerState?.(execTargetOf(target), { fresh });
+    } catch {
+      return undefined; // the runtime cannot tell: probe as usual
+    }
+    const where = `${target.namespace}/${target.podName}/${target.containerName}`;
+    if (state === 'not_running') return failedRun('container_not_running', `container ${where} is not running`);
+    if (state === 'not_found') return failedRun('container_not_found', `no container ${where} on this node`);
+    return undefined;
+  }
+
+  /** Counts the run and publishes it past its threshold. */
+  #finish(target: ProbeTarget, generation: number, result: RunnerResult, startedAtMs: number): StepResult {
+    if (generation !== this.#generation) return { kind: 'stale' };
     const observedAtMs = this.#deps.clock.now();
     const couldNotRun = result.errorKind !== '' && COULD_NOT_RUN.has(result.errorKind as ErrorKind);
     const outcome: RunOutcome = couldNotRun ? 'unknown' : result.state ? 'true' : 'false';
     const run: CompletedRun = { ...result, outcome, durationMs: Math.max(0, observedAtMs - startedAtMs), observedAtMs };
+    this.#lastRunOutcome = outcome;
     this.#deps.counters.record(
       { namespace: target.namespace, gameServerSet: target.gameServerSet, quality: target.key.quality },
       outcome,

@@ -45,6 +45,20 @@ export interface ExecRuntime {
   execSync(target: ExecTarget, argv: readonly string[], opts: { timeoutMs: number; signal: AbortSignal }): Promise<ExecOutput>;
   /** When the container started, Unix ms, if the runtime knows (used for initialDelaySeconds). */
   containerStartedAtMs?(target: ExecTarget): Promise<number | undefined>;
+  /**
+   * Whether the container runs, for every handler kind (docs/design.md §NN "A container that is not
+   * running"): from a cache in steady state; `fresh` asks the runtime itself (after a failed run).
+   * undefined: the runtime cannot tell, and the probe runs as if it did.
+   */
+  containerState?(target: ExecTarget, opts?: { fresh?: boolean }): Promise<ContainerRunState | undefined>;
+}
+
+/** What the runtime knows of a probe's container. */
+export type ContainerRunState = 'running' | 'not_running' | 'not_found';
+
+/** Where the probe engine learns whether a container runs, when that is not its ExecRuntime (the decider: pod status). */
+export interface ContainerStates {
+  containerState(target: ExecTarget, opts?: { fresh?: boolean }): Promise<ContainerRunState | undefined>;
 }
 
 /** Every run of one quality since the previous report (same shape as okgsq.v1 QualityCounters). */

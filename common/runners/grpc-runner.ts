@@ -1,10 +1,13 @@
 // grpc probes: grpc.health.v1.Health/Check, SERVING → true, like kubelet. The two tiny messages are
 // encoded by hand (field 1 of each) so no generated code or .proto is needed. The result is the
 // serving status's name, so an action can match on e.g. "NOT_SERVING".
-import { credentials, Client, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+// One unary call over node:http2 with one session per run, destroyed on every way out: a grpc-js client
+// closed before its HTTP/2 handshake finished left its socket open (docs/design.md §NN "A probe run owns
+// its connection").
+import { connect, constants as h2, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { normaliseResult } from '../probe-result.js';
 import type { ErrorKind } from '../outcome.js';
-import { failedRun, NO_EXIT_CODE, type RunnerResult } from './runner-result.js';
+import { failedRun, NO_EXIT_CODE, networkErrorKind, type RunnerResult } from './runner-result.js';
 
 const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
 /** grpc.health.v1.HealthCheckResponse.ServingStatus */
@@ -75,46 +78,132 @@ function readVarint(buf: Buffer, start: number): [number, number] {
   }
 }
 
+/** gRPC status codes the runner tells apart (google.rpc.Code). */
+const GRPC_OK = 0;
+const GRPC_DEADLINE_EXCEEDED = 4;
+/** A HealthCheckResponse is a few bytes; anything past this is not a health service. */
+export const MAX_GRPC_RESPONSE_BYTES = 16 * 1024;
+/** The gRPC length prefix: 1 byte compressed flag + 4 bytes big-endian length. */
+const GRPC_PREFIX_BYTES = 5;
+
+/** A gRPC length-prefixed message, uncompressed. */
+export function grpcFrame(message: Buffer): Buffer {
+  const prefix = Buffer.alloc(GRPC_PREFIX_BYTES);
+  prefix.writeUInt32BE(message.length, 1);
+  return Buffer.concat([prefix, message]);
+}
+
+/** The one message of a unary response body; throws on framing a health service would never send. */
+export function readGrpcMessage(body: Buffer): Buffer {
+  if (body.length < GRPC_PREFIX_BYTES) throw new Error(`response body of ${body.length} bytes is not a gRPC message`);
+  if (body[0] === 1) throw new Error('compressed response (none was offered)');
+  if (body[0] !== 0) throw new Error(`response body is not a gRPC message (flag byte ${body[0]})`);
+  const length = body.readUInt32BE(1);
+  if (body.length !== GRPC_PREFIX_BYTES + length) throw new Error(`gRPC message of ${length} bytes in a ${body.length}-byte body`);
+  return body.subarray(GRPC_PREFIX_BYTES);
+}
+
+/** grpc-message is percent-encoded (gRPC over HTTP/2). */
+function grpcMessage(headers: IncomingHttpHeaders): string {
+  const raw = headers['grpc-message'];
+  if (typeof raw !== 'string') return '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 export function grpcRunner(host: string, port: number, service: string, opts: { timeoutMs: number; signal: AbortSignal }): Promise<RunnerResult> {
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve) => {
     if (opts.signal.aborted) return resolve(failedRun('timeout', `grpc ${address} aborted`));
-    // A fresh channel per run, like kubelet: pods come and go and a cached channel would outlive them.
-    const client = new Client(address, credentials.createInsecure(), { 'grpc.enable_retries': 0 });
+    // A fresh session per run, like kubelet's fresh connection: pods come and go and a cached one would outlive them.
+    let session: ClientHttp2Session | undefined;
     let done = false;
     const finish = (result: RunnerResult): void => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
-      client.close();
+      // destroy(), not close(): close() waits for the peer, and a hung peer never answers.
+      session?.destroy();
       resolve(result);
     };
-    const call = client.makeUnaryRequest<string, number>(
-      HEALTH_CHECK_PATH,
-      encodeHealthCheckRequest,
-      decodeHealthCheckResponse,
-      service,
-      new Metadata(),
-      { deadline: Date.now() + opts.timeoutMs },
-      (err: ServiceError | null, value?: number) => {
-        if (err) return finish(failedRun(grpcErrorKind(err), `grpc ${address}: ${err.details || err.message}`));
-        const status = value ?? 0;
-        const name = SERVING_STATUS_NAMES[status] ?? String(status);
-        finish({ state: status === SERVING, result: normaliseResult(name), exitCode: NO_EXIT_CODE, errorKind: '' });
-      },
-    );
-    const onAbort = (): void => {
-      call.cancel();
-      finish(failedRun('timeout', `grpc ${address} aborted`));
-    };
+    const onAbort = (): void => finish(failedRun('timeout', `grpc ${address} aborted`));
+    const timer = setTimeout(() => finish(failedRun('timeout', `grpc ${address}: no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
     opts.signal.addEventListener('abort', onAbort, { once: true });
+    const fail = (streamOrSessionError: Error): void => {
+      // A stream cancelled because its session failed carries the session's error (e.g. ECONNREFUSED) as cause.
+      const cause = (streamOrSessionError as { cause?: unknown }).cause;
+      const err = cause instanceof Error ? cause : streamOrSessionError;
+      const code = (err as { code?: unknown }).code;
+      // A connection that was made but spoke no gRPC (an HTTP/1 server, an echo) is the peer's protocol error.
+      if (typeof code === 'string' && code.startsWith('ERR_HTTP2')) {
+        return finish(failedRun('grpc_error', `grpc ${address}: the port does not speak HTTP/2 (gRPC): ${err.message}`));
+      }
+      finish(failedRun(networkErrorKind(err), `grpc ${address}: ${err.message}`));
+    };
+    try {
+      session = connect(`http://${address}`, { settings: { enablePush: false } });
+    } catch (err) {
+      return finish(failedRun('connection_failed', `grpc ${address}: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    // The listeners stay after finish(): an error emitted by a destroyed session must find one.
+    session.on('error', fail);
+    session.once('close', () => finish(failedRun('connection_failed', `grpc ${address}: connection closed before an answer`)));
+    const req = session.request({
+      [h2.HTTP2_HEADER_METHOD]: 'POST',
+      [h2.HTTP2_HEADER_PATH]: HEALTH_CHECK_PATH,
+      [h2.HTTP2_HEADER_SCHEME]: 'http',
+      [h2.HTTP2_HEADER_AUTHORITY]: address,
+      [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+      [h2.HTTP2_HEADER_TE]: 'trailers',
+      [h2.HTTP2_HEADER_USER_AGENT]: 'okg-sq-probe',
+      'grpc-timeout': `${Math.max(1, Math.ceil(opts.timeoutMs))}m`,
+    });
+    req.on('error', fail);
+    let response: IncomingHttpHeaders | undefined;
+    let trailers: IncomingHttpHeaders | undefined;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    req.once('response', (headers) => {
+      response = headers;
+    });
+    req.once('trailers', (headers) => {
+      trailers = headers;
+    });
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_GRPC_RESPONSE_BYTES) return finish(failedRun('grpc_error', `grpc ${address}: response over ${MAX_GRPC_RESPONSE_BYTES} bytes`));
+      chunks.push(chunk);
+    });
+    req.once('end', () => finish(answered(address, response, trailers, Buffer.concat(chunks))));
+    req.end(grpcFrame(encodeHealthCheckRequest(service)));
   });
 }
 
-function grpcErrorKind(err: ServiceError): ErrorKind {
-  if (err.code === GrpcStatus.DEADLINE_EXCEEDED) return 'timeout';
-  if (err.code === GrpcStatus.UNAVAILABLE) {
-    return /ECONNREFUSED|Connection refused/i.test(`${err.details} ${err.message}`) ? 'connection_refused' : 'connection_failed';
+/** The finished call → a result: HTTP and gRPC status first, then the serving status. */
+function answered(address: string, response: IncomingHttpHeaders | undefined, trailers: IncomingHttpHeaders | undefined, body: Buffer): RunnerResult {
+  const httpStatus = Number(response?.[h2.HTTP2_HEADER_STATUS]);
+  const contentType = String(response?.[h2.HTTP2_HEADER_CONTENT_TYPE] ?? '');
+  if (httpStatus !== 200 || !contentType.startsWith('application/grpc')) {
+    return failedRun('grpc_error', `grpc ${address}: not a gRPC answer (HTTP ${String(httpStatus)}, content-type "${contentType}")`);
   }
-  return 'grpc_error';
+  // A trailers-only answer (an error without a message) carries grpc-status in its headers.
+  const statusHeaders = trailers?.['grpc-status'] !== undefined ? trailers : response;
+  const grpcStatus = Number(statusHeaders?.['grpc-status']);
+  if (!Number.isInteger(grpcStatus)) return failedRun('grpc_error', `grpc ${address}: no grpc-status in the answer`);
+  if (grpcStatus !== GRPC_OK) {
+    const kind: ErrorKind = grpcStatus === GRPC_DEADLINE_EXCEEDED ? 'timeout' : 'grpc_error';
+    return failedRun(kind, `grpc ${address}: status ${grpcStatus} ${grpcMessage(statusHeaders ?? {})}`.trimEnd());
+  }
+  let status: number;
+  try {
+    status = decodeHealthCheckResponse(readGrpcMessage(body));
+  } catch (err) {
+    return failedRun('grpc_error', `grpc ${address}: ${(err as Error).message}`);
+  }
+  const name = SERVING_STATUS_NAMES[status] ?? String(status);
+  return { state: status === SERVING, result: normaliseResult(name), exitCode: NO_EXIT_CODE, errorKind: '' };
 }

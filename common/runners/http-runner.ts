@@ -1,5 +1,6 @@
 // httpGet probes, with kubelet's rules: 200–399 → true; redirects are followed only while they stay on
-// the pod's host (at most 10), and a redirect to another host is not followed and counts as success;
+// the pod's host (10 requests in all, then a failure, as Go's client), and a redirect to another host is not
+// followed and counts as success (the kubelet's "Warning" result, which it treats as success);
 // HTTPS does not verify certificates; no keep-alive. The response body (read with a bound) is the result,
 // so a game can answer "WaitToBeDeleted" through its own endpoint.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -8,8 +9,11 @@ import { MAX_OUTPUT_BYTES, normaliseResult } from '../probe-result.js';
 import type { HttpHeader } from '../service-quality.js';
 import { failedRun, NO_EXIT_CODE, networkErrorKind, type RunnerResult } from './runner-result.js';
 
-/** Go's http client (which kubelet uses) gives up after this many redirects. */
-export const MAX_HTTP_REDIRECTS = 10;
+/**
+ * Go's http client (which kubelet uses) makes at most this many requests for one GET: its redirect check
+ * refuses the next one when `len(via) >= 10`, so 9 redirects are followed and the 10th fails.
+ */
+export const MAX_HTTP_REQUESTS = 10;
 const USER_AGENT = 'kube-probe/okg-sq';
 const FOLLOWED_REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
@@ -90,8 +94,8 @@ export async function httpRunner(host: string, spec: HttpProbeSpec, opts: { time
         const next = new URL(answer.location, url);
         // Off the pod's host: not followed, and the redirect itself is the (successful) answer.
         if (next.hostname !== first.hostname) return answered(answer);
-        if (redirects + 1 > MAX_HTTP_REDIRECTS) {
-          return failedRun('http_error', `${first.href}: stopped after ${MAX_HTTP_REDIRECTS} redirects`);
+        if (redirects + 1 >= MAX_HTTP_REQUESTS) {
+          return failedRun('http_error', `${first.href}: stopped after ${MAX_HTTP_REQUESTS} redirects`);
         }
         url = next;
         continue;

@@ -6,7 +6,7 @@ import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js
 import { LOG } from '../../common/log-fields.js';
 import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcome.js';
 import { ProbeEngine } from '../../common/probe/probe-engine.js';
-import type { ExecRuntime, ProbeTarget } from '../../common/probe/types.js';
+import type { ContainerStates, ExecRuntime, ProbeTarget } from '../../common/probe/types.js';
 import { AGENTLESS_NODE, type IngestMetrics, type OutcomeSink, type PlanDelta, type PlanSource } from './ports.js';
 
 /** How often run counters go to the sink (the agents report on their own batches). */
@@ -28,6 +28,8 @@ export interface AgentlessProberOptions {
   readonly logger: Logger;
   /** KubeExecRuntime when OKGSQ_REMOTE_EXEC=true; undefined: exec qualities are not probeable here. */
   readonly remoteExec?: ExecRuntime;
+  /** Whether the pods' containers run (their status in the cache): a down container is not probed. */
+  readonly containers?: ContainerStates;
   readonly maxConcurrentExecs?: number;
   readonly countersIntervalMs?: number;
   /** Times the counters flush and the engine's probes; the system clock by default. */
@@ -65,6 +67,7 @@ export class AgentlessProber {
       ? this.options.createEngine(onOutcome)
       : new ProbeEngine({
           exec: this.options.remoteExec,
+          containers: this.options.containers,
           onOutcome,
           logger: this.logger,
           clock: this.clock,

@@ -253,18 +253,21 @@ describe('hostile GameServerSet and probe output through the running decider and
     console.log(`forky: ${runs} runs reported, ${children} orphaned children in the container`);
   });
 
-  it('survives a container that vanishes mid-exec: reported false (container_not_found), counted', async () => {
+  it('survives a container that vanishes mid-exec: it could not run, so its last state stands; counted as unknown', async () => {
     await waitForGs('slow first outcome', (g) => condition(g, 'slow')?.result === 'done', 40_000, 'vanish-0');
     // Under the agent's feet: the container is killed and removed through the CRI while its 2 s probe
-    // runs; the Pod object still says Running, so the decider keeps planning it.
+    // runs; the Pod object still says Running, so the decider keeps planning it. A container that is gone
+    // is not a failed probe (docs/design.md §NN "A container that is not running"): no `false`.
     const id = vanishing.containers[0]!.id;
     await cri.stopContainer({ containerId: id, timeout: 0 });
     await cri.removeContainer({ containerId: id });
-    await waitForGs('slow reported false', (g) => condition(g, 'slow')?.status === 'False', 40_000, 'vanish-0');
-    await waitFor(async () => metricSum(await decider!.metrics(), 'okgsq_probe_runs_total', 'quality="slow",outcome="false",error_kind="container_not_found"') >= 1, {
+    await waitFor(async () => metricSum(await decider!.metrics(), 'okgsq_probe_runs_total', 'quality="slow",outcome="unknown",error_kind="container_not_found"') >= 2, {
       timeoutMs: 30_000,
-      what: 'container_not_found counted',
+      what: 'container_not_found counted as could-not-run',
     });
+    const gs = await waitForGs('slow still as it was', () => true, 10_000, 'vanish-0');
+    assert.deepEqual([condition(gs, 'slow')?.status, condition(gs, 'slow')?.result], ['True', 'done']);
+    assert.equal(metricSum(await decider!.metrics(), 'okgsq_probe_runs_total', 'quality="slow",outcome="false"'), 0, 'no run of the gone container counted false');
     assert.ok(agent!.alive, 'the agent is still up');
   });
 

@@ -102,6 +102,19 @@ describe('agent NODE_OPTIONS (RSS at 1,000 probes: ~75 MiB with them, ~119 MiB w
   });
 });
 
+describe('agent readiness and rollout', () => {
+  it('probes the agent on /readyz and holds a rollout for agent.minReadySeconds (10 by default)', async () => {
+    const objects = await renderChart({});
+    const agent = container(objects, 'DaemonSet');
+    assert.deepEqual(agent.readinessProbe.httpGet, { path: '/readyz', port: 'http' });
+    assert.deepEqual(agent.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
+    assert.equal(findObject(objects, 'DaemonSet').spec.minReadySeconds, 10);
+    const set = await renderChart({ set: { 'agent.minReadySeconds': '30' } });
+    assert.equal(findObject(set, 'DaemonSet').spec.minReadySeconds, 30);
+    await assert.rejects(renderChart({ set: { 'agent.minReadySeconds': '-1' } }), /minReadySeconds/);
+  });
+});
+
 describe('values.schema.json', () => {
   it('refuses unknown keys, unknown runtimes and a custom runtime without a path, naming the value', async () => {
     await assert.rejects(renderChart({ set: { 'decider.replica': '3' } }), /additional properties 'replica' not allowed/);

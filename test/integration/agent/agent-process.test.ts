@@ -1,5 +1,5 @@
 // The built agent as a process: real containerd (the bed's), a real grpc-js decider stub, its own
-// /metrics and /healthz, and a clean exit on SIGTERM.
+// /metrics, /healthz and /readyz, and a clean exit on SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
 import { testbedEnv } from '../../testbed/env.js';
 import { FakeKubelet, type RunningPod } from '../../testbed/fake-kubelet.js';
 import { waitFor } from '../../testbed/wait-for.js';
@@ -72,8 +73,8 @@ describe('agent process', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('probes through the CRI, reports to the decider, serves /metrics and exits 0 on SIGTERM', async () => {
-    const env = testbedEnv();
+  /** The built agent with the bed's containerd and the stub; `env` overrides. */
+  async function spawnAgent(env: Record<string, string> = {}): Promise<{ child: ChildProcess; httpPort: number; output: () => string; exited: Promise<number | null> }> {
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, 'agent-token');
     const httpPort = await freePort();
@@ -84,9 +85,10 @@ describe('agent process', () => {
         OKGSQ_DECIDER_ADDRESS: `127.0.0.1:${stub.port}`,
         OKGSQ_INSECURE_GRPC: 'true',
         OKGSQ_TOKEN_FILE: tokenFile,
-        OKGSQ_CRI_ENDPOINT: env.containerdSocket,
+        OKGSQ_CRI_ENDPOINT: testbedEnv().containerdSocket,
         OKGSQ_HTTP_PORT: String(httpPort),
         OKGSQ_LOG_LEVEL: 'warn',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -94,8 +96,48 @@ describe('agent process', () => {
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, httpPort, output: () => output, exited };
+  }
+
+  async function readyz(httpPort: number): Promise<{ status: number; body: string } | undefined> {
     try {
-      const conn = await waitFor(() => stub.connections[0], { timeoutMs: 15_000, what: `agent connection (output: ${output})` });
+      const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+      return { status: res.status, body: await res.text() };
+    } catch {
+      return undefined; // not listening yet
+    }
+  }
+
+  it('/readyz: 503 naming the CRI when the runtime does not answer, and the decider while no session is up', async () => {
+    stub.refuseWith = status.UNAVAILABLE;
+    const { child, httpPort, output, exited } = await spawnAgent({ OKGSQ_CRI_ENDPOINT: join(dir, 'no-such-containerd.sock') });
+    try {
+      const r = await waitFor(() => readyz(httpPort), { timeoutMs: 15_000, what: `/readyz (output: ${output()})` });
+      assert.equal(r.status, 503);
+      assert.match(r.body, /^the CRI runtime does not answer: .*\nno session with the decider\n$/);
+      assert.equal((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status, 200, 'liveness is not readiness');
+      // The decider accepts now; the CRI still does not answer: still not ready, for that reason only.
+      stub.refuseWith = undefined;
+      const cri = await waitFor(async () => {
+        const x = await readyz(httpPort);
+        return x && !x.body.includes('decider') ? x : undefined;
+      }, { timeoutMs: 20_000, what: `a session with the stub (output: ${output()})` });
+      assert.equal(cri.status, 503);
+      assert.match(cri.body, /^the CRI runtime does not answer: /);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, output());
+    } finally {
+      stub.refuseWith = undefined;
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('probes through the CRI, reports to the decider, serves /metrics, is ready, and exits 0 on SIGTERM', async () => {
+    const earlier = stub.connections.length;
+    const { child, httpPort, output: out, exited } = await spawnAgent();
+    try {
+      const output = out();
+      const conn = await waitFor(() => stub.connections[earlier], { timeoutMs: 15_000, what: `agent connection (output: ${output})` });
       assert.equal(conn.authorization, 'Bearer agent-token');
       const hello = stub.helloOf(conn);
       assert.equal(hello?.$case === 'hello' && hello.value.runtimeName, 'containerd');
@@ -117,9 +159,10 @@ describe('agent process', () => {
       assert.match(metrics, /okgsq_agent_probes 1/);
       assert.match(metrics, /okgsq_agent_probe_duration_seconds_bucket/);
       assert.equal((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status, 200);
+      assert.deepEqual(await readyz(httpPort), { status: 200, body: 'ok\n' });
 
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, output);
+      assert.equal(await exited, 0, out());
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

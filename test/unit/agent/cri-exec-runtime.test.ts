@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { CriExecRuntime, KUBELET_LABELS, type CriPort } from '../../../agent/cri/cri-exec-runtime.js';
+import { CriExecRuntime, FRESH_SETTLE_MS, KUBELET_LABELS, type CriPort } from '../../../agent/cri/cri-exec-runtime.js';
 import { resolveCriEndpoint } from '../../../agent/cri/cri-endpoint.js';
 import { Container, ContainerState, ContainerStatus } from '../../../proto/gen/cri/runtime/v1/api.js';
 import { ProbeRunError } from '../../../common/probe/probe-run-error.js';
@@ -39,9 +39,13 @@ class FakeCri implements CriPort {
     this.calls.push('ListContainers');
     return this.containers;
   }
+  /** The listed container's state (RUNNING when not listed, as before); `gone` ids answer NOT_FOUND. */
+  gone = new Set<string>();
   async containerStatus(id: string): Promise<ContainerStatus | undefined> {
     this.calls.push('ContainerStatus');
-    return ContainerStatus.fromPartial({ id, state: RUNNING, createdAt: STARTED_NS - 5_000_000n, startedAt: STARTED_NS });
+    if (this.gone.has(id)) throw grpcError(status.NOT_FOUND, `container "${id}": not found`);
+    const state = this.containers.find((c) => c.id === id)?.state ?? RUNNING;
+    return ContainerStatus.fromPartial({ id, state, createdAt: STARTED_NS - 5_000_000n, startedAt: STARTED_NS });
   }
   async execSync(id: string) {
     this.calls.push(`ExecSync:${id}`);
@@ -55,6 +59,56 @@ const opts = { timeoutMs: 1_000, signal: new AbortController().signal };
 async function rejectsWithKind(p: Promise<unknown>, kind: string): Promise<void> {
   await assert.rejects(p, (err: unknown) => err instanceof ProbeRunError && err.kind === kind);
 }
+
+describe('CriExecRuntime.containerState', () => {
+  it('tells running, not running and missing apart per pod UID (one container name in two pods)', async () => {
+    const cri = new FakeCri();
+    cri.containers = [container('a', 'uid-1', 'game'), container('b', 'uid-2', 'game', EXITED)];
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    assert.equal(await rt.containerState(target), 'running');
+    assert.equal(await rt.containerState({ ...target, podUid: 'uid-2' }), 'not_running');
+    assert.equal(await rt.containerState({ ...target, podUid: 'uid-3' }), 'not_found');
+    assert.deepEqual(cri.calls, ['ListContainers'], 'from one listing');
+  });
+
+  it('a runtime that never answered a listing cannot tell', async () => {
+    const cri = new FakeCri();
+    cri.listContainers = async () => {
+      throw grpcError(status.UNAVAILABLE, 'no runtime');
+    };
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    assert.equal(await rt.containerState(target), undefined);
+  });
+
+  it('fresh: a container that stopped or went since the listing is seen at once', async () => {
+    const cri = new FakeCri();
+    cri.containers = [container('a', 'uid-1', 'game')];
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    assert.equal(await rt.containerState(target), 'running');
+    cri.containers = [container('a', 'uid-1', 'game', EXITED)];
+    assert.equal(await rt.containerState(target), 'running', 'the listing is not asked again in steady state');
+    assert.equal(await rt.containerState(target, { fresh: true }), 'not_running');
+    cri.containers = [container('c', 'uid-1', 'game', RUNNING, 1)];
+    await rt.refresh();
+    cri.gone.add('c');
+    cri.containers = [];
+    assert.equal(await rt.containerState(target, { fresh: true }), 'not_found');
+  });
+
+  it('fresh: a container still running is asked again until FRESH_SETTLE_MS, then is running', async () => {
+    const cri = new FakeCri();
+    cri.containers = [container('a', 'uid-1', 'game')];
+    const clock = new FakeClock();
+    const rt = new CriExecRuntime(cri, { clock });
+    await rt.refresh();
+    cri.calls.length = 0;
+    const answer = rt.containerState(target, { fresh: true });
+    await clock.advance(FRESH_SETTLE_MS);
+    assert.equal(await answer, 'running');
+    assert.ok(cri.calls.filter((c) => c === 'ContainerStatus').length > 1);
+    assert.ok(!cri.calls.includes('ListContainers'));
+  });
+});
 
 describe('CriExecRuntime', () => {
   it('makes exactly one CRI call (ExecSync) per exec probe in steady state', async () => {

@@ -1,6 +1,6 @@
 // An ExecRuntime whose answers the test scripts per container; records every call.
 import { ProbeRunError } from '../../../common/probe/probe-run-error.js';
-import type { ExecOutput, ExecRuntime, ExecTarget } from '../../../common/probe/types.js';
+import type { ContainerRunState, ExecOutput, ExecRuntime, ExecTarget } from '../../../common/probe/types.js';
 
 export type FakeAnswer =
   | { readonly exitCode: number; readonly stdout?: string }
@@ -27,6 +27,16 @@ export class FakeExecRuntime implements ExecRuntime {
     const held = this.#held;
     this.#held = [];
     for (const r of held) r();
+  }
+
+  /** What containerState() answers per container; a container not in it: the runtime cannot tell. */
+  readonly states = new Map<string, ContainerRunState>();
+  readonly stateCalls: { container: string; fresh: boolean }[] = [];
+
+  async containerState(target: ExecTarget, opts: { fresh?: boolean } = {}): Promise<ContainerRunState | undefined> {
+    const container = `${target.podUid}/${target.containerName}`;
+    this.stateCalls.push({ container, fresh: opts.fresh ?? false });
+    return this.states.get(container);
   }
 
   async containerStartedAtMs(target: ExecTarget): Promise<number | undefined> {

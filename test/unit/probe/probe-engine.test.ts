@@ -32,6 +32,14 @@ function harness(opts: { maxConcurrentExecs?: number } = {}) {
   return { clock, exec, outcomes, engine };
 }
 
+/** Advances the fake clock until an outcome arrives (a real socket answers between fake ticks). */
+async function waitForOutcome(clock: FakeClock, outcomes: Outcome[]): Promise<void> {
+  for (let i = 0; i < 200 && outcomes.length === 0; i++) {
+    await clock.advance(1_000);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 describe('ProbeEngine', () => {
   it('publishes a state only after failureThreshold consecutive failures, once', async () => {
     const { clock, exec, outcomes, engine } = harness();
@@ -132,10 +140,84 @@ describe('ProbeEngine', () => {
     assert.equal(engine.published()[0]?.state, true);
     const counters = engine.takeCounters();
     assert.deepEqual(counters[0]?.runs, [{ outcome: 'unknown', errorKind: 'runtime_unavailable', count: 3 }]);
-    // A stopped container is a real failure.
+    // A container that stopped under the exec could not run the probe either.
     exec.answer('p1/main', { error: 'container_not_running' });
     await clock.advance(1_000);
-    assert.deepEqual(outcomes.map((o) => [o.state, o.errorKind]), [[true, ''], [false, 'container_not_running']]);
+    assert.deepEqual(outcomes.map((o) => [o.state, o.errorKind]), [[true, '']]);
+    await engine.stop();
+  });
+
+  it('does not probe a container that is not running or missing, publishes nothing for it, and keeps its last outcome', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    // A network probe too: port 1 refuses, a real failure while the container runs.
+    const tcp = target('p1', 'web', { handler: { kind: 'tcpSocket', port: 1 } });
+    exec.answer('p1/main', { exitCode: 0, stdout: 'ok' });
+    exec.states.set('p1/main', 'running');
+    engine.upsert([target('p1'), tcp]);
+    engine.start();
+    await clock.advance(500);
+    const before = [['healthy', true], ['web', false]];
+    assert.deepEqual(outcomes.map((o) => [o.quality, o.state]).sort(), before);
+    engine.takeCounters();
+    exec.calls.length = 0;
+    exec.states.set('p1/main', 'not_running');
+    await clock.advance(3_000);
+    exec.states.set('p1/main', 'not_found');
+    await clock.advance(2_000);
+    assert.equal(exec.calls.length, 0, 'no exec in a container that does not run');
+    assert.deepEqual(outcomes.map((o) => [o.quality, o.state]).sort(), before, 'nothing published while the container is down');
+    const counters = engine.takeCounters();
+    for (const quality of ['healthy', 'web']) {
+      assert.deepEqual(counters.find((c) => c.quality === quality)?.runs, [
+        { outcome: 'unknown', errorKind: 'container_not_running', count: 3 },
+        { outcome: 'unknown', errorKind: 'container_not_found', count: 2 },
+      ], quality);
+    }
+    assert.deepEqual(engine.published().map((o) => [o.quality, o.state]).sort(), before);
+    await engine.stop();
+  });
+
+  it('takes container states from a source other than the exec runtime (the decider: pod status), for network probes', async () => {
+    const clock = new FakeClock();
+    const outcomes: Outcome[] = [];
+    const states = new Map<string, 'running' | 'not_running'>([['p1/main', 'not_running']]);
+    const engine = new ProbeEngine({
+      exec: undefined,
+      containers: { containerState: async (t) => states.get(`${t.podUid}/${t.containerName}`) },
+      clock,
+      onOutcome: (o) => outcomes.push(o),
+      random: () => 0,
+    });
+    // Port 1 refuses: a real failure, but only once the container runs.
+    engine.upsert([target('p1', 'web', { handler: { kind: 'tcpSocket', port: 1 } })]);
+    engine.start();
+    await clock.advance(2_500);
+    assert.equal(outcomes.length, 0);
+    assert.deepEqual(engine.takeCounters()[0]?.runs, [{ outcome: 'unknown', errorKind: 'container_not_running', count: 3 }]);
+    states.set('p1/main', 'running');
+    await waitForOutcome(clock, outcomes);
+    assert.deepEqual(outcomes.map((o) => [o.state, o.errorKind]), [[false, 'connection_refused']]);
+    await engine.stop();
+  });
+
+  it('a failed run in a container found down when asked afresh could not run; a real failure in a running one is false', async () => {
+    const { clock, exec, outcomes, engine } = harness();
+    exec.answer('p1/main', { exitCode: 0, stdout: 'ok' });
+    engine.upsert([target('p1')]);
+    engine.start();
+    await clock.advance(500);
+    // The listing still says running; the exec fails (killed with its container); asked afresh, it is down.
+    exec.answer('p1/main', { exitCode: 137 });
+    const realState = exec.containerState.bind(exec);
+    let freshAsks = 0;
+    exec.containerState = async (t, o) => (o?.fresh ? (freshAsks++, 'not_running') : realState(t, o));
+    await clock.advance(2_000);
+    assert.deepEqual(outcomes.map((o) => o.state), [true]);
+    assert.ok(freshAsks > 0, 'the failed run made the worker ask afresh');
+    exec.containerState = realState;
+    exec.states.set('p1/main', 'running');
+    await clock.advance(1_000);
+    assert.deepEqual(outcomes.map((o) => [o.state, o.exitCode]), [[true, 0], [false, 137]]);
     await engine.stop();
   });
 
