@@ -68,10 +68,14 @@ test(`a wave of ${N} flips with Events on: every action lands, Events only once 
     return applied.reduce((a, e) => a + (e.count ?? 1), 0) >= N ? applied : false;
   }, { timeoutMs: 60_000, what: `Events counting ${N} applied actions` });
   assert.equal(events.reduce((a: number, e: any) => a + (e.count ?? 1), 0), N, 'each action counted once');
-  assert.ok(events.length <= 3, `aggregated: ${events.length} Event objects for ${N} actions`);
+  // The queue empties while up to WRITE_CONCURRENCY GameServers are still being written: their Events
+  // may come one by one after the set's Event; everything that waited behind the queue is on the set.
+  const WRITE_CONCURRENCY = 8;
+  assert.ok(events.length <= 1 + WRITE_CONCURRENCY, `aggregated: ${events.length} Event objects for ${N} actions`);
   const onSet = events.find((e: any) => e.involvedObject.kind === 'GameServerSet');
   assert.ok(onSet, 'the wave is an Event on its GameServerSet');
   assert.equal(onSet.involvedObject.name, 'arena');
+  assert.ok(onSet.count >= N - WRITE_CONCURRENCY, `the set's Event counts the wave: ${onSet.count} of ${N}`);
   assert.match(onSet.message, /^\d+ times on \d+ GameServers \(arena-\d+, arena-\d+, arena-\d+ and \d+ more\); the latest: service quality healthy-gate/);
   assert.ok(api.queuedAtEventWrites.length > 0);
   assert.deepEqual(api.queuedAtEventWrites.filter((q) => q > 0), [], 'no Event write while a GameServer waited for its writes');
