@@ -11,12 +11,12 @@ import type { ServiceQuality } from '../../common/service-quality.js';
 import type { OutcomeSink, PlanDelta } from '../ingest/ports.js';
 import type { Decision, DecisionWarning } from '../rules/evaluate.js';
 import { decideFromOutcomes } from '../rules/decide-from-outcomes.js';
+import { objectKey, splitObjectKey, type ObjectKey } from '../kube/object-key.js';
 import { outcomeTimeProblem } from './outcome-time.js';
 import type { PodCondition } from '../rules/types.js';
 import type { PodView } from '../rules/plan.js';
 import type { CachedGameServer } from '../kube/cluster-cache.js';
 import type { CacheView } from '../kube/reflector.js';
-import { objectKey, splitObjectKey, type ObjectKey } from '../kube/object-key.js';
 import { gameServerRef, type EventSink } from '../kube/object-ref.js';
 import type { WriteJob, WriteStep } from '../kube/write-batcher.js';
 
