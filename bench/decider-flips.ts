@@ -34,6 +34,7 @@ import type { SimCommand, SimReply } from './sim-agents.js';
 import {
   apiserverWrites, apiserverWriteSeconds, deltaOf, eventWrites, GAME, inParallel, leaseWrites, must, objectWrites, pace, percentile, progress, report, round, type Row,
 } from './bench-kit.js';
+import { splitObjectKey, type ObjectKey } from '../decider/kube/object-key.js';
 
 /** Setup requests in flight at once (the apiserver on 2 cores takes this comfortably). */
 const SETUP_CONCURRENCY = 16;
@@ -120,11 +121,11 @@ function latencyProbe(decider: Decider): { samples: number[]; internal: number[]
   const samples: number[] = [];
   const internal: number[] = [];
   const compute = decider.pipeline.compute.bind(decider.pipeline);
-  decider.pipeline.compute = (key: string) => {
+  decider.pipeline.compute = (key: ObjectKey) => {
     const job = compute(key);
     if (!job) return job;
-    const slash = key.indexOf('/');
-    const pod = decider.cache.pods.get(key.slice(0, slash), key.slice(slash + 1));
+    const { namespace, name } = splitObjectKey(key);
+    const pod = decider.cache.pods.get(namespace, name);
     const observed = pod ? decider.pipeline.latestOutcome({ podUid: pod.metadata.uid, quality: 'healthy' })?.observedAtMs : undefined;
     const done = job.done;
     return {

@@ -27,6 +27,7 @@ import { WriteBatcher } from './kube/write-batcher.js';
 import { startDeciderHttpServer, type DeciderHttpServer } from './http-server.js';
 import { DeciderMetrics } from './metrics.js';
 import type { DeciderOptions } from './options.js';
+import { objectKey, type ObjectKey } from './kube/object-key.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { StaleTracker } from './pipeline/stale-tracker.js';
 import { labelSelector } from './planner/label-selector.js';
@@ -123,7 +124,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     logger,
   });
   const stale = new StaleTracker({ plans: planner, staleAfterMs: options.agentStaleSeconds * 1000, clock, events, metrics, logger });
-  const queue = { enqueue: (key: string): void => batcher.enqueue(key) };
+  const queue = { enqueue: (key: ObjectKey): void => batcher.enqueue(key) };
   const pipeline = new Pipeline({
     plans: planner,
     gameServers: cache.gameServers,
@@ -150,7 +151,8 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     forget: (resource, namespace, name) => (resource === 'pods/status' ? cache.pods.forget(namespace, name) : cache.gameServers.forget(namespace, name)),
   });
   const batcher: WriteBatcher = new WriteBatcher({
-    compute: (key) => pipeline.compute(key),
+    // The batcher's queue holds only the ObjectKeys the pipeline and the resync enqueue.
+    compute: (key) => pipeline.compute(key as ObjectKey),
     writer,
     limiter,
     clock,
@@ -218,7 +220,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     agentServer.start();
     agentless.start();
     // Level-based: repair whatever a crash between writes left behind. A converged cluster yields no writes.
-    for (const gs of cache.gameServers.list()) batcher.enqueue(`${gs.metadata.namespace}/${gs.metadata.name}`);
+    for (const gs of cache.gameServers.list()) batcher.enqueue(objectKey(gs.metadata.namespace, gs.metadata.name));
   };
   const deactivate = (): void => {
     if (!active) return;

@@ -7,6 +7,7 @@ import type { Clock } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
 import { Backoff } from '../../common/backoff.js';
 import { sleep } from '../../common/sleep.js';
+import { objectKey, type ObjectKey } from './object-key.js';
 
 export interface KubeObject {
   readonly metadata: { readonly name: string; readonly namespace?: string; readonly resourceVersion?: string; readonly uid?: string };
@@ -46,8 +47,8 @@ const WATCH_SILENCE_GRACE_MS = 60_000;
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 
-export function objectKey(obj: KubeObject): string {
-  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+function keyOf(obj: KubeObject): ObjectKey {
+  return objectKey(obj.metadata.namespace ?? '', obj.metadata.name);
 }
 
 /** True when resourceVersion `a` is newer than `b` (etcd's are integers; otherwise "different" counts as newer). */
@@ -59,7 +60,7 @@ export function isNewer(a: string | undefined, b: string | undefined): boolean {
 }
 
 export class Reflector<T extends KubeObject> implements CacheView<T> {
-  private readonly store = new Map<string, T>();
+  private readonly store = new Map<ObjectKey, T>();
   private readonly handlers: ReflectorHandlers<T>[] = [];
   private readonly abort = new AbortController();
   private syncedOnce = false;
@@ -79,7 +80,7 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.store.get(`${namespace}/${name}`);
+    return this.store.get(objectKey(namespace, name));
   }
 
   list(): IterableIterator<T> {
@@ -98,7 +99,7 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
 
   /** Drops an object a re-read found gone (the watch's DELETED may come later, or not at all after a relist). */
   forget(namespace: string, name: string): void {
-    const obj = this.store.get(`${namespace}/${name}`);
+    const obj = this.store.get(objectKey(namespace, name));
     if (obj) this.apply('DELETED', obj);
   }
 
@@ -185,7 +186,7 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
       const list = res.body as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
       for (const raw of list.items ?? []) {
         const obj = this.opts.trim(raw);
-        seen.add(objectKey(obj));
+        seen.add(keyOf(obj));
         this.apply('ADDED', obj);
       }
       resourceVersion = list.metadata?.resourceVersion ?? '';
@@ -200,7 +201,7 @@ export class Reflector<T extends KubeObject> implements CacheView<T> {
   }
 
   private apply(type: string, obj: T): void {
-    const key = objectKey(obj);
+    const key = keyOf(obj);
     const old = this.store.get(key);
     if (type === 'DELETED') {
       if (!old) return;

@@ -11,6 +11,7 @@ import type { ServiceQuality } from '../../common/service-quality.js';
 import type { OutcomeSink, PlanDelta } from '../ingest/ports.js';
 import type { Decision, DecisionWarning } from '../rules/evaluate.js';
 import { decideFromOutcomes } from '../rules/decide-from-outcomes.js';
+import { objectKey, splitObjectKey, type ObjectKey } from '../kube/object-key.js';
 import { outcomeTimeProblem } from './outcome-time.js';
 import type { PodCondition } from '../rules/types.js';
 import type { PodView } from '../rules/plan.js';
@@ -36,7 +37,7 @@ export interface PlanLookup {
 }
 
 export interface WriteQueue {
-  enqueue(key: string): void;
+  enqueue(key: ObjectKey): void;
 }
 
 export interface PipelineOptions {
@@ -67,13 +68,13 @@ export class Pipeline implements OutcomeSink {
     this.log = opts.logger.child({ [LOG.component]: 'pipeline' });
     opts.plans.onChange((_node, delta) => {
       for (const key of delta.remove) this.latest.delete(probeKeyString(key));
-      const pods = new Set(delta.upsert.map((t) => `${t.namespace}/${t.podName}`));
+      const pods = new Set(delta.upsert.map((t) => objectKey(t.namespace, t.podName)));
       for (const p of pods) opts.queue.enqueue(p);
     });
     opts.gameServers.addHandlers({
       // A GameServer created (or recreated) after its pod's outcome arrived still gets its conditions.
       onUpsert: (gs, old) => {
-        if (!old || old.metadata.uid !== gs.metadata.uid) opts.queue.enqueue(`${gs.metadata.namespace}/${gs.metadata.name}`);
+        if (!old || old.metadata.uid !== gs.metadata.uid) opts.queue.enqueue(objectKey(gs.metadata.namespace, gs.metadata.name));
       },
     });
     opts.pods.addHandlers({ onUpsert: (pod, old) => this.checkForeignWriters(pod, old) });
@@ -111,7 +112,7 @@ export class Pipeline implements OutcomeSink {
       const prev = this.latest.get(k);
       this.latest.set(k, { state: o.state, result: o.result, observedAtMs: o.observedAtMs });
       if (prev && prev.state === o.state && prev.result === o.result) continue;
-      this.opts.queue.enqueue(`${target.namespace}/${target.podName}`);
+      this.opts.queue.enqueue(objectKey(target.namespace, target.podName));
     }
     if (outOfRange > 0) this.opts.metrics.outcomeRejected('time_out_of_range', outOfRange);
   }
@@ -142,10 +143,8 @@ export class Pipeline implements OutcomeSink {
   }
 
   /** The writes GameServer `key` (namespace/name) needs now, from the cache and the latest outcomes. */
-  compute(key: string): WriteJob | null {
-    const slash = key.indexOf('/');
-    const namespace = key.slice(0, slash);
-    const name = key.slice(slash + 1);
+  compute(key: ObjectKey): WriteJob | null {
+    const { namespace, name } = splitObjectKey(key);
     const gs = this.opts.gameServers.get(namespace, name);
     const pod = this.opts.pods.get(namespace, name);
     if (!gs || !pod || pod.metadata.deletionTimestamp) return null;

@@ -12,6 +12,7 @@ import { planPod, type PodView } from '../rules/plan.js';
 import { parseServiceQualities } from '../rules/schema.js';
 import type { GameServerSetView, NodeView } from '../kube/cluster-cache.js';
 import type { CacheView } from '../kube/reflector.js';
+import { objectKey, splitObjectKey, type ObjectKey } from '../kube/object-key.js';
 import { gameServerSetRef, type EventSink } from '../kube/object-ref.js';
 import type { LabelSelector } from './label-selector.js';
 
@@ -48,15 +49,13 @@ interface PodEntry {
 type Listener = (delta: PlanDelta) => void;
 type ChangeListener = (node: string, delta: PlanDelta) => void;
 
-const key = (namespace: string, name: string): string => `${namespace}/${name}`;
-
 export class Planner implements PlanSource {
-  private readonly sets = new Map<string, SetEntry>();
-  private readonly podEntries = new Map<string, PodEntry>();
-  private readonly podsBySet = new Map<string, Set<string>>();
-  private readonly podsByNode = new Map<string, Set<string>>();
-  private readonly podSet = new Map<string, string>();
-  private readonly podNode = new Map<string, string>();
+  private readonly sets = new Map<ObjectKey, SetEntry>();
+  private readonly podEntries = new Map<ObjectKey, PodEntry>();
+  private readonly podsBySet = new Map<ObjectKey, Set<ObjectKey>>();
+  private readonly podsByNode = new Map<string, Set<ObjectKey>>();
+  private readonly podSet = new Map<ObjectKey, ObjectKey>();
+  private readonly podNode = new Map<ObjectKey, string>();
   private readonly plans = new Map<string, Map<string, ProbeTarget>>();
   private readonly byProbeKey = new Map<string, ProbeTarget>();
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -129,7 +128,7 @@ export class Planner implements PlanSource {
   // ---- cache changes ----
 
   private setEntry(namespace: string, name: string): SetEntry | undefined {
-    const k = key(namespace, name);
+    const k = objectKey(namespace, name);
     const set = this.opts.gameServerSets.get(namespace, name);
     if (!set) {
       if (this.sets.delete(k)) {
@@ -158,7 +157,7 @@ export class Planner implements PlanSource {
   }
 
   private setChanged(namespace: string, name: string): void {
-    const k = key(namespace, name);
+    const k = objectKey(namespace, name);
     const before = this.sets.get(k);
     const after = this.setEntry(namespace, name);
     if (before && after === before) return; // status-only change: nothing to replan
@@ -166,7 +165,7 @@ export class Planner implements PlanSource {
   }
 
   private podChanged(namespace: string, name: string): void {
-    this.replan(key(namespace, name));
+    this.replan(objectKey(namespace, name));
   }
 
   private nodeChanged(node: string): void {
@@ -182,22 +181,20 @@ export class Planner implements PlanSource {
   /** Rebuilds every pod's plan from the caches (after the first sync). */
   resyncAll(): void {
     for (const set of this.opts.gameServerSets.list()) this.setEntry(set.metadata.namespace, set.metadata.name);
-    const seen = new Set<string>();
+    const seen = new Set<ObjectKey>();
     for (const pod of this.opts.pods.list()) {
-      const k = key(pod.metadata.namespace, pod.metadata.name);
+      const k = objectKey(pod.metadata.namespace, pod.metadata.name);
       seen.add(k);
       this.replan(k);
     }
     for (const k of [...this.podEntries.keys()]) if (!seen.has(k)) this.replan(k);
   }
 
-  private replan(podKey: string): void {
-    const slash = podKey.indexOf('/');
-    const namespace = podKey.slice(0, slash);
-    const name = podKey.slice(slash + 1);
+  private replan(podKey: ObjectKey): void {
+    const { namespace, name } = splitObjectKey(podKey);
     const pod = this.opts.pods.get(namespace, name);
     const setName = pod?.metadata.labels?.[OWNER_GSS_LABEL];
-    this.index(this.podsBySet, this.podSet, setName === undefined ? undefined : key(namespace, setName), podKey);
+    this.index(this.podsBySet, this.podSet, setName === undefined ? undefined : objectKey(namespace, setName), podKey);
     this.index(this.podsByNode, this.podNode, pod?.spec?.nodeName, podKey);
 
     let node = '';
@@ -261,7 +258,7 @@ export class Planner implements PlanSource {
   }
 
   /** Keeps `map` (bucket → pods) and its reverse `of` (pod → bucket) in step. */
-  private index(map: Map<string, Set<string>>, of: Map<string, string>, bucket: string | undefined, podKey: string): void {
+  private index<B extends string>(map: Map<B, Set<ObjectKey>>, of: Map<ObjectKey, B>, bucket: B | undefined, podKey: ObjectKey): void {
     const before = of.get(podKey);
     if (before === bucket) return;
     if (before !== undefined) {

@@ -7,6 +7,7 @@ import { labelSelector } from '../../../decider/planner/label-selector.js';
 import { Pipeline, type PipelineMetrics } from '../../../decider/pipeline/pipeline.js';
 import { StaleTracker } from '../../../decider/pipeline/stale-tracker.js';
 import { applyGameServerPatch } from '../../../decider/rules/gameserver-patch.js';
+import { objectKey } from '../../../decider/kube/object-key.js';
 import { mergePodConditions } from '../../../decider/rules/pod-conditions.js';
 import type { CachedGameServer, GameServerSetView, NodeView } from '../../../decider/kube/cluster-cache.js';
 import type { PodView } from '../../../decider/rules/plan.js';
@@ -116,7 +117,7 @@ test('a flip writes the pod condition, then the GameServer patch, then its statu
   pipeline.accept('node-a', [outcome(false, 'gate down', T0)]);
   assert.deepEqual(enqueued, ['ns/mc-0']);
   clock.now(); // decide uses the clock's now
-  const job = pipeline.compute('ns/mc-0')!;
+  const job = pipeline.compute(objectKey('ns', 'mc-0'))!;
   assert.deepEqual(job.steps.map((s) => [s.resource, s.contentType]), [
     ['pods/status', 'application/strategic-merge-patch+json'],
     ['gameservers', 'application/merge-patch+json'],
@@ -146,19 +147,19 @@ test('a flip writes the pod condition, then the GameServer patch, then its statu
   assert.equal(applied.length, 1);
   assert.equal(applied[0]!.ref.kind, 'GameServer');
   // Converged: recomputing writes nothing.
-  assert.equal(pipeline.compute('ns/mc-0'), null);
+  assert.equal(pipeline.compute(objectKey('ns', 'mc-0')), null);
 });
 
 test('an unchanged outcome enqueues nothing; a changed result without a matching action writes 2 objects', () => {
   const { pipeline, enqueued, apply } = setup();
   pipeline.accept('node-a', [outcome(false, 'down', T0)]);
-  apply(pipeline.compute('ns/mc-0'));
+  apply(pipeline.compute(objectKey('ns', 'mc-0')));
   enqueued.length = 0;
   pipeline.accept('node-a', [outcome(false, 'down', T0 + 3000)]);
   assert.deepEqual(enqueued, [], 'same state and result: no work at all');
   pipeline.accept('node-a', [outcome(false, 'still down', T0 + 6000)]);
   assert.deepEqual(enqueued, ['ns/mc-0']);
-  const job = pipeline.compute('ns/mc-0')!;
+  const job = pipeline.compute(objectKey('ns', 'mc-0'))!;
   // The action fires again (result changed, not permanent) but opsState is already Maintaining: no spec patch.
   assert.deepEqual(job.steps.map((s) => s.resource), ['pods/status', 'gameservers/status']);
 });
@@ -166,24 +167,24 @@ test('an unchanged outcome enqueues nothing; a changed result without a matching
 test('a restarted decider recomputes from the cluster with zero writes, also when the agent re-sends its outcomes', () => {
   const first = setup();
   first.pipeline.accept('node-a', [outcome(false, 'down', T0)]);
-  first.apply(first.pipeline.compute('ns/mc-0'));
+  first.apply(first.pipeline.compute(objectKey('ns', 'mc-0')));
   // A new decider over the same cluster state.
   const second = setup();
   second.pods.set(first.pods.get('ns', 'mc-0')!);
   second.gameServers.set(first.gameServers.get('ns', 'mc-0')!);
-  assert.equal(second.pipeline.compute('ns/mc-0'), null, 'level-based recompute without outcomes writes nothing');
+  assert.equal(second.pipeline.compute(objectKey('ns', 'mc-0')), null, 'level-based recompute without outcomes writes nothing');
   second.pipeline.accept('node-a', [outcome(false, 'down', T0 + 60_000)]);
-  assert.equal(second.pipeline.compute('ns/mc-0'), null, 'the re-sent outcome equals the written condition');
+  assert.equal(second.pipeline.compute(objectKey('ns', 'mc-0')), null, 'the re-sent outcome equals the written condition');
 });
 
 test('a crash between the pod condition and the GameServer writes is repaired from the pod condition', () => {
   const first = setup();
   first.pipeline.accept('node-a', [outcome(false, 'down', T0)]);
-  const job = first.pipeline.compute('ns/mc-0')!;
+  const job = first.pipeline.compute(objectKey('ns', 'mc-0'))!;
   first.apply({ steps: [job.steps[0]!] }); // only the pod condition made it
   const second = setup();
   second.pods.set(first.pods.get('ns', 'mc-0')!);
-  const repair = second.pipeline.compute('ns/mc-0')!;
+  const repair = second.pipeline.compute(objectKey('ns', 'mc-0'))!;
   assert.deepEqual(repair.steps.map((s) => s.resource), ['gameservers', 'gameservers/status']);
   assert.deepEqual(repair.steps[0]!.body, { spec: { opsState: 'Maintaining' } });
 });
@@ -191,7 +192,7 @@ test('a crash between the pod condition and the GameServer writes is repaired fr
 test('a pod recreated under the same name starts with no outcome', () => {
   const { pipeline, pods, apply } = setup();
   pipeline.accept('node-a', [outcome(false, 'down', T0)]);
-  apply(pipeline.compute('ns/mc-0'));
+  apply(pipeline.compute(objectKey('ns', 'mc-0')));
   pods.delete('ns', 'mc-0');
   pods.set(podOf('mc-0', 'uid-new'));
   assert.equal(pipeline.latestOutcome({ podUid: 'uid-mc-0', quality: 'gate' }), undefined);
@@ -206,10 +207,10 @@ test('a GameServer owned by another pod than the one cached under its name gets 
   gameServers.set(gsOf('mc-0', { uid: 'gs-new', ownerPodUid: 'uid-new' })); // recreated; its pod not seen yet
   assert.deepEqual(enqueued, ['ns/mc-0'], 'a replaced GameServer is enqueued');
   pipeline.accept('node-a', [outcome(false, 'down', T0)]); // the old pod's outcome
-  assert.equal(pipeline.compute('ns/mc-0'), null, "the old pod's outcome is never written onto the new GameServer");
+  assert.equal(pipeline.compute(objectKey('ns', 'mc-0')), null, "the old pod's outcome is never written onto the new GameServer");
   pods.delete('ns', 'mc-0');
   pods.set(podOf('mc-0', 'uid-new'));
-  const job = pipeline.compute('ns/mc-0');
+  const job = pipeline.compute(objectKey('ns', 'mc-0'));
   // The new pod has no outcome yet: only the new GameServer's status entry, bound to the new objects.
   assert.deepEqual(job?.steps.map((st) => [st.resource, st.precondition.uid]), [['gameservers/status', 'gs-new']]);
 });
@@ -225,7 +226,7 @@ test("an outcome observed beyond the decider's clock plus the allowed skew, or b
     pipeline.accept('node-a', [outcome(false, 'gate down', bad), data(clock.now())]);
   }
   assert.equal(metrics.rejected, 4);
-  const job = pipeline.compute('ns/mc-0')!;
+  const job = pipeline.compute(objectKey('ns', 'mc-0'))!;
   const conditions = (job.steps[0]!.body as { status: { conditions: PodCondition[] } }).status.conditions;
   assert.deepEqual(conditions.map((c) => [c.type, c.message]), [['game.kruise.io/data', 'data down']]);
   apply(job);
@@ -237,7 +238,7 @@ test("an outcome observed beyond the decider's clock plus the allowed skew, or b
 test('another writer of our pod condition is reported (Event + metric), our own writes are not', () => {
   const { pipeline, pods, apply, metrics, events } = setup();
   pipeline.accept('node-a', [outcome(true, 'up', T0)]);
-  apply(pipeline.compute('ns/mc-0'));
+  apply(pipeline.compute(objectKey('ns', 'mc-0')));
   assert.deepEqual(metrics.foreign, []);
   const p = pods.get('ns', 'mc-0')!;
   pods.set({ ...p, status: { ...p.status, conditions: [{ type: 'game.kruise.io/gate', status: 'False', reason: 'kruise-daemon', message: '', lastProbeTime: '2026-11-25T20:01:00Z' }] } });
@@ -247,7 +248,7 @@ test('another writer of our pod condition is reported (Event + metric), our own 
 
 test('a node whose agent disconnects or falls silent makes its probes stale, never False', async () => {
   const { pipeline, planner, clock, events, apply } = setup();
-  apply(pipeline.compute('ns/mc-0')); // the status entry {name} a fresh GameServer gets
+  apply(pipeline.compute(objectKey('ns', 'mc-0'))); // the status entry {name} a fresh GameServer gets
   const stale: Map<string, number>[] = [];
   const nodes: { planned: number; stale: [string, string, number][] }[] = [];
   const tracker = new StaleTracker({
@@ -273,7 +274,7 @@ test('a node whose agent disconnects or falls silent makes its probes stale, nev
   assert.equal(events.events.filter((e) => e.reason === 'ProbesStale').length, 1);
   tracker.check();
   assert.equal(events.events.filter((e) => e.reason === 'ProbesStale').length, 1, 'reported once per episode');
-  assert.equal(pipeline.compute('ns/mc-0'), null, 'staleness writes nothing');
+  assert.equal(pipeline.compute(objectKey('ns', 'mc-0')), null, 'staleness writes nothing');
   pipeline.agentConnected('node-a');
   tracker.check();
   assert.deepEqual([...stale.at(-1)!], []);
@@ -286,13 +287,13 @@ test('a node whose agent disconnects or falls silent makes its probes stale, nev
 test('after losing leadership the outcomes are forgotten: a later leader term never writes an old outcome back', () => {
   const { pipeline, apply } = setup();
   pipeline.accept('node-a', [outcome(false, 'down', T0)]);
-  apply(pipeline.compute('ns/mc-0'));
+  apply(pipeline.compute(objectKey('ns', 'mc-0')));
   pipeline.reset();
   // Meanwhile another leader wrote a newer outcome (the "other decider" is a second pipeline on the same caches' state).
   const other = setup();
   other.pipeline.accept('node-a', [outcome(true, 'up', T0 + 5000)]);
-  const newer = other.pipeline.compute('ns/mc-0')!;
+  const newer = other.pipeline.compute(objectKey('ns', 'mc-0'))!;
   apply(newer);
   assert.equal(pipeline.latestOutcome({ podUid: 'uid-mc-0', quality: 'gate' }), undefined);
-  assert.equal(pipeline.compute('ns/mc-0'), null, 'nothing of ours to write over the newer state');
+  assert.equal(pipeline.compute(objectKey('ns', 'mc-0')), null, 'nothing of ours to write over the newer state');
 });
