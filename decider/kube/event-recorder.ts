@@ -303,5 +303,5 @@ function aggregatedMessage(objects: ReadonlySet<string>, count: number, latest: 
     named.push(name);
   }
   const more = objects.size - named.length;
-  return `${count} times on ${objects.size} GameServers (${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}); the latest: ${latest}`;
+  return `${count} times on ${objects.size} GameServer${objects.size === 1 ? '' : 's'} (${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}); the latest: ${latest}`;
 }
