@@ -20,7 +20,7 @@ import { ClusterCache } from './kube/cluster-cache.js';
 import { EventRecorder } from './kube/event-recorder.js';
 import { KubeClient, type KubeApi } from './kube/kube-client.js';
 import { KubeWriter } from './kube/kube-writer.js';
-import { LeaderElector, type LeaseStore } from './kube/leader-elector.js';
+import { LeaderElector } from './kube/leader-elector.js';
 import { KubeLeaseStore } from './kube/lease-store.js';
 import { RateLimiter } from './kube/rate-limiter.js';
 import { WriteBatcher } from './kube/write-batcher.js';
@@ -137,22 +137,9 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     heard: (node) => stale.heard(node),
   });
   pipeline.onConnection(stale);
-  const writer = new KubeWriter(api, {
-    observe: (resource, obj) => {
-      if (resource !== 'pods/status') return cache.gameServers.observe(obj);
-      // The pod cache holds the sets' pods only (label selector): a re-read pod without the label is not one.
-      const labelled = (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels?.[OWNER_GSS_LABEL] !== undefined;
-      if (labelled) cache.pods.observe(obj);
-      else if (obj && typeof obj === 'object' && 'metadata' in obj) {
-        const m = (obj as { metadata: { namespace?: string; name?: string } }).metadata;
-        if (m.namespace && m.name) cache.pods.forget(m.namespace, m.name);
-      }
-    },
-    forget: (resource, namespace, name) => (resource === 'pods/status' ? cache.pods.forget(namespace, name) : cache.gameServers.forget(namespace, name)),
-  });
+  const writer = new KubeWriter(api, cache.written);
   const batcher: WriteBatcher = new WriteBatcher({
-    // The batcher's queue holds only the ObjectKeys the pipeline and the resync enqueue.
-    compute: (key) => pipeline.compute(key as ObjectKey),
+    compute: (key) => pipeline.compute(key),
     writer,
     limiter,
     clock,
@@ -194,7 +181,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     clock,
     ...(deps.ingestLimits ? { limits: deps.ingestLimits } : {}),
     serving: false,
-    leaderIdentity: () => leaseHolder,
+    leaderIdentity: () => leaseStore.holder,
   });
   const agentless = new AgentlessProber({
     plans: planner,
@@ -233,21 +220,10 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     void agentServer.drain();
   };
 
-  // The Lease's holder as last read, for the trailer a standby sends to the agents it refuses.
-  let leaseHolder: string | undefined;
   const leaseStore = new KubeLeaseStore(api, options.podNamespace, options.leaseName, (verb, code) => metrics.write('leases', verb, String(code)));
-  const observedLeaseStore: LeaseStore = {
-    get: async () => {
-      const lease = await leaseStore.get();
-      leaseHolder = lease?.spec.holderIdentity || undefined;
-      return lease;
-    },
-    create: (spec) => leaseStore.create(spec),
-    update: (spec, resourceVersion) => leaseStore.update(spec, resourceVersion),
-  };
   const elector = options.leaderElection
     ? new LeaderElector({
-        store: observedLeaseStore,
+        store: leaseStore,
         identity: options.podName,
         leaseDurationMs: options.leaseDurationSeconds * 1000,
         clock,

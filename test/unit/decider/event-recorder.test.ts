@@ -7,7 +7,9 @@ import {
   EventRecorder, EVENT_AGGREGATE_WINDOW_MS, EVENT_BURST, EVENT_MAX_WAIT_MS, EVENT_QPS, EVENT_RECHECK_MS, MAX_PENDING_EVENTS, type EventDropReason,
 } from '../../../decider/kube/event-recorder.js';
 import { RateLimiter } from '../../../decider/kube/rate-limiter.js';
-import { WriteBatcher, type StepAnswer, type WriteStep } from '../../../decider/kube/write-batcher.js';
+import { WriteBatcher } from '../../../decider/kube/write-batcher.js';
+import type { StepAnswer, WriteStep } from '../../../decider/kube/write-step.js';
+import { objectKey } from '../../../decider/kube/object-key.js';
 import type { KubeApi, KubeResponse, RequestOptions } from '../../../decider/kube/kube-client.js';
 import { gameServerRef, gameServerSetRef } from '../../../decider/kube/object-ref.js';
 import { FakeClock, settle } from '../probe/fake-clock.js';
@@ -171,7 +173,7 @@ test('a wave: every action write lands at the write floor first, then ONE Event 
   rec.setEnabled(true);
   batcher.resume();
   const start = clock.now();
-  for (let i = 0; i < N; i++) batcher.enqueue(`ns/gs-${i}`);
+  for (let i = 0; i < N; i++) batcher.enqueue(objectKey('ns', `gs-${i}`));
   await clock.advance(60_000);
   assert.equal(actionWrites.length, 3 * N);
   const lastAction = Math.max(...actionWrites);
