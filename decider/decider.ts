@@ -4,7 +4,8 @@
 // standby refuses agent streams so they reconnect until they reach it (okgsq_leader shows who leads). main.ts builds it with real dependencies; integration tests build the same graph.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { ServiceList, type LeaderGated } from '../common/lifecycle.js';
 import { LOG } from '../common/log-fields.js';
 import { OWNER_GSS_LABEL } from '../common/okg-defaults.js';
 import { startAgentServer, type AgentServer } from './ingest/agent-server.js';
@@ -13,7 +14,6 @@ import { AgentlessProber } from './ingest/agentless-prober.js';
 import { PodContainerStates } from './ingest/pod-container-states.js';
 import { agentPodReflector, AgentPods } from './ingest/agent-pods.js';
 import { KubeExecRuntime } from './ingest/kube-exec-runtime.js';
-import { untilAborted } from './ingest/until-aborted.js';
 import type { AgentAuthenticator } from './ingest/ports.js';
 import { kubeTokenReviewClient, TokenAuthenticator } from './ingest/token-authenticator.js';
 import { ClusterCache } from './kube/cluster-cache.js';
@@ -33,10 +33,6 @@ import { StaleTracker } from './pipeline/stale-tracker.js';
 import { labelSelector } from './planner/label-selector.js';
 import { Planner } from './planner/planner.js';
 
-/** How often stale agents are looked for. */
-const STALE_CHECK_INTERVAL_MS = 5_000;
-/** How long SIGTERM waits for queued writes before giving up on them. */
-const SHUTDOWN_FLUSH_TIMEOUT_MS = 10_000;
 
 export interface DeciderDeps {
   readonly kubeConfig: KubeConfig;
@@ -193,6 +189,8 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     containers: new PodContainerStates((namespace, name) => cache.pods.get(namespace, name)),
   });
 
+  // Leader-gated parts, writers before the sources that feed them; deactivated in reverse (docs/design.md §NN).
+  const gated: readonly LeaderGated[] = [events, batcher, agentServer, agentless];
   let leading = !options.leaderElection;
   let active = false;
   let stopping = false;
@@ -200,12 +198,9 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     if (active || stopping || !leading || !allSynced()) return;
     active = true;
     log.info({ gameServers: cache.gameServers.size, pods: cache.pods.size }, 'active: serving agents and writing');
-    events.setEnabled(true);
-    stale.restart();
+    stale.activate();
     planner.reportAgain();
-    batcher.resume();
-    agentServer.start();
-    agentless.start();
+    for (const part of gated) part.activate();
     // Level-based: repair whatever a crash between writes left behind. A converged cluster yields no writes.
     for (const gs of cache.gameServers.list()) batcher.enqueue(objectKey(gs.metadata.namespace, gs.metadata.name));
   };
@@ -213,11 +208,8 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     if (!active) return;
     active = false;
     log.info({}, 'inactive: writes stopped, agent streams ended');
-    batcher.pause();
+    for (const part of [...gated].reverse()) void part.deactivate();
     pipeline.reset();
-    events.setEnabled(false);
-    void agentless.stop();
-    void agentServer.drain();
   };
 
   const leaseStore = new KubeLeaseStore(api, options.podNamespace, options.leaseName, (verb, code) => metrics.write('leases', verb, String(code)));
@@ -249,15 +241,23 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     registry: metrics.registry,
     ready,
   });
-  cache.start();
-  agentPodCache?.start();
-  elector?.start();
-  let staleTimer: TimerHandle | undefined;
-  const checkStale = (): void => {
-    stale.check();
-    staleTimer = clock.setTimeout(checkStale, STALE_CHECK_INTERVAL_MS);
-  };
-  staleTimer = clock.setTimeout(checkStale, STALE_CHECK_INTERVAL_MS);
+  // Started in this order, stopped in reverse: sources of work stop before the writers that flush it.
+  const services = new ServiceList(
+    [
+      ...(ownApi ? [{ name: 'kube-client', service: { stop: async () => ownApi.close() } }] : []),
+      { name: 'http', service: http },
+      ...(agentPodCache ? [{ name: 'agent-pods', service: agentPodCache }] : []),
+      { name: 'cluster-cache', service: cache },
+      ...(elector ? [{ name: 'leader-elector', service: elector }] : []),
+      { name: 'events', service: events },
+      { name: 'write-batcher', service: batcher },
+      { name: 'agent-server', service: agentServer },
+      { name: 'agentless', service: agentless },
+      { name: 'stale-tracker', service: stale },
+    ],
+    log,
+  );
+  services.start();
   log.info({ grpcPort: agentServer.port, httpPort: http.port, namespaces: options.namespaces }, 'decider started');
 
   let stopped: Promise<void> | undefined;
@@ -275,21 +275,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     stop: () =>
       (stopped ??= (async () => {
         stopping = true;
-        staleTimer?.cancel();
-        await agentless.stop();
-        await agentServer.close();
-        // Queued writes get SHUTDOWN_FLUSH_TIMEOUT_MS; then pause() aborts whatever is still in flight.
-        const flushDeadline = new AbortController();
-        const flushTimer = clock.setTimeout(() => flushDeadline.abort(), SHUTDOWN_FLUSH_TIMEOUT_MS);
-        await untilAborted(batcher.drain(), flushDeadline.signal).catch(() => log.warn({}, 'queued writes not flushed before the shutdown deadline'));
-        flushTimer.cancel();
-        batcher.pause();
-        events.setEnabled(false);
-        await elector?.stop();
-        await cache.stop();
-        await agentPodCache?.stop();
-        await http.close();
-        ownApi?.close();
+        await services.stop();
         log.info({}, 'decider stopped');
       })()),
   };

@@ -107,7 +107,8 @@ export class CriExecRuntime implements ExecRuntime {
     loop();
   }
 
-  stop(): void {
+  /** Stops the refresh; a re-list in flight is let finish (it only updates the cache). Idempotent. */
+  async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
   }

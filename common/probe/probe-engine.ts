@@ -11,6 +11,7 @@ import { ExecSlots } from './exec-slots.js';
 import { ProbeCounters } from './probe-counters.js';
 import { ProbeWorker, type CompletedRun, type StepResult } from './probe-worker.js';
 import type { ContainerStates, ExecRuntime, ProbeTarget, QualityCounters } from './types.js';
+import type { LifecycleState } from '../lifecycle.js';
 
 export const DEFAULT_MAX_CONCURRENT_EXECS = 16;
 /** Probes due within the same slot run together on one timer wake-up. */
@@ -52,7 +53,7 @@ export class ProbeEngine {
   readonly #inFlight = new Set<Promise<void>>();
   #timer: TimerHandle | undefined;
   #timerSlot = Infinity;
-  #state: 'new' | 'running' | 'stopped' = 'new';
+  #state: LifecycleState = 'new';
   #stopping: Promise<void> | undefined;
 
   constructor(options: ProbeEngineOptions) {

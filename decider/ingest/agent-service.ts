@@ -110,12 +110,12 @@ export class AgentService {
   }
 
   /** Accepts agent streams (on becoming leader). */
-  start(): void {
+  activate(): void {
     this.serving = true;
   }
 
   /** Stops accepting and ends every open stream with UNAVAILABLE, so agents reconnect to the new leader. */
-  async drain(): Promise<void> {
+  async deactivate(): Promise<void> {
     this.serving = false;
     for (const a of [...this.admissions]) this.finish(a, this.notLeader());
     for (const session of [...this.sessions.values()]) session.end(GrpcStatus.UNAVAILABLE, 'decider is not serving agents');

@@ -105,10 +105,14 @@ export class EventRecorder implements EventSink {
     this.budget = new RateLimiter(EVENT_QPS, EVENT_BURST, opts.clock);
   }
 
-  /** Only the leader writes Events. */
-  setEnabled(enabled: boolean): void {
-    this.enabled = enabled;
-    if (enabled) return;
+  /** Only the leader writes Events (docs/design.md §NN One lifecycle). */
+  activate(): void {
+    this.enabled = true;
+  }
+
+  /** Lost leadership or shutting down: the write in flight is aborted, waiting occurrences dropped. */
+  deactivate(): void {
+    this.enabled = false;
     this.abort.abort();
     this.abort = new AbortController();
     this.timer?.cancel();
@@ -118,6 +122,11 @@ export class EventRecorder implements EventSink {
     if (dropped > 0) this.opts.metrics.eventsDropped('not_leader', dropped);
     this.pending.clear();
     this.series.clear();
+  }
+
+  /** Shutdown: as deactivate (Events are best effort, nothing is flushed). */
+  async stop(): Promise<void> {
+    this.deactivate();
   }
 
   /** Occurrences waiting to be written (tests, diagnostics). */

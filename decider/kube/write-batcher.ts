@@ -10,6 +10,9 @@ import type { ObjectKey } from './object-key.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { DEFAULT_RETRY_POLICY, MAX_STEPS_PER_JOB, runSteps, type RetryPolicy, type StepContext, type StepMetrics, type StepWriter, type WriteJob } from './write-step.js';
 
+/** How long shutdown waits for queued writes before giving up on them. */
+export const SHUTDOWN_FLUSH_TIMEOUT_MS = 10_000;
+
 export interface BatcherMetrics extends StepMetrics {
   batchSize(size: number): void;
   queueDepth(depth: number): void;
@@ -52,7 +55,7 @@ export class WriteBatcher {
   }
 
   /** Starts writing (became leader). */
-  resume(): void {
+  activate(): void {
     if (this.active) return;
     this.active = true;
     this.abort = new AbortController();
@@ -62,7 +65,7 @@ export class WriteBatcher {
   }
 
   /** Stops writing at once (lost leadership): in-flight writes are aborted, pending work dropped. */
-  pause(): void {
+  deactivate(): void {
     this.active = false;
     this.abort.abort();
     this.flushTimer?.cancel();
@@ -93,6 +96,18 @@ export class WriteBatcher {
     this.flush();
     if (this.isIdle()) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Shutdown: queued writes get `SHUTDOWN_FLUSH_TIMEOUT_MS` to go out, then whatever is still in flight is
+   * aborted (deactivate).
+   */
+  async stop(): Promise<void> {
+    const deadline = new AbortController();
+    const flushed = await Promise.race([this.drain().then(() => true), sleep(this.opts.clock, SHUTDOWN_FLUSH_TIMEOUT_MS, deadline.signal).then(() => false)]);
+    deadline.abort();
+    if (!flushed) this.log.warn({}, 'queued writes not flushed before the shutdown deadline');
+    this.deactivate();
   }
 
   get depth(): number {

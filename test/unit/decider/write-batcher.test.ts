@@ -80,7 +80,7 @@ function setup(opts: { compute?: (key: string) => WriteJob | null; respond?: Res
     metrics,
     logger: silentLogger,
   });
-  batcher.resume();
+  batcher.activate();
   return { clock, writer, metrics, batcher, computed };
 }
 
@@ -284,7 +284,7 @@ test('pause (lost the lease) stops writing at once and drops what was queued', a
   batcher.enqueue(objectKey('ns', 'gs-0'));
   batcher.enqueue(objectKey('ns', 'gs-1'));
   await clock.advance(20);
-  batcher.pause();
+  batcher.deactivate();
   release!();
   await clock.advance(1000);
   assert.ok(writer.calls.every((c) => c.step.resource === 'pods/status'), 'no GameServer write after losing the lease');
