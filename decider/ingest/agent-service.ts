@@ -85,7 +85,7 @@ export class AgentService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sessions = new Map<string, AgentSession>();
-  /** Streams before their session: drain() must end them too. */
+  /** Streams before their session: deactivate() must end them too. */
   private readonly admissions = new Set<Admission>();
   private readonly peers: PeerLimits;
   private readonly auth: AuthGate;
