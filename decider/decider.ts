@@ -189,8 +189,17 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     containers: new PodContainerStates((namespace, name) => cache.pods.get(namespace, name)),
   });
 
-  // Leader-gated parts, writers before the sources that feed them; deactivated in reverse (docs/design.md §NN).
-  const gated: readonly LeaderGated[] = [events, batcher, agentServer, agentless];
+  // Leader-gated parts, activated in this order, deactivated in reverse (docs/design.md §NN One lifecycle):
+  // Events first, so the planner's re-reported problems are written; stale tracking restarted before any
+  // agent (the agentless prober included) is heard; the batcher before the sources that feed it.
+  const gated: readonly LeaderGated[] = [
+    events,
+    { activate: () => stale.activate(), deactivate: () => {} },
+    { activate: () => planner.reportAgain(), deactivate: () => {} },
+    batcher,
+    agentServer,
+    agentless,
+  ];
   let leading = !options.leaderElection;
   let active = false;
   let stopping = false;
@@ -198,8 +207,6 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     if (active || stopping || !leading || !allSynced()) return;
     active = true;
     log.info({ gameServers: cache.gameServers.size, pods: cache.pods.size }, 'active: serving agents and writing');
-    stale.activate();
-    planner.reportAgain();
     for (const part of gated) part.activate();
     // Level-based: repair whatever a crash between writes left behind. A converged cluster yields no writes.
     for (const gs of cache.gameServers.list()) batcher.enqueue(objectKey(gs.metadata.namespace, gs.metadata.name));
