@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     await engine.stop();
     await reporter.stop();
-    runtime.stop();
+    await runtime.stop();
     cri.close();
     await new Promise((resolve) => server.close(resolve));
     logger.info('stopped');

@@ -173,7 +173,7 @@ async function withContainerd(socket: string, seconds: number): Promise<Figures 
       return { uid: pod.uid, name: pod.name, namespace, container: 'game' };
     });
     const figures = await measure('containerd (real CRI ExecSync)', runtime, list, seconds, period, calls);
-    runtime.stop();
+    await runtime.stop();
     cri.close();
     return figures;
   } finally {
@@ -234,7 +234,7 @@ async function withFakeCri(args: Args): Promise<Figures> {
       return { uid: `pod-${pod}`, name: `game-${pod}`, namespace: 'bench', container: FAKE_CRI_CONTAINER };
     });
     const figures = await measure('fake CRI server (grpc-js over unix socket)', runtime, list, args.seconds, args.period, calls);
-    runtime.stop();
+    await runtime.stop();
     cri.close();
     return figures;
   } finally {
@@ -326,7 +326,7 @@ async function execOverhead(socket: string, runs: number): Promise<Record<string
       criCallsPerAgentExec: r2(([...calls.byMethod.values()].reduce((a, b) => a + b, 0) - runs) / runs),
     };
   } finally {
-    runtime.stop();
+    await runtime.stop();
     cri.close();
     await kubelet.removePod(pod).catch(() => {});
     await kubelet.close();

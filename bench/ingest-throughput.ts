@@ -124,7 +124,7 @@ async function measure(s: Scenario): Promise<Record<string, number | string>> {
   const n = s.outcomes - first;
   child.send('done');
   await new Promise((r) => child.once('exit', r));
-  await server.close();
+  await server.stop();
   return {
     scenario: s.name,
     outcomesPerMessage: s.perMessage,

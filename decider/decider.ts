@@ -4,7 +4,8 @@
 // standby refuses agent streams so they reconnect until they reach it (okgsq_leader shows who leads). main.ts builds it with real dependencies; integration tests build the same graph.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { ServiceList, type LeaderGated } from '../common/lifecycle.js';
 import { LOG } from '../common/log-fields.js';
 import { OWNER_GSS_LABEL } from '../common/okg-defaults.js';
 import { startAgentServer, type AgentServer } from './ingest/agent-server.js';
@@ -13,14 +14,13 @@ import { AgentlessProber } from './ingest/agentless-prober.js';
 import { PodContainerStates } from './ingest/pod-container-states.js';
 import { agentPodReflector, AgentPods } from './ingest/agent-pods.js';
 import { KubeExecRuntime } from './ingest/kube-exec-runtime.js';
-import { untilAborted } from './ingest/until-aborted.js';
 import type { AgentAuthenticator } from './ingest/ports.js';
 import { kubeTokenReviewClient, TokenAuthenticator } from './ingest/token-authenticator.js';
 import { ClusterCache } from './kube/cluster-cache.js';
 import { EventRecorder } from './kube/event-recorder.js';
 import { KubeClient, type KubeApi } from './kube/kube-client.js';
 import { KubeWriter } from './kube/kube-writer.js';
-import { LeaderElector, type LeaseStore } from './kube/leader-elector.js';
+import { LeaderElector } from './kube/leader-elector.js';
 import { KubeLeaseStore } from './kube/lease-store.js';
 import { RateLimiter } from './kube/rate-limiter.js';
 import { WriteBatcher } from './kube/write-batcher.js';
@@ -33,10 +33,6 @@ import { StaleTracker } from './pipeline/stale-tracker.js';
 import { labelSelector } from './planner/label-selector.js';
 import { Planner } from './planner/planner.js';
 
-/** How often stale agents are looked for. */
-const STALE_CHECK_INTERVAL_MS = 5_000;
-/** How long SIGTERM waits for queued writes before giving up on them. */
-const SHUTDOWN_FLUSH_TIMEOUT_MS = 10_000;
 
 export interface DeciderDeps {
   readonly kubeConfig: KubeConfig;
@@ -137,22 +133,9 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     heard: (node) => stale.heard(node),
   });
   pipeline.onConnection(stale);
-  const writer = new KubeWriter(api, {
-    observe: (resource, obj) => {
-      if (resource !== 'pods/status') return cache.gameServers.observe(obj);
-      // The pod cache holds the sets' pods only (label selector): a re-read pod without the label is not one.
-      const labelled = (obj as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels?.[OWNER_GSS_LABEL] !== undefined;
-      if (labelled) cache.pods.observe(obj);
-      else if (obj && typeof obj === 'object' && 'metadata' in obj) {
-        const m = (obj as { metadata: { namespace?: string; name?: string } }).metadata;
-        if (m.namespace && m.name) cache.pods.forget(m.namespace, m.name);
-      }
-    },
-    forget: (resource, namespace, name) => (resource === 'pods/status' ? cache.pods.forget(namespace, name) : cache.gameServers.forget(namespace, name)),
-  });
+  const writer = new KubeWriter(api, cache.written);
   const batcher: WriteBatcher = new WriteBatcher({
-    // The batcher's queue holds only the ObjectKeys the pipeline and the resync enqueue.
-    compute: (key) => pipeline.compute(key as ObjectKey),
+    compute: (key) => pipeline.compute(key),
     writer,
     limiter,
     clock,
@@ -194,7 +177,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     clock,
     ...(deps.ingestLimits ? { limits: deps.ingestLimits } : {}),
     serving: false,
-    leaderIdentity: () => leaseHolder,
+    leaderIdentity: () => leaseStore.holder,
   });
   const agentless = new AgentlessProber({
     plans: planner,
@@ -206,6 +189,17 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     containers: new PodContainerStates((namespace, name) => cache.pods.get(namespace, name)),
   });
 
+  // Leader-gated parts, activated in this order, deactivated in reverse (docs/design.md §NN One lifecycle):
+  // Events first, so the planner's re-reported problems are written; stale tracking restarted before any
+  // agent (the agentless prober included) is heard; the batcher before the sources that feed it.
+  const gated: readonly LeaderGated[] = [
+    events,
+    { activate: () => stale.activate(), deactivate: () => {} },
+    { activate: () => planner.reportAgain(), deactivate: () => {} },
+    batcher,
+    agentServer,
+    agentless,
+  ];
   let leading = !options.leaderElection;
   let active = false;
   let stopping = false;
@@ -213,12 +207,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     if (active || stopping || !leading || !allSynced()) return;
     active = true;
     log.info({ gameServers: cache.gameServers.size, pods: cache.pods.size }, 'active: serving agents and writing');
-    events.setEnabled(true);
-    stale.restart();
-    planner.reportAgain();
-    batcher.resume();
-    agentServer.start();
-    agentless.start();
+    for (const part of gated) part.activate();
     // Level-based: repair whatever a crash between writes left behind. A converged cluster yields no writes.
     for (const gs of cache.gameServers.list()) batcher.enqueue(objectKey(gs.metadata.namespace, gs.metadata.name));
   };
@@ -226,28 +215,14 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     if (!active) return;
     active = false;
     log.info({}, 'inactive: writes stopped, agent streams ended');
-    batcher.pause();
+    for (const part of [...gated].reverse()) void part.deactivate();
     pipeline.reset();
-    events.setEnabled(false);
-    void agentless.stop();
-    void agentServer.drain();
   };
 
-  // The Lease's holder as last read, for the trailer a standby sends to the agents it refuses.
-  let leaseHolder: string | undefined;
   const leaseStore = new KubeLeaseStore(api, options.podNamespace, options.leaseName, (verb, code) => metrics.write('leases', verb, String(code)));
-  const observedLeaseStore: LeaseStore = {
-    get: async () => {
-      const lease = await leaseStore.get();
-      leaseHolder = lease?.spec.holderIdentity || undefined;
-      return lease;
-    },
-    create: (spec) => leaseStore.create(spec),
-    update: (spec, resourceVersion) => leaseStore.update(spec, resourceVersion),
-  };
   const elector = options.leaderElection
     ? new LeaderElector({
-        store: observedLeaseStore,
+        store: leaseStore,
         identity: options.podName,
         leaseDurationMs: options.leaseDurationSeconds * 1000,
         clock,
@@ -273,15 +248,23 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     registry: metrics.registry,
     ready,
   });
-  cache.start();
-  agentPodCache?.start();
-  elector?.start();
-  let staleTimer: TimerHandle | undefined;
-  const checkStale = (): void => {
-    stale.check();
-    staleTimer = clock.setTimeout(checkStale, STALE_CHECK_INTERVAL_MS);
-  };
-  staleTimer = clock.setTimeout(checkStale, STALE_CHECK_INTERVAL_MS);
+  // Started in this order, stopped in reverse: sources of work stop before the writers that flush it.
+  const services = new ServiceList(
+    [
+      ...(ownApi ? [{ name: 'kube-client', service: { stop: async () => ownApi.close() } }] : []),
+      { name: 'http', service: http },
+      ...(agentPodCache ? [{ name: 'agent-pods', service: agentPodCache }] : []),
+      { name: 'cluster-cache', service: cache },
+      ...(elector ? [{ name: 'leader-elector', service: elector }] : []),
+      { name: 'events', service: events },
+      { name: 'write-batcher', service: batcher },
+      { name: 'agent-server', service: agentServer },
+      { name: 'agentless', service: agentless },
+      { name: 'stale-tracker', service: stale },
+    ],
+    log,
+  );
+  services.start();
   log.info({ grpcPort: agentServer.port, httpPort: http.port, namespaces: options.namespaces }, 'decider started');
 
   let stopped: Promise<void> | undefined;
@@ -299,21 +282,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     stop: () =>
       (stopped ??= (async () => {
         stopping = true;
-        staleTimer?.cancel();
-        await agentless.stop();
-        await agentServer.close();
-        // Queued writes get SHUTDOWN_FLUSH_TIMEOUT_MS; then pause() aborts whatever is still in flight.
-        const flushDeadline = new AbortController();
-        const flushTimer = clock.setTimeout(() => flushDeadline.abort(), SHUTDOWN_FLUSH_TIMEOUT_MS);
-        await untilAborted(batcher.drain(), flushDeadline.signal).catch(() => log.warn({}, 'queued writes not flushed before the shutdown deadline'));
-        flushTimer.cancel();
-        batcher.pause();
-        events.setEnabled(false);
-        await elector?.stop();
-        await cache.stop();
-        await agentPodCache?.stop();
-        await http.close();
-        ownApi?.close();
+        await services.stop();
         log.info({}, 'decider stopped');
       })()),
   };

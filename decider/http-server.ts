@@ -12,7 +12,7 @@ export interface DeciderHttpServerOptions {
 
 export interface DeciderHttpServer {
   readonly port: number;
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export async function startDeciderHttpServer(opts: DeciderHttpServerOptions): Promise<DeciderHttpServer> {
@@ -44,7 +44,7 @@ export async function startDeciderHttpServer(opts: DeciderHttpServerOptions): Pr
   const port = typeof address === 'object' && address ? address.port : opts.port;
   return {
     port,
-    close: () =>
+    stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());

@@ -12,7 +12,8 @@ import type { PlannerMetrics } from './planner/planner.js';
 import type { PipelineMetrics } from './pipeline/pipeline.js';
 import { DECISION_WARNING_REASONS, type DecisionWarning } from './rules/evaluate.js';
 import type { StaleMetrics, StaleReason } from './pipeline/stale-tracker.js';
-import type { BatcherMetrics, WriteResource } from './kube/write-batcher.js';
+import type { BatcherMetrics } from './kube/write-batcher.js';
+import type { WriteResource } from './kube/write-step.js';
 import type { EventDropReason, EventMetrics } from './kube/event-recorder.js';
 import { countOpsStates, type GameServerCount } from './ops-state-counts.js';
 

@@ -76,58 +76,59 @@ function errorKindOf(err: unknown): ErrorKind | 'stale' {
 }
 
 export class CriExecRuntime implements ExecRuntime {
-  readonly #cri: CriPort;
-  readonly #clock: Clock;
-  readonly #logger: Logger | undefined;
-  readonly #refreshIntervalMs: number;
-  #index = new Map<string, Resolved>();
-  readonly #startedAtById = new Map<string, number>();
-  #refreshing: Promise<void> | undefined;
-  #lastRefreshMs = -Infinity;
+  private readonly cri: CriPort;
+  private readonly clock: Clock;
+  private readonly logger: Logger | undefined;
+  private readonly refreshIntervalMs: number;
+  private index = new Map<string, Resolved>();
+  private readonly startedAtById = new Map<string, number>();
+  private refreshing: Promise<void> | undefined;
+  private lastRefreshMs = -Infinity;
   /** The index holds a real listing (a runtime that never answered tells nothing about containers). */
-  #listed = false;
-  #timer: TimerHandle | undefined;
-  #stopped = false;
+  private listed = false;
+  private timer: TimerHandle | undefined;
+  private stopped = false;
 
   constructor(cri: CriPort, options: { clock?: Clock; logger?: Logger; refreshIntervalMs?: number } = {}) {
-    this.#cri = cri;
-    this.#clock = options.clock ?? systemClock;
-    this.#logger = options.logger;
-    this.#refreshIntervalMs = options.refreshIntervalMs ?? CONTAINER_REFRESH_INTERVAL_MS;
+    this.cri = cri;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger;
+    this.refreshIntervalMs = options.refreshIntervalMs ?? CONTAINER_REFRESH_INTERVAL_MS;
   }
 
   /** Starts the periodic refresh. */
   start(): void {
     const loop = (): void => {
-      if (this.#stopped) return;
+      if (this.stopped) return;
       void this.refresh().finally(() => {
-        if (!this.#stopped) this.#timer = this.#clock.setTimeout(loop, this.#refreshIntervalMs);
+        if (!this.stopped) this.timer = this.clock.setTimeout(loop, this.refreshIntervalMs);
       });
     };
     loop();
   }
 
-  stop(): void {
-    this.#stopped = true;
-    this.#timer?.cancel();
+  /** Stops the refresh; a re-list in flight is let finish (it only updates the cache). Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
   }
 
   /** Re-lists the containers (one call shared by concurrent callers). Never throws. */
   refresh(): Promise<void> {
-    if (this.#refreshing) return this.#refreshing;
-    this.#refreshing = this.#list().finally(() => {
-      this.#refreshing = undefined;
+    if (this.refreshing) return this.refreshing;
+    this.refreshing = this.list().finally(() => {
+      this.refreshing = undefined;
     });
-    return this.#refreshing;
+    return this.refreshing;
   }
 
-  async #list(): Promise<void> {
-    this.#lastRefreshMs = this.#clock.now();
+  private async list(): Promise<void> {
+    this.lastRefreshMs = this.clock.now();
     let containers: Container[];
     try {
-      containers = await this.#cri.listContainers();
+      containers = await this.cri.listContainers();
     } catch (err) {
-      this.#logger?.warn({ [LOG.err]: err }, 'CRI ListContainers failed');
+      this.logger?.warn({ [LOG.err]: err }, 'CRI ListContainers failed');
       return;
     }
     const index = new Map<string, Resolved>();
@@ -144,26 +145,26 @@ export class CriExecRuntime implements ExecRuntime {
       }
       index.set(key, { running, exists: true });
     }
-    this.#index = index;
-    this.#listed = true;
+    this.index = index;
+    this.listed = true;
     // Start times of containers that are gone are not needed any more.
     const live = new Set(containers.map((c) => c.id));
-    for (const id of this.#startedAtById.keys()) if (!live.has(id)) this.#startedAtById.delete(id);
+    for (const id of this.startedAtById.keys()) if (!live.has(id)) this.startedAtById.delete(id);
   }
 
   /** The running container for the target, refreshing once on a miss (rate-limited). */
-  async #resolve(target: ExecTarget, forceRefresh: boolean): Promise<Resolved | undefined> {
+  private async resolve(target: ExecTarget, forceRefresh: boolean): Promise<Resolved | undefined> {
     const key = keyOf(target.podUid, target.containerName);
-    const hit = this.#index.get(key);
+    const hit = this.index.get(key);
     if (hit?.running && !forceRefresh) return hit;
-    if (forceRefresh || this.#clock.now() - this.#lastRefreshMs >= MIN_MISS_REFRESH_INTERVAL_MS) await this.refresh();
-    else if (this.#refreshing) await this.#refreshing;
-    return this.#index.get(key);
+    if (forceRefresh || this.clock.now() - this.lastRefreshMs >= MIN_MISS_REFRESH_INTERVAL_MS) await this.refresh();
+    else if (this.refreshing) await this.refreshing;
+    return this.index.get(key);
   }
 
   async execSync(target: ExecTarget, argv: readonly string[], opts: { timeoutMs: number; signal: AbortSignal }): Promise<ExecOutput> {
     const where = `${target.namespace}/${target.podName}/${target.containerName}`;
-    let resolved = await this.#resolve(target, false);
+    let resolved = await this.resolve(target, false);
     for (let attempt = 0; ; attempt++) {
       if (!resolved?.running) {
         if (resolved?.exists) throw new ProbeRunError('container_not_running', `container ${where} is not running`);
@@ -171,21 +172,21 @@ export class CriExecRuntime implements ExecRuntime {
       }
       const id = resolved.running.id;
       try {
-        const res = await this.#cri.execSync(id, argv, Math.max(1, Math.ceil(opts.timeoutMs / 1000)), opts.timeoutMs + EXEC_DEADLINE_SLACK_MS, opts.signal);
+        const res = await this.cri.execSync(id, argv, Math.max(1, Math.ceil(opts.timeoutMs / 1000)), opts.timeoutMs + EXEC_DEADLINE_SLACK_MS, opts.signal);
         return { exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr };
       } catch (err) {
         const kind = errorKindOf(err);
         const detail = isServiceError(err) ? err.details : String(err);
         if (kind !== 'stale' && kind !== 'container_not_running') {
-          if (kind === 'runtime_unavailable') this.#logger?.warn({ [LOG.err]: err }, 'CRI runtime unavailable');
+          if (kind === 'runtime_unavailable') this.logger?.warn({ [LOG.err]: err }, 'CRI runtime unavailable');
           throw new ProbeRunError(kind, `exec in ${where}: ${detail}`, { cause: err });
         }
         // The cached ID may be of a container that stopped or was replaced: look again, retry once.
         if (attempt > 0 || opts.signal.aborted) {
           throw new ProbeRunError(kind === 'stale' ? 'container_not_found' : kind, `exec in ${where}: ${detail}`, { cause: err });
         }
-        this.#logger?.debug({ [LOG.containerId]: id, [LOG.container]: where }, 'container ID stale; relisting');
-        resolved = await this.#resolve(target, true);
+        this.logger?.debug({ [LOG.containerId]: id, [LOG.container]: where }, 'container ID stale; relisting');
+        resolved = await this.resolve(target, true);
         if (resolved?.running?.id === id) {
           throw new ProbeRunError(kind === 'stale' ? 'container_not_found' : kind, `exec in ${where}: ${detail}`, { cause: err });
         }
@@ -198,13 +199,13 @@ export class CriExecRuntime implements ExecRuntime {
    * (one ContainerStatus call), and relisted if it stopped or went, so a crash since the last listing is seen.
    */
   async containerState(target: ExecTarget, opts: { fresh?: boolean } = {}): Promise<ContainerRunState | undefined> {
-    let resolved = await this.#resolve(target, false);
-    if (!this.#listed) return undefined;
+    let resolved = await this.resolve(target, false);
+    if (!this.listed) return undefined;
     const id = resolved?.running?.id;
     if (id && opts.fresh) {
-      const running = await this.#stillRunning(id);
+      const running = await this.stillRunning(id);
       if (running === undefined) return undefined;
-      if (!running) resolved = await this.#resolve(target, true);
+      if (!running) resolved = await this.resolve(target, true);
     }
     if (resolved?.running) return 'running';
     return resolved?.exists ? 'not_running' : 'not_found';
@@ -216,34 +217,34 @@ export class CriExecRuntime implements ExecRuntime {
    * handled the container's own exit, so "running" is asked again for up to FRESH_SETTLE_MS.
    * undefined: the runtime cannot tell now.
    */
-  async #stillRunning(id: string): Promise<boolean | undefined> {
-    const until = this.#clock.now() + FRESH_SETTLE_MS;
+  private async stillRunning(id: string): Promise<boolean | undefined> {
+    const until = this.clock.now() + FRESH_SETTLE_MS;
     for (;;) {
       try {
-        if ((await this.#cri.containerStatus(id))?.state !== ContainerState.CONTAINER_RUNNING) return false;
+        if ((await this.cri.containerStatus(id))?.state !== ContainerState.CONTAINER_RUNNING) return false;
       } catch (err) {
         // NOT_FOUND: removed since the listing. Anything else: the runtime cannot tell now.
         return isServiceError(err) && err.code === GrpcStatus.NOT_FOUND ? false : undefined;
       }
-      if (this.#clock.now() >= until) return true;
-      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, FRESH_SETTLE_POLL_MS));
+      if (this.clock.now() >= until) return true;
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, FRESH_SETTLE_POLL_MS));
     }
   }
 
   async containerStartedAtMs(target: ExecTarget): Promise<number | undefined> {
-    const resolved = await this.#resolve(target, false);
+    const resolved = await this.resolve(target, false);
     const id = resolved?.running?.id;
     if (!id) return undefined;
-    const cached = this.#startedAtById.get(id);
+    const cached = this.startedAtById.get(id);
     // 0 caches "the runtime did not say": asking again for the same container would cost a call per run.
     if (cached !== undefined) return cached > 0 ? cached : undefined;
     let startedAtMs = 0;
     try {
-      startedAtMs = criNanosToMs((await this.#cri.containerStatus(id))?.startedAt ?? 0n);
+      startedAtMs = criNanosToMs((await this.cri.containerStatus(id))?.startedAt ?? 0n);
     } catch (err) {
-      this.#logger?.debug({ [LOG.err]: err, [LOG.containerId]: id }, 'CRI ContainerStatus failed; start time unknown');
+      this.logger?.debug({ [LOG.err]: err, [LOG.containerId]: id }, 'CRI ContainerStatus failed; start time unknown');
     }
-    this.#startedAtById.set(id, Math.max(0, startedAtMs));
+    this.startedAtById.set(id, Math.max(0, startedAtMs));
     return startedAtMs > 0 ? startedAtMs : undefined;
   }
 }

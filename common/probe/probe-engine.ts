@@ -11,6 +11,7 @@ import { ExecSlots } from './exec-slots.js';
 import { ProbeCounters } from './probe-counters.js';
 import { ProbeWorker, type CompletedRun, type StepResult } from './probe-worker.js';
 import type { ContainerStates, ExecRuntime, ProbeTarget, QualityCounters } from './types.js';
+import type { LifecycleState } from '../lifecycle.js';
 
 export const DEFAULT_MAX_CONCURRENT_EXECS = 16;
 /** Probes due within the same slot run together on one timer wake-up. */
@@ -40,96 +41,96 @@ interface Scheduled {
 }
 
 export class ProbeEngine {
-  readonly #options: ProbeEngineOptions;
-  readonly #clock: Clock;
-  readonly #slotMs: number;
-  readonly #random: () => number;
-  readonly #slots: ExecSlots;
-  readonly #counters = new ProbeCounters();
-  readonly #keys = new Map<string, Scheduled>();
+  private readonly options: ProbeEngineOptions;
+  private readonly clock: Clock;
+  private readonly slotMs: number;
+  private readonly random: () => number;
+  private readonly slots: ExecSlots;
+  private readonly counters = new ProbeCounters();
+  private readonly scheduled = new Map<string, Scheduled>();
   /** slot index → keys due in it */
-  readonly #due = new Map<number, Set<Scheduled>>();
-  readonly #inFlight = new Set<Promise<void>>();
-  #timer: TimerHandle | undefined;
-  #timerSlot = Infinity;
-  #state: 'new' | 'running' | 'stopped' = 'new';
-  #stopping: Promise<void> | undefined;
+  private readonly due = new Map<number, Set<Scheduled>>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: TimerHandle | undefined;
+  private timerSlot = Infinity;
+  private state: LifecycleState = 'new';
+  private stopping: Promise<void> | undefined;
 
   constructor(options: ProbeEngineOptions) {
-    this.#options = options;
-    this.#clock = options.clock ?? systemClock;
-    this.#slotMs = Math.max(1, options.slotMs ?? DEFAULT_SLOT_MS);
-    this.#random = options.random ?? Math.random;
-    this.#slots = new ExecSlots(options.maxConcurrentExecs ?? DEFAULT_MAX_CONCURRENT_EXECS, this.#clock);
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.slotMs = Math.max(1, options.slotMs ?? DEFAULT_SLOT_MS);
+    this.random = options.random ?? Math.random;
+    this.slots = new ExecSlots(options.maxConcurrentExecs ?? DEFAULT_MAX_CONCURRENT_EXECS, this.clock);
   }
 
   /** Registered keys. */
   get size(): number {
-    return this.#keys.size;
+    return this.scheduled.size;
   }
 
   /** Execs running now / waiting for a slot. */
   get execsActive(): number {
-    return this.#slots.active;
+    return this.slots.active;
   }
 
   /** The plan, replaced: keys not in `targets` are removed, the others added or updated. */
   replaceAll(targets: ProbeTarget[]): void {
     const keep = new Set(targets.map((t) => probeKeyString(t.key)));
     const gone: ProbeKey[] = [];
-    for (const s of this.#keys.values()) if (!keep.has(probeKeyString(s.worker.target.key))) gone.push(s.worker.target.key);
+    for (const s of this.scheduled.values()) if (!keep.has(probeKeyString(s.worker.target.key))) gone.push(s.worker.target.key);
     this.remove(gone);
     this.upsert(targets);
   }
 
   upsert(targets: ProbeTarget[]): void {
-    if (this.#state === 'stopped') return;
-    const now = this.#clock.now();
+    if (this.state === 'stopped') return;
+    const now = this.clock.now();
     for (const target of targets) {
       const id = probeKeyString(target.key);
-      const existing = this.#keys.get(id);
+      const existing = this.scheduled.get(id);
       if (existing) {
         const periodChanged = existing.worker.target.timing.periodSeconds !== target.timing.periodSeconds;
         existing.worker.update(target);
-        if (periodChanged) this.#schedule(existing, now + this.#jitter(target));
+        if (periodChanged) this.schedule(existing, now + this.jitter(target));
         continue;
       }
       const worker = new ProbeWorker(target, {
-        clock: this.#clock,
-        exec: this.#options.exec,
-        containers: this.#options.containers,
-        slots: this.#slots,
-        counters: this.#counters,
-        ...(this.#options.onRun ? { onRun: this.#options.onRun } : {}),
+        clock: this.clock,
+        exec: this.options.exec,
+        containers: this.options.containers,
+        slots: this.slots,
+        counters: this.counters,
+        ...(this.options.onRun ? { onRun: this.options.onRun } : {}),
       });
       const s: Scheduled = { worker, dueMs: 0, slot: NaN, running: undefined };
-      this.#keys.set(id, s);
+      this.scheduled.set(id, s);
       // Jitter: a plan of many pods arriving at once must not probe them all in the same slot.
-      this.#schedule(s, now + this.#jitter(target));
+      this.schedule(s, now + this.jitter(target));
     }
-    this.#arm();
+    this.arm();
   }
 
   remove(keys: ProbeKey[]): void {
     for (const key of keys) {
       const id = probeKeyString(key);
-      const s = this.#keys.get(id);
+      const s = this.scheduled.get(id);
       if (!s) continue;
-      this.#keys.delete(id);
-      this.#unschedule(s);
+      this.scheduled.delete(id);
+      this.unschedule(s);
       s.worker.cancel();
     }
   }
 
   /** Every registered key. */
   keys(): ProbeKey[] {
-    return [...this.#keys.values()].map((s) => s.worker.target.key);
+    return [...this.scheduled.values()].map((s) => s.worker.target.key);
   }
 
   /** The latest published outcome of every key (for resyncs). */
   published(): Outcome[] {
     const out: Outcome[] = [];
-    for (const s of this.#keys.values()) {
+    for (const s of this.scheduled.values()) {
       const o = s.worker.lastPublished;
       if (o) out.push(o);
     }
@@ -138,77 +139,77 @@ export class ProbeEngine {
 
   /** Run counters per quality since the previous call. */
   takeCounters(): QualityCounters[] {
-    return this.#counters.take();
+    return this.counters.take();
   }
 
   start(): void {
-    if (this.#state !== 'new') return;
-    this.#state = 'running';
-    this.#arm();
+    if (this.state !== 'new') return;
+    this.state = 'running';
+    this.arm();
   }
 
   /** Stops the schedule and aborts the probes in flight. Idempotent. */
   stop(): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    this.#state = 'stopped';
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    for (const s of this.#keys.values()) s.worker.cancel();
-    this.#stopping = Promise.allSettled([...this.#inFlight]).then(() => undefined);
-    return this.#stopping;
+    if (this.stopping) return this.stopping;
+    this.state = 'stopped';
+    this.timer?.cancel();
+    this.timer = undefined;
+    for (const s of this.scheduled.values()) s.worker.cancel();
+    this.stopping = Promise.allSettled([...this.inFlight]).then(() => undefined);
+    return this.stopping;
   }
 
-  #jitter(target: ProbeTarget): number {
-    return Math.floor(this.#random() * Math.max(1, target.timing.periodSeconds) * 1000);
+  private jitter(target: ProbeTarget): number {
+    return Math.floor(this.random() * Math.max(1, target.timing.periodSeconds) * 1000);
   }
 
-  #schedule(s: Scheduled, dueMs: number): void {
-    this.#unschedule(s);
+  private schedule(s: Scheduled, dueMs: number): void {
+    this.unschedule(s);
     s.dueMs = dueMs;
-    s.slot = Math.ceil(dueMs / this.#slotMs);
-    let set = this.#due.get(s.slot);
+    s.slot = Math.ceil(dueMs / this.slotMs);
+    let set = this.due.get(s.slot);
     if (!set) {
       set = new Set();
-      this.#due.set(s.slot, set);
+      this.due.set(s.slot, set);
     }
     set.add(s);
   }
 
-  #unschedule(s: Scheduled): void {
-    const set = this.#due.get(s.slot);
+  private unschedule(s: Scheduled): void {
+    const set = this.due.get(s.slot);
     if (!set) return;
     set.delete(s);
-    if (set.size === 0) this.#due.delete(s.slot);
+    if (set.size === 0) this.due.delete(s.slot);
   }
 
   /** Sets the one timer for the earliest slot with work, if it is not already set for it. */
-  #arm(): void {
-    if (this.#state !== 'running') return;
+  private arm(): void {
+    if (this.state !== 'running') return;
     let next = Infinity;
-    for (const slot of this.#due.keys()) if (slot < next) next = slot;
-    if (next === Infinity || next >= this.#timerSlot) {
+    for (const slot of this.due.keys()) if (slot < next) next = slot;
+    if (next === Infinity || next >= this.timerSlot) {
       if (next === Infinity) {
-        this.#timer?.cancel();
-        this.#timer = undefined;
-        this.#timerSlot = Infinity;
+        this.timer?.cancel();
+        this.timer = undefined;
+        this.timerSlot = Infinity;
       }
       return;
     }
-    this.#timer?.cancel();
-    this.#timerSlot = next;
-    this.#timer = this.#clock.setTimeout(() => this.#tick(), next * this.#slotMs - this.#clock.now());
+    this.timer?.cancel();
+    this.timerSlot = next;
+    this.timer = this.clock.setTimeout(() => this.tick(), next * this.slotMs - this.clock.now());
   }
 
-  #tick(): void {
-    this.#timer = undefined;
-    this.#timerSlot = Infinity;
-    if (this.#state !== 'running') return;
-    const now = this.#clock.now();
-    const current = Math.floor(now / this.#slotMs);
+  private tick(): void {
+    this.timer = undefined;
+    this.timerSlot = Infinity;
+    if (this.state !== 'running') return;
+    const now = this.clock.now();
+    const current = Math.floor(now / this.slotMs);
     const ready: Scheduled[] = [];
-    for (const [slot, set] of this.#due) {
+    for (const [slot, set] of this.due) {
       if (slot > current) continue;
-      this.#due.delete(slot);
+      this.due.delete(slot);
       for (const s of set) ready.push(s);
     }
     for (const s of ready) {
@@ -216,33 +217,33 @@ export class ProbeEngine {
       // Keep the cadence; after a long stall, start again from now rather than catching up.
       const next = s.dueMs + period > now ? s.dueMs + period : now + period;
       s.slot = NaN;
-      this.#schedule(s, next);
+      this.schedule(s, next);
       // A key still running (slow probe) skips this period, as the kubelet's sequential worker does.
-      if (!s.running) this.#launch(s);
+      if (!s.running) this.launch(s);
     }
-    this.#arm();
+    this.arm();
   }
 
-  #launch(s: Scheduled): void {
+  private launch(s: Scheduled): void {
     const running = s.worker
       .probeOnce()
-      .then((step) => this.#handle(step, s))
+      .then((step) => this.handle(step, s))
       .catch((err: unknown) => {
         // A program error in one probe must never stop the others.
-        this.#options.logger?.error({ [LOG.err]: err, [LOG.podUid]: s.worker.target.key.podUid, [LOG.quality]: s.worker.target.key.quality }, 'probe step failed');
+        this.options.logger?.error({ [LOG.err]: err, [LOG.podUid]: s.worker.target.key.podUid, [LOG.quality]: s.worker.target.key.quality }, 'probe step failed');
       })
       .finally(() => {
         s.running = undefined;
-        this.#inFlight.delete(running);
+        this.inFlight.delete(running);
       });
     s.running = running;
-    this.#inFlight.add(running);
+    this.inFlight.add(running);
   }
 
-  #handle(step: StepResult, s: Scheduled): void {
+  private handle(step: StepResult, s: Scheduled): void {
     if (step.kind !== 'ran') return;
     const target = s.worker.target;
-    const logger = this.#options.logger;
+    const logger = this.options.logger;
     if (logger?.isLevelEnabled('debug')) {
       logger.debug(
         {
@@ -257,7 +258,7 @@ export class ProbeEngine {
         'probe ran',
       );
     }
-    if (!step.published || this.#state === 'stopped' || this.#keys.get(probeKeyString(target.key)) !== s) return;
+    if (!step.published || this.state === 'stopped' || this.scheduled.get(probeKeyString(target.key)) !== s) return;
     logger?.info(
       {
         [LOG.namespace]: target.namespace,
@@ -269,6 +270,6 @@ export class ProbeEngine {
       },
       'probe outcome changed',
     );
-    this.#options.onOutcome(step.published, target);
+    this.options.onOutcome(step.published, target);
   }
 }

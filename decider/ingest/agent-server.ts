@@ -38,11 +38,11 @@ export interface AgentServer {
   readonly port: number;
   readonly service: AgentService;
   /** Starts accepting agent streams (became leader). */
-  start(): void;
+  activate(): void;
   /** Stops accepting and ends open streams with UNAVAILABLE (lost leadership, shutting down). */
-  drain(): Promise<void>;
-  /** Drains, then shuts the server down (forcibly after a short grace). */
-  close(): Promise<void>;
+  deactivate(): Promise<void>;
+  /** Deactivates, then shuts the server down (forcibly after a short grace). */
+  stop(): Promise<void>;
 }
 
 const CLOSE_GRACE_MS = 2_000;
@@ -89,11 +89,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   return {
     port,
     service,
-    start: () => service.start(),
-    drain: () => service.drain(),
-    close: () => {
+    activate: () => service.activate(),
+    deactivate: () => service.deactivate(),
+    stop: () => {
       closed ??= (async () => {
-        await service.drain();
+        await service.deactivate();
         await new Promise<void>((resolve) => {
           const force = (options.clock ?? systemClock).setTimeout(() => {
             server.forceShutdown();

@@ -85,7 +85,7 @@ export class AgentService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sessions = new Map<string, AgentSession>();
-  /** Streams before their session: drain() must end them too. */
+  /** Streams before their session: deactivate() must end them too. */
   private readonly admissions = new Set<Admission>();
   private readonly peers: PeerLimits;
   private readonly auth: AuthGate;
@@ -110,12 +110,12 @@ export class AgentService {
   }
 
   /** Accepts agent streams (on becoming leader). */
-  start(): void {
+  activate(): void {
     this.serving = true;
   }
 
   /** Stops accepting and ends every open stream with UNAVAILABLE, so agents reconnect to the new leader. */
-  async drain(): Promise<void> {
+  async deactivate(): Promise<void> {
     this.serving = false;
     for (const a of [...this.admissions]) this.finish(a, this.notLeader());
     for (const session of [...this.sessions.values()]) session.end(GrpcStatus.UNAVAILABLE, 'decider is not serving agents');

@@ -57,7 +57,7 @@ export class AgentlessProber {
   }
 
   /** Starts probing the agentless plan (on becoming leader). Idempotent. */
-  start(): void {
+  activate(): void {
     if (this.engine) return;
     const onOutcome = (outcome: Outcome): void => {
       // A probe may finish just after its pod left the plan: such an outcome is dropped.
@@ -83,8 +83,13 @@ export class AgentlessProber {
     this.logger.info({ probes: initial.length, remoteExec: this.options.remoteExec !== undefined }, 'agentless prober started');
   }
 
+  /** Shutdown: as deactivate. */
+  stop(): Promise<void> {
+    return this.deactivate();
+  }
+
   /** Stops probing (lost leadership, shutdown); in-flight probes are aborted. Idempotent. */
-  async stop(): Promise<void> {
+  async deactivate(): Promise<void> {
     const engine = this.engine;
     if (!engine) return;
     this.engine = undefined;

@@ -6,6 +6,7 @@ import { GAME_KRUISE_GROUP, GAME_KRUISE_VERSION, OWNER_GSS_LABEL } from '../../c
 import type { GameServerView } from '../rules/types.js';
 import type { PodView } from '../rules/plan.js';
 import type { KubeApi } from './kube-client.js';
+import type { WrittenObjectSink } from './kube-writer.js';
 import { Reflector } from './reflector.js';
 
 export interface GameServerSetView {
@@ -156,6 +157,20 @@ export class ClusterCache {
       onSynced: (s) => opts.onSynced?.('nodes', s),
     });
   }
+
+  /**
+   * Where the writer puts the objects as written (or re-read), so the next computation starts from them.
+   * The pod cache holds the sets' pods only (label selector): a re-read pod without the label is not one.
+   */
+  readonly written: WrittenObjectSink = {
+    observe: (resource, obj) => {
+      if (resource !== 'pods/status') return this.gameServers.observe(obj);
+      const metadata = (obj as { metadata?: { namespace?: string; name?: string; labels?: Record<string, string> } } | undefined)?.metadata;
+      if (metadata?.labels?.[OWNER_GSS_LABEL] !== undefined) this.pods.observe(obj);
+      else if (metadata?.namespace && metadata.name) this.pods.forget(metadata.namespace, metadata.name);
+    },
+    forget: (resource, namespace, name) => (resource === 'pods/status' ? this.pods.forget(namespace, name) : this.gameServers.forget(namespace, name)),
+  };
 
   get synced(): boolean {
     return this.gameServerSets.synced && this.gameServers.synced && this.pods.synced && this.nodes.synced;

@@ -6,7 +6,6 @@
 // An Event takes a write token only when it is spare: every action write known to come could still take
 // one without waiting. Best effort: an occurrence that cannot be written within its budget (queue full,
 // a whole window passed since the latest such occurrence, write refused) is dropped and counted, never retried.
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
@@ -14,7 +13,8 @@ import type { KubeApi, KubeResponse } from './kube-client.js';
 import { isUidMismatch } from './kube-writer.js';
 import type { EventSink, ObjectRef } from './object-ref.js';
 import { RateLimiter } from './rate-limiter.js';
-import { DEFAULT_RETRY_POLICY, retryDelayMs } from './write-batcher.js';
+import { createEvent, patchEvent } from './event-requests.js';
+import { DEFAULT_RETRY_POLICY, retryAfterMs } from './write-step.js';
 
 /** A repeat later than this starts a new Event (client-go uses 10 minutes as well). */
 export const EVENT_AGGREGATE_WINDOW_MS = 10 * 60_000;
@@ -33,8 +33,6 @@ export const EVENT_RECHECK_MS = 200;
 export const NAMED_IN_MESSAGE = 3;
 /** Aggregation state kept for at most this many Events (oldest dropped first). */
 const MAX_TRACKED_EVENTS = 4096;
-const EVENT_WRITE_TIMEOUT_MS = 10_000;
-const EVENT_COMPONENT = 'okg-sq-decider';
 
 export type EventDropReason = 'queue_full' | 'expired' | 'failed' | 'not_leader';
 
@@ -107,10 +105,14 @@ export class EventRecorder implements EventSink {
     this.budget = new RateLimiter(EVENT_QPS, EVENT_BURST, opts.clock);
   }
 
-  /** Only the leader writes Events. */
-  setEnabled(enabled: boolean): void {
-    this.enabled = enabled;
-    if (enabled) return;
+  /** Only the leader writes Events (docs/design.md §NN One lifecycle). */
+  activate(): void {
+    this.enabled = true;
+  }
+
+  /** Lost leadership or shutting down: the write in flight is aborted, waiting occurrences dropped. */
+  deactivate(): void {
+    this.enabled = false;
     this.abort.abort();
     this.abort = new AbortController();
     this.timer?.cancel();
@@ -120,6 +122,11 @@ export class EventRecorder implements EventSink {
     if (dropped > 0) this.opts.metrics.eventsDropped('not_leader', dropped);
     this.pending.clear();
     this.series.clear();
+  }
+
+  /** Shutdown: as deactivate (Events are best effort, nothing is flushed). */
+  async stop(): Promise<void> {
+    this.deactivate();
   }
 
   /** Occurrences waiting to be written (tests, diagnostics). */
@@ -229,42 +236,16 @@ export class EventRecorder implements EventSink {
       message = aggregatedMessage(s.objects, count, p.message);
     }
     const ref = target.ref;
-    const namespace = ref.namespace ?? 'default';
-    const nowIso = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
     s.lastWriteMs = now;
     try {
       if (s.name === undefined) {
-        const name = `${ref.name}.${randomBytes(8).toString('hex')}`;
-        const res = await this.opts.api.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
-          body: {
-            apiVersion: 'v1',
-            kind: 'Event',
-            metadata: { name, namespace },
-            involvedObject: { kind: ref.kind, apiVersion: ref.apiVersion, namespace: ref.namespace, name: ref.name, uid: ref.uid },
-            reason: p.reason,
-            message,
-            type: p.type,
-            count,
-            firstTimestamp: new Date(p.firstMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-            lastTimestamp: nowIso,
-            source: { component: EVENT_COMPONENT },
-            reportingComponent: EVENT_COMPONENT,
-            reportingInstance: this.opts.instance,
-          },
-          timeoutMs: EVENT_WRITE_TIMEOUT_MS,
-          signal,
-        });
-        this.opts.metrics.write('events', 'create', String(res.status));
-        if (res.status >= 300) throw new Error(`HTTP ${res.status}`, { cause: res });
-        s.name = name;
-        s.uid = (res.body as { metadata?: { uid?: string } } | undefined)?.metadata?.uid;
+        const created = await createEvent(this.opts.api, { ref, reason: p.reason, message, type: p.type, count, firstMs: p.firstMs, nowMs: now, instance: this.opts.instance }, signal);
+        this.opts.metrics.write('events', 'create', String(created.status));
+        if (created.status >= 300) throw new Error(`HTTP ${created.status}`, { cause: created });
+        s.name = created.name;
+        s.uid = created.uid;
       } else {
-        const res = await this.opts.api.request('PATCH', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events/${encodeURIComponent(s.name)}`, {
-          body: { ...(s.uid ? { metadata: { uid: s.uid } } : {}), count, message, lastTimestamp: nowIso },
-          contentType: 'application/merge-patch+json',
-          timeoutMs: EVENT_WRITE_TIMEOUT_MS,
-          signal,
-        });
+        const res = await patchEvent(this.opts.api, { namespace: ref.namespace, name: s.name, uid: s.uid, count, message, nowMs: now }, signal);
         this.opts.metrics.write('events', 'patch', String(res.status));
         if (res.status === 404 || isUidMismatch(res.status, res.body)) {
           // Our Event is gone (Events expire) or was replaced: the next occurrence starts a new one.
@@ -276,10 +257,10 @@ export class EventRecorder implements EventSink {
     } catch (err) {
       // A 429 pushes back on the whole client, as for an action write (docs/design.md §NN).
       const refused = (err as { cause?: KubeResponse }).cause;
-      if (refused?.status === 429) this.opts.limiter.hold(retryDelayMs(refused.retryAfterSeconds, DEFAULT_RETRY_POLICY.initialBackoffMs, DEFAULT_RETRY_POLICY.maxBackoffMs));
+      if (refused?.status === 429) this.opts.limiter.hold(retryAfterMs(refused.retryAfterSeconds) ?? DEFAULT_RETRY_POLICY.initialBackoffMs);
       if (signal.aborted) return;
       this.opts.metrics.eventsDropped('failed', p.count);
-      this.log.warn({ [LOG.err]: err, [LOG.reason]: p.reason, [LOG.namespace]: namespace, [ref.kind === 'GameServerSet' ? LOG.gameServerSet : LOG.gameServer]: ref.name }, 'event not written');
+      this.log.warn({ [LOG.err]: err, [LOG.reason]: p.reason, [LOG.namespace]: ref.namespace ?? 'default', [ref.kind === 'GameServerSet' ? LOG.gameServerSet : LOG.gameServer]: ref.name }, 'event not written');
     }
   }
 }

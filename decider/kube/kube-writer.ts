@@ -5,7 +5,7 @@
 // ignores metadata in the body, so its steps also carry a resourceVersion (docs/design.md, "Writes that
 // land on the object they were computed for").
 import type { KubeApi } from './kube-client.js';
-import type { StepAnswer, StepWriter, WriteStep, WriteResource } from './write-batcher.js';
+import type { StepAnswer, StepWriter, WriteStep, WriteResource } from './write-step.js';
 import { GAME_API_PREFIX } from './cluster-cache.js';
 
 /** Where the written objects' answers go (ClusterCache's reflectors). */

@@ -7,6 +7,8 @@ const LEASE_TIMEOUT_MS = 5_000;
 
 export class KubeLeaseStore implements LeaseStore {
   private readonly collection: string;
+  /** The Lease's holder as last read (a standby names it to the agents it refuses). */
+  private lastHolder: string | undefined;
 
   constructor(
     private readonly api: KubeApi,
@@ -17,11 +19,16 @@ export class KubeLeaseStore implements LeaseStore {
     this.collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
   }
 
+  get holder(): string | undefined {
+    return this.lastHolder;
+  }
+
   async get(): Promise<{ spec: LeaseSpec; resourceVersion: string } | null> {
     const res = await this.api.request('GET', `${this.collection}/${encodeURIComponent(this.name)}`, { timeoutMs: LEASE_TIMEOUT_MS });
     if (res.status === 404) return null;
     if (res.status !== 200) throw new OkgSqError(ERROR_CODES.KUBE_API, `get lease ${this.namespace}/${this.name}: HTTP ${res.status}`);
     const body = res.body as { spec?: LeaseSpec; metadata: { resourceVersion: string } };
+    this.lastHolder = body.spec?.holderIdentity || undefined;
     return { spec: body.spec ?? {}, resourceVersion: body.metadata.resourceVersion };
   }
 

@@ -5,61 +5,23 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
-import type { ContentType, KubeResponse } from './kube-client.js';
+import { sleep } from '../../common/sleep.js';
+import type { ObjectKey } from './object-key.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { DEFAULT_RETRY_POLICY, MAX_STEPS_PER_JOB, runSteps, type RetryPolicy, type StepContext, type StepMetrics, type StepWriter, type WriteJob } from './write-step.js';
 
-export type WriteResource = 'pods/status' | 'gameservers' | 'gameservers/status';
+/** How long shutdown waits for queued writes before giving up on them. */
+export const SHUTDOWN_FLUSH_TIMEOUT_MS = 10_000;
 
-/** Steps a GameServer's job has at most (docs/design.md §4: pod condition, GameServer, its status). */
-export const MAX_STEPS_PER_JOB = 3;
-
-export interface WriteStep {
-  readonly resource: WriteResource;
-  readonly namespace: string;
-  readonly name: string;
-  readonly contentType: ContentType;
-  readonly body: unknown;
-  /**
-   * The object this step was computed from. Its uid goes into every patch, so a write can never land on a
-   * successor under the same name; with `resourceVersion` the patch lands only on that very version
-   * (needed where the API server ignores metadata in the body: a custom resource's status). A step after
-   * our own successful write of the same object moves on to the version that write produced.
-   */
-  readonly precondition: { readonly uid: string; readonly resourceVersion?: string };
-}
-
-/** Everything one GameServer needs written now, in order; `done` runs once all steps succeeded. */
-export interface WriteJob {
-  readonly steps: readonly WriteStep[];
-  done?(): void;
-}
-
-/** The API server's answer to a step; `conflict` when its precondition failed (a 409, or the object replaced). */
-export interface StepAnswer extends KubeResponse {
-  readonly conflict?: boolean;
-}
-
-export interface StepWriter {
-  /** Sends one step; the answer's status decides what happens next. Throws on a transport error. */
-  write(step: WriteStep, signal: AbortSignal): Promise<StepAnswer>;
-  /**
-   * After a conflict: re-reads the pod and the GameServer the step's job was computed from into the cache
-   * (or drops them from it when gone), so the job is recomputed from fresh state, never retried blind.
-   */
-  refresh(step: WriteStep, signal: AbortSignal): Promise<void>;
-}
-
-export interface BatcherMetrics {
-  write(resource: WriteResource, verb: string, code: string): void;
+export interface BatcherMetrics extends StepMetrics {
   batchSize(size: number): void;
   queueDepth(depth: number): void;
-  rateLimiterWait(seconds: number): void;
   flipToPatch(seconds: number): void;
 }
 
 export interface WriteBatcherOptions {
   /** Computes a key's writes from the current cache; null or no steps = nothing to write. */
-  readonly compute: (key: string) => WriteJob | null;
+  readonly compute: (key: ObjectKey) => WriteJob | null;
   readonly writer: StepWriter;
   readonly limiter: RateLimiter;
   readonly clock: Clock;
@@ -70,46 +32,30 @@ export interface WriteBatcherOptions {
   readonly retry?: Partial<RetryPolicy>;
 }
 
-export interface RetryPolicy {
-  readonly initialBackoffMs: number;
-  readonly maxBackoffMs: number;
-  /** Attempts per step before the key is put back for a later flush. */
-  readonly maxAttempts: number;
-  /** Recomputations after a 409 before giving up until the next change. */
-  readonly maxConflicts: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
-  initialBackoffMs: 200,
-  maxBackoffMs: 30_000,
-  maxAttempts: 6,
-  maxConflicts: 3,
-});
-
-type StepResult = 'ok' | 'gone' | 'conflict' | 'failed' | 'stopped';
-
 export class WriteBatcher {
   /** key → when it first became dirty since it was last written (for flip-to-patch latency). */
-  private readonly dirty = new Map<string, number>();
+  private readonly dirty = new Map<ObjectKey, number>();
   /** FIFO of keys to write: `ready[readyHead…]` (a head index, since Array.shift is O(n) on long waves). */
-  private ready: string[] = [];
+  private ready: ObjectKey[] = [];
   private readyHead = 0;
-  private readonly readySet = new Set<string>();
-  private readonly processing = new Set<string>();
+  private readonly readySet = new Set<ObjectKey>();
+  private readonly processing = new Set<ObjectKey>();
   private flushTimer: { cancel(): void } | undefined;
   private active = false;
   private abort = new AbortController();
   private idleWaiters: (() => void)[] = [];
   private readonly retry: RetryPolicy;
   private readonly log: Logger;
+  private readonly steps: StepContext;
 
   constructor(private readonly opts: WriteBatcherOptions) {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.log = opts.logger.child({ [LOG.component]: 'write-batcher' });
+    this.steps = { writer: opts.writer, limiter: opts.limiter, clock: opts.clock, metrics: opts.metrics, retry: this.retry, log: this.log };
   }
 
   /** Starts writing (became leader). */
-  resume(): void {
+  activate(): void {
     if (this.active) return;
     this.active = true;
     this.abort = new AbortController();
@@ -119,7 +65,7 @@ export class WriteBatcher {
   }
 
   /** Stops writing at once (lost leadership): in-flight writes are aborted, pending work dropped. */
-  pause(): void {
+  deactivate(): void {
     this.active = false;
     this.abort.abort();
     this.flushTimer?.cancel();
@@ -136,7 +82,7 @@ export class WriteBatcher {
     return this.active;
   }
 
-  enqueue(key: string): void {
+  enqueue(key: ObjectKey): void {
     if (!this.active) return;
     if (!this.dirty.has(key)) this.dirty.set(key, this.opts.clock.now());
     this.reportDepth();
@@ -150,6 +96,18 @@ export class WriteBatcher {
     this.flush();
     if (this.isIdle()) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Shutdown: queued writes get `SHUTDOWN_FLUSH_TIMEOUT_MS` to go out, then whatever is still in flight is
+   * aborted (deactivate).
+   */
+  async stop(): Promise<void> {
+    const deadline = new AbortController();
+    const flushed = await Promise.race([this.drain().then(() => true), sleep(this.opts.clock, SHUTDOWN_FLUSH_TIMEOUT_MS, deadline.signal).then(() => false)]);
+    deadline.abort();
+    if (!flushed) this.log.warn({}, 'queued writes not flushed before the shutdown deadline');
+    this.deactivate();
   }
 
   get depth(): number {
@@ -177,7 +135,7 @@ export class WriteBatcher {
     }, this.opts.flushWindowMs);
   }
 
-  private readonly firstDirtyAt = new Map<string, number>();
+  private readonly firstDirtyAt = new Map<ObjectKey, number>();
 
   private flush(): void {
     let moved = 0;
@@ -223,7 +181,7 @@ export class WriteBatcher {
     for (const w of waiters) w();
   }
 
-  private async process(key: string, signal: AbortSignal): Promise<void> {
+  private async process(key: ObjectKey, signal: AbortSignal): Promise<void> {
     try {
       for (let conflicts = 0; conflicts <= this.retry.maxConflicts; conflicts++) {
         const job = this.opts.compute(key);
@@ -231,20 +189,7 @@ export class WriteBatcher {
           this.firstDirtyAt.delete(key);
           return;
         }
-        let outcome: StepResult = 'ok';
-        let conflicted: WriteStep | undefined;
-        // Our own writes move an object's resourceVersion on: later steps on it follow (object → version).
-        const written = new Map<string, { uid: string; resourceVersion: string }>();
-        for (const planned of job.steps) {
-          const step = followOwnWrite(planned, written);
-          const [result, answer] = await this.runStep(step, signal);
-          outcome = result;
-          if (outcome !== 'ok') {
-            conflicted = step;
-            break;
-          }
-          rememberWritten(step, answer, written);
-        }
+        const { result: outcome, step: conflicted } = await runSteps(this.steps, job.steps, signal);
         if (outcome === 'ok') {
           const since = this.firstDirtyAt.get(key);
           this.firstDirtyAt.delete(key);
@@ -269,106 +214,8 @@ export class WriteBatcher {
     }
   }
 
-  private enqueueLater(key: string): void {
+  private enqueueLater(key: ObjectKey): void {
     if (!this.active) return;
-    const signal = this.abort.signal;
-    const onAbort = (): void => timer.cancel();
-    const timer = this.opts.clock.setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      this.enqueue(key);
-    }, this.retry.maxBackoffMs);
-    signal.addEventListener('abort', onAbort, { once: true });
-  }
-
-  private async runStep(step: WriteStep, signal: AbortSignal): Promise<[StepResult, StepAnswer?]> {
-    let backoffMs = this.retry.initialBackoffMs;
-    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
-      if (!this.active || signal.aborted) return ['stopped'];
-      try {
-        const waited = await this.opts.limiter.acquire(signal);
-        this.opts.metrics.rateLimiterWait(waited / 1000);
-      } catch {
-        return ['stopped'];
-      }
-      let status: number;
-      let answer: StepAnswer | undefined;
-      try {
-        answer = await this.opts.writer.write(step, signal);
-        status = answer.status;
-      } catch (err) {
-        if (signal.aborted) return ['stopped'];
-        status = 0; // transport error or timeout: retried like a 5xx
-        this.log.warn({ [LOG.err]: err, [LOG.resource]: step.resource, [LOG.attempt]: attempt }, 'write failed');
-      }
-      this.opts.metrics.write(step.resource, 'patch', status === 0 ? 'error' : String(status));
-      if (status >= 200 && status < 300) return ['ok', answer];
-      if (status === 404) {
-        this.log.debug({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name }, 'object gone, write dropped');
-        return ['gone'];
-      }
-      // The object changed or was replaced since the step was computed: recompute, never retry blind.
-      if (status === 409 || answer?.conflict) {
-        this.log.debug({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name, [LOG.httpStatus]: status }, 'write conflict, recomputing');
-        return ['conflict'];
-      }
-      const retriable = status === 0 || status === 429 || status >= 500;
-      if (!retriable) {
-        this.log.error({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name, [LOG.httpStatus]: status }, 'write refused, dropped');
-        return ['gone'];
-      }
-      const delayMs = retryDelayMs(answer?.retryAfterSeconds, backoffMs, this.retry.maxBackoffMs);
-      backoffMs *= 2;
-      // A 429 is about the client, not this object (API Priority and Fairness rejecting our flow): every
-      // writer holds, so the other workers do not keep knocking (docs/design.md §NN).
-      if (status === 429) this.opts.limiter.hold(delayMs);
-      if (attempt === this.retry.maxAttempts) break;
-      this.log.debug({ [LOG.resource]: step.resource, [LOG.httpStatus]: status, [LOG.delayMs]: delayMs, [LOG.attempt]: attempt }, 'write retry');
-      if (!(await this.sleep(delayMs, signal))) return ['stopped'];
-    }
-    return ['failed'];
-  }
-
-  private sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve(false);
-      const onAbort = (): void => {
-        timer.cancel();
-        resolve(false);
-      };
-      const timer = this.opts.clock.setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-}
-
-/**
- * The one backoff shape of the decider's writes: Retry-After from the server wins, capped so a huge value
- * cannot park a writer; otherwise `backoffMs` (doubled by the caller per attempt) with ±50 % jitter.
- */
-export function retryDelayMs(retryAfterSeconds: number | undefined, backoffMs: number, maxBackoffMs: number): number {
-  return retryAfterSeconds !== undefined
-    ? Math.min(maxBackoffMs, Math.max(0, retryAfterSeconds * 1000))
-    : Math.min(maxBackoffMs, backoffMs) * (0.5 + Math.random());
-}
-
-/** The object a step writes: a resource and its subresources are one object (pods/status is the pod). */
-function objectKey(step: WriteStep): string {
-  return `${step.resource.split('/')[0]}/${step.namespace}/${step.name}`;
-}
-
-/** `step`, its resourceVersion precondition moved on to what our own earlier write of the object produced. */
-function followOwnWrite(step: WriteStep, written: ReadonlyMap<string, { uid: string; resourceVersion: string }>): WriteStep {
-  const own = written.get(objectKey(step));
-  if (!own || step.precondition.resourceVersion === undefined || own.uid !== step.precondition.uid) return step;
-  return { ...step, precondition: { ...step.precondition, resourceVersion: own.resourceVersion } };
-}
-
-function rememberWritten(step: WriteStep, answer: StepAnswer | undefined, written: Map<string, { uid: string; resourceVersion: string }>): void {
-  const meta = (answer?.body as { metadata?: { uid?: unknown; resourceVersion?: unknown } } | undefined)?.metadata;
-  if (typeof meta?.uid === 'string' && typeof meta.resourceVersion === 'string' && meta.uid === step.precondition.uid) {
-    written.set(objectKey(step), { uid: meta.uid, resourceVersion: meta.resourceVersion });
+    void sleep(this.opts.clock, this.retry.maxBackoffMs, this.abort.signal).then((slept) => slept && this.enqueue(key));
   }
 }

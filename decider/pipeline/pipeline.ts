@@ -18,7 +18,7 @@ import type { PodView } from '../rules/plan.js';
 import type { CachedGameServer } from '../kube/cluster-cache.js';
 import type { CacheView } from '../kube/reflector.js';
 import { gameServerRef, gameServerSetRef, type EventSink } from '../kube/object-ref.js';
-import type { WriteJob, WriteStep } from '../kube/write-batcher.js';
+import type { WriteJob, WriteStep } from '../kube/write-step.js';
 
 export interface PipelineMetrics {
   probeCounters(counters: readonly QualityCounters[]): void;

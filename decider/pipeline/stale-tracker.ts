@@ -2,11 +2,14 @@
 // nothing is written, the last written state stands; it is counted (okgsq_probes_stale) and reported
 // with a Warning Event on each affected GameServerSet.
 import type { Logger } from 'pino';
-import type { Clock } from '../../common/clock.js';
+import type { Clock, TimerHandle } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
 import type { ProbeTarget } from '../../common/probe/types.js';
 import { AGENTLESS_NODE } from '../ingest/ports.js';
 import { gameServerSetRef, type EventSink } from '../kube/object-ref.js';
+
+/** How often stale agents are looked for while the tracker runs. */
+export const STALE_CHECK_INTERVAL_MS = 5_000;
 
 export interface StaleMetrics {
   /** Replaces the whole okgsq_probes_stale gauge: (namespace, set) → stale probes. */
@@ -39,14 +42,30 @@ export class StaleTracker {
   private readonly stale = new Map<string, StaleReason>();
   private startedMs: number;
   private readonly log: Logger;
+  private timer: TimerHandle | undefined;
 
   constructor(private readonly opts: StaleTrackerOptions) {
     this.startedMs = opts.clock.now();
     this.log = opts.logger.child({ [LOG.component]: 'stale-tracker' });
   }
 
+  /** Checks every STALE_CHECK_INTERVAL_MS until stop(). */
+  start(): void {
+    if (this.timer) return;
+    const tick = (): void => {
+      this.check();
+      this.timer = this.opts.clock.setTimeout(tick, STALE_CHECK_INTERVAL_MS);
+    };
+    this.timer = this.opts.clock.setTimeout(tick, STALE_CHECK_INTERVAL_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
   /** Forget every node (became leader: agents reconnect to us now; give them the stale period to do so). */
-  restart(): void {
+  activate(): void {
     this.nodes.clear();
     this.stale.clear();
     this.startedMs = this.opts.clock.now();

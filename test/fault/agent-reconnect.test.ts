@@ -43,7 +43,7 @@ test('after a 10 s decider outage the agent reconnects at its next attempt', asy
   reporter.start();
   try {
     await waitFor(() => reporter.connected, { timeoutMs: 10_000, what: 'first connect' });
-    await server.close();
+    await server.stop();
     const downAt = Date.now();
     await waitFor(() => !reporter.connected, { timeoutMs: 10_000, what: 'the agent noticing the decider gone' });
     // The outage: the agent keeps trying against a closed port meanwhile.
@@ -60,6 +60,6 @@ test('after a 10 s decider outage the agent reconnects at its next attempt', asy
     assert.ok(failedAfterUp <= 1, `${failedAfterUp} attempts failed after the decider was back: something other than the reporter's backoff held the agent`);
   } finally {
     await reporter.stop();
-    await server.close();
+    await server.stop();
   }
 });

@@ -60,7 +60,7 @@ describe('a container that is not running, on real containerd', () => {
   });
 
   after(async () => {
-    runtime?.stop();
+    await runtime?.stop();
     cri?.close();
     await kubelet?.close();
   });

@@ -50,7 +50,7 @@ describe('CriExecRuntime on real containerd', () => {
   });
 
   after(async () => {
-    runtime?.stop();
+    await runtime?.stop();
     cri?.close();
     for (const pod of [game, web]) if (pod) await kubelet.removePod(pod).catch(() => {});
     await kubelet?.close();

@@ -46,7 +46,7 @@ async function setup(token: string) {
   const close = async (): Promise<void> => {
     await reporter.stop();
     await engine.stop();
-    await server.close();
+    await server.stop();
   };
   return { plans, sink, server, exec, engine, reporter, authenticator, close };
 }

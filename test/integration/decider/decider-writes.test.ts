@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { adminKubeConfig, createNamespace } from '../../testbed/kube.js';
 import { waitFor } from '../../testbed/wait-for.js';
 import { KubeClient } from '../../../decider/kube/kube-client.js';
+import { objectKey } from '../../../decider/kube/object-key.js';
 import type { Decider } from '../../../decider/decider.js';
 import type { Outcome } from '../../../common/outcome.js';
 import { OKGSQ_CONDITION_REASON } from '../../../common/okg-defaults.js';
@@ -133,7 +134,7 @@ test('an outcome flip writes exactly: pod condition, GameServer patch, GameServe
   const rvGs = gs.metadata.resourceVersion;
   const rvPod = pod.metadata.resourceVersion;
   d.decider.pipeline.accept('node-a', [outcome(uid0, 'healthy-gate', false, '')]);
-  d.decider.batcher.enqueue(`${ns}/minecraft-0`); // even a forced recompute finds nothing to write
+  d.decider.batcher.enqueue(objectKey(ns, 'minecraft-0')); // even a forced recompute finds nothing to write
   await d.decider.batcher.drain();
   assert.deepEqual(d.api.objectWrites(), []);
   assert.deepEqual(delta(countedQuiet, await apiserverWrites()), {});

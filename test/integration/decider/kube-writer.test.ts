@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeClient } from '../../../decider/kube/kube-client.js';
 import { KubeWriter } from '../../../decider/kube/kube-writer.js';
-import type { WriteResource, WriteStep } from '../../../decider/kube/write-batcher.js';
+import type { WriteResource, WriteStep } from '../../../decider/kube/write-step.js';
 import { adminKubeConfig, createNamespace } from '../../testbed/kube.js';
 import { GAME, must } from './kit.js';
 

@@ -42,7 +42,7 @@ describe('agent stream authentication with real ServiceAccount tokens', () => {
   });
   after(async () => {
     for (const a of agents) a.close();
-    await server?.close();
+    await server?.stop();
     await stopAuth?.();
   });
 

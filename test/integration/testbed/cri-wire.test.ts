@@ -73,7 +73,7 @@ test('ListContainers / ContainerStatus / sandbox replies from real containerd de
     const target = { namespace, podName: pod.name, podUid: pod.uid, containerName: 'game' };
     assert.equal(await runtime.containerStartedAtMs(target), criNanosToMs(status.startedAt));
   } finally {
-    runtime.stop();
+    await runtime.stop();
     agentCri.close();
     cri.close();
     await kubelet.removePod(pod).catch(() => {});

@@ -7,7 +7,9 @@ import {
   EventRecorder, EVENT_AGGREGATE_WINDOW_MS, EVENT_BURST, EVENT_MAX_WAIT_MS, EVENT_QPS, EVENT_RECHECK_MS, MAX_PENDING_EVENTS, type EventDropReason,
 } from '../../../decider/kube/event-recorder.js';
 import { RateLimiter } from '../../../decider/kube/rate-limiter.js';
-import { WriteBatcher, type StepAnswer, type WriteStep } from '../../../decider/kube/write-batcher.js';
+import { WriteBatcher } from '../../../decider/kube/write-batcher.js';
+import type { StepAnswer, WriteStep } from '../../../decider/kube/write-step.js';
+import { objectKey } from '../../../decider/kube/object-key.js';
 import type { KubeApi, KubeResponse, RequestOptions } from '../../../decider/kube/kube-client.js';
 import { gameServerRef, gameServerSetRef } from '../../../decider/kube/object-ref.js';
 import { FakeClock, settle } from '../probe/fake-clock.js';
@@ -56,7 +58,7 @@ const SET = gameServerSetRef('ns', 'arena', 'set-uid');
 
 test('repeats of one action on one GameServer are aggregated into one Event with a count', async () => {
   const { clock, api, rec, writes } = setup();
-  rec.setEnabled(true);
+  rec.activate();
   const ref = gameServerRef('ns', 'mc-0', 'uid-0');
   rec.record(ref, 'Normal', APPLIED, 'healthy → GateMaintaining', 'healthy');
   await settle();
@@ -102,7 +104,7 @@ test('a repeat patches only the Event it created (its uid), and starts a new Eve
     watch: () => Promise.reject(new Error('not used')),
   };
   const rec = new EventRecorder({ api, limiter: new RateLimiter(100, 100, clock), actions: { pendingWrites: 0 }, clock, metrics: { write: () => undefined, eventsDropped: () => undefined }, logger: silentLogger, instance: 'decider-0' });
-  rec.setEnabled(true);
+  rec.activate();
   const ref = gameServerRef('ns', 'mc-0', 'uid-0');
   rec.record(ref, 'Warning', 'InvalidOpsState', 'one', 'q/0');
   await settle();
@@ -123,7 +125,7 @@ test('an Event takes a token only when every queued action write could still tak
   const limiter = new RateLimiter(10, 20, clock);
   let pending = 20;
   const { api, rec } = setup({ clock, limiter, pendingWrites: () => pending });
-  rec.setEnabled(true);
+  rec.activate();
   rec.record(gameServerRef('ns', 'mc-0', 'uid-0'), 'Normal', APPLIED, 'healthy → None', 'healthy', SET);
   await clock.advance(10_000);
   assert.equal(api.calls.length, 0, '20 tokens, 20 action writes to come: none is spare');
@@ -168,10 +170,10 @@ test('a wave: every action write lands at the write floor first, then ONE Event 
     metrics: { write: () => undefined, batchSize: () => undefined, queueDepth: () => undefined, rateLimiterWait: () => undefined, flipToPatch: () => undefined },
     logger: silentLogger,
   });
-  rec.setEnabled(true);
-  batcher.resume();
+  rec.activate();
+  batcher.activate();
   const start = clock.now();
-  for (let i = 0; i < N; i++) batcher.enqueue(`ns/gs-${i}`);
+  for (let i = 0; i < N; i++) batcher.enqueue(objectKey('ns', `gs-${i}`));
   await clock.advance(60_000);
   assert.equal(actionWrites.length, 3 * N);
   const lastAction = Math.max(...actionWrites);
@@ -189,7 +191,7 @@ test('a wave: every action write lands at the write floor first, then ONE Event 
 test('a second wave within the window bumps the set\'s Event: count and GameServers add up', async () => {
   let pending = 1_000;
   const { clock, api, rec } = setup({ pendingWrites: () => pending });
-  rec.setEnabled(true);
+  rec.activate();
   for (let i = 0; i < 5; i++) rec.record(gameServerRef('ns', `gs-${i}`), 'Normal', APPLIED, `on gs-${i}`, 'healthy', SET);
   pending = 0;
   await clock.advance(1_000);
@@ -204,7 +206,7 @@ test('a second wave within the window bumps the set\'s Event: count and GameServ
 test('Warnings and applied actions of one set are separate Events; sets are separate', async () => {
   let pending = 1_000;
   const { clock, api, rec } = setup({ pendingWrites: () => pending });
-  rec.setEnabled(true);
+  rec.activate();
   const other = gameServerSetRef('ns', 'lobby');
   for (let i = 0; i < 3; i++) {
     rec.record(gameServerRef('ns', `a-${i}`), 'Normal', APPLIED, 'x', 'healthy', SET);
@@ -221,7 +223,7 @@ test('Warnings and applied actions of one set are separate Events; sets are sepa
 
 test('Events have their own budget: a burst, then EVENT_QPS a second', async () => {
   const { clock, api, rec } = setup({ limiter: new RateLimiter(1_000, 1_000, new FakeClock()) });
-  rec.setEnabled(true);
+  rec.activate();
   const N = EVENT_BURST + 2 * EVENT_QPS;
   for (let i = 0; i < N; i++) rec.record(gameServerRef('ns', `gs-${i}`), 'Warning', 'ForeignConditionWriter', 'x', 'q');
   await settle(50);
@@ -235,7 +237,7 @@ test('Events have their own budget: a burst, then EVENT_QPS a second', async () 
 test('what cannot be written within its budget is dropped and counted, never queued without end', async () => {
   let pending = 1_000_000;
   const { clock, api, rec, dropped } = setup({ pendingWrites: () => pending });
-  rec.setEnabled(true);
+  rec.activate();
   for (let i = 0; i < MAX_PENDING_EVENTS + 5; i++) rec.record(gameServerRef('ns', `gs-${i}`), 'Warning', 'ForeignConditionWriter', 'x', 'q');
   assert.equal(dropped.byReason.get('queue_full'), 5);
   await clock.advance(EVENT_MAX_WAIT_MS);
@@ -249,14 +251,14 @@ test('what cannot be written within its budget is dropped and counted, never que
   assert.equal(dropped.byReason.get('failed'), 1, 'a refused write is not retried');
   pending = 1_000_000;
   rec.record(gameServerRef('ns', 'gs-y'), 'Warning', 'ForeignConditionWriter', 'x', 'q');
-  rec.setEnabled(false);
+  rec.deactivate();
   assert.equal(dropped.byReason.get('not_leader'), 1);
 });
 
 test('a wave longer than the window still gets its Event at its end; it expires only a window after its latest occurrence', async () => {
   let pending = 1_000_000;
   const { clock, api, rec, dropped } = setup({ pendingWrites: () => pending });
-  rec.setEnabled(true);
+  rec.activate();
   for (let minute = 0; minute < 15; minute++) {
     rec.record(gameServerRef('ns', `gs-${minute}`), 'Normal', APPLIED, `on gs-${minute}`, 'healthy', SET);
     await clock.advance(60_000);
@@ -277,7 +279,7 @@ test('an Event answered 429 holds the whole client for its Retry-After, actions 
   const limiter = new RateLimiter(100, 100, clock);
   const { api, rec, dropped } = setup({ clock, limiter });
   api.answer = () => ({ status: 429, body: {}, retryAfterSeconds: 3 });
-  rec.setEnabled(true);
+  rec.activate();
   rec.record(gameServerRef('ns', 'mc-0'), 'Warning', 'ForeignConditionWriter', 'x', 'q');
   await settle();
   assert.equal(dropped.byReason.get('failed'), 1);

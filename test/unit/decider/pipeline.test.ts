@@ -12,7 +12,7 @@ import { mergePodConditions } from '../../../decider/rules/pod-conditions.js';
 import type { CachedGameServer, GameServerSetView, NodeView } from '../../../decider/kube/cluster-cache.js';
 import type { PodView } from '../../../decider/rules/plan.js';
 import type { PodCondition, ServiceQualityCondition } from '../../../decider/rules/types.js';
-import type { WriteJob } from '../../../decider/kube/write-batcher.js';
+import type { WriteJob } from '../../../decider/kube/write-step.js';
 import type { Outcome } from '../../../common/outcome.js';
 import { OKGSQ_CONDITION_REASON } from '../../../common/okg-defaults.js';
 import { FakeClock } from '../probe/fake-clock.js';

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock, settle } from '../probe/fake-clock.js';
 import { RateLimiter } from '../../../decider/kube/rate-limiter.js';
-import { WriteBatcher, type StepAnswer, type StepWriter, type WriteJob, type WriteStep, type BatcherMetrics } from '../../../decider/kube/write-batcher.js';
+import { WriteBatcher, type BatcherMetrics } from '../../../decider/kube/write-batcher.js';
+import type { StepAnswer, StepWriter, WriteJob, WriteStep } from '../../../decider/kube/write-step.js';
+import { objectKey } from '../../../decider/kube/object-key.js';
 import { silentLogger } from './kit.js';
 
 type Responder = (step: WriteStep, call: number) => StepAnswer | Promise<StepAnswer>;
@@ -78,14 +80,14 @@ function setup(opts: { compute?: (key: string) => WriteJob | null; respond?: Res
     metrics,
     logger: silentLogger,
   });
-  batcher.resume();
+  batcher.activate();
   return { clock, writer, metrics, batcher, computed };
 }
 
 test('changes to one GameServer within the flush window coalesce into one computation and one set of writes', async () => {
   const { clock, writer, batcher, computed, metrics } = setup();
-  for (let i = 0; i < 5; i++) batcher.enqueue('ns/gs-0');
-  batcher.enqueue('ns/gs-1');
+  for (let i = 0; i < 5; i++) batcher.enqueue(objectKey('ns', 'gs-0'));
+  batcher.enqueue(objectKey('ns', 'gs-1'));
   await clock.advance(19);
   assert.equal(writer.calls.length, 0, 'nothing before the window ends');
   await clock.advance(1);
@@ -103,7 +105,7 @@ test('a GameServer\'s writes go in docs/design.md §4 order: pod status, GameSer
         ? new Promise((resolve) => (release = () => resolve({ status: 200, body: {} })))
         : { status: 200, body: {} },
   });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(20);
   assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status'], 'the GameServer waits for the pod condition');
   release!();
@@ -118,11 +120,11 @@ test('a key changed while it is being written is computed again afterwards (late
     compute: (key) => ({ steps: [{ ...threeSteps(key).steps[0]!, body: { v: version } }] }),
     respond: () => new Promise((resolve) => (release = () => resolve({ status: 200, body: {} }))),
   });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(20);
   version = 2;
-  batcher.enqueue('ns/gs-0');
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(100);
   assert.equal(writer.calls.length, 1, 'no second write while the first is in flight');
   release!();
@@ -135,7 +137,7 @@ test('a key changed while it is being written is computed again afterwards (late
 
 test('the token bucket spaces writes at the configured QPS after the burst', async () => {
   const { clock, writer, batcher } = setup({ qps: 10, burst: 2, compute: (key) => ({ steps: [threeSteps(key).steps[2]!] }) });
-  for (let i = 0; i < 5; i++) batcher.enqueue(`ns/gs-${i}`);
+  for (let i = 0; i < 5; i++) batcher.enqueue(objectKey('ns', `gs-${i}`));
   await clock.advance(20);
   const t0 = clock.now();
   await clock.advance(1000);
@@ -147,7 +149,7 @@ test('429 is retried after the server\'s Retry-After; 500 with backoff; then the
     respond: (_step, call) =>
       call === 1 ? { status: 429, body: {}, retryAfterSeconds: 3 } : call === 2 ? { status: 500, body: {} } : { status: 200, body: {} },
   });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(20);
   const t0 = clock.now();
   await clock.advance(2999);
@@ -172,7 +174,7 @@ test('a 429 holds every write worker for its Retry-After (API Priority and Fairn
     },
     compute: (key) => ({ steps: [threeSteps(key).steps[0]!] }),
   });
-  for (let i = 0; i < 20; i++) batcher.enqueue(`ns/gs-${i}`);
+  for (let i = 0; i < 20; i++) batcher.enqueue(objectKey('ns', `gs-${i}`));
   await clock.advance(20);
   const t0 = clock.now();
   const sentBeforeHold = writer.calls.length;
@@ -189,7 +191,7 @@ test('a Retry-After past the longest backoff is capped, so a hostile server cann
   const { clock, writer, batcher } = setup({
     respond: (_step, call) => (call === 1 ? { status: 429, body: {}, retryAfterSeconds: 86_400 } : { status: 200, body: {} }),
   });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(20);
   const t0 = clock.now();
   await clock.advance(30_000); // DEFAULT_RETRY_POLICY.maxBackoffMs
@@ -204,21 +206,21 @@ test('a transport error (timeout) is retried like a 5xx', async () => {
       return { status: 200, body: {} };
     },
   });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(1000);
   assert.equal(writer.calls.length, 4);
 });
 
 test('404 drops the GameServer\'s remaining writes without retrying', async () => {
   const { clock, writer, batcher } = setup({ respond: (step) => (step.resource === 'gameservers' ? { status: 404, body: {} } : { status: 200, body: {} }) });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(60_000);
   assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status', 'gameservers']);
 });
 
 test('409 re-reads the object and recomputes the job from the fresh cache', async () => {
   const { clock, writer, batcher, computed } = setup({ respond: (_s, call) => (call === 2 ? { status: 409, body: {} } : { status: 200, body: {} }) });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(20);
   assert.deepEqual(writer.refreshed.map((s) => s.resource), ['gameservers']);
   assert.equal(computed.length, 2);
@@ -227,7 +229,7 @@ test('409 re-reads the object and recomputes the job from the fresh cache', asyn
 
 test('a replaced object (the answer says conflict: a 422 on metadata.uid) is re-read and recomputed, never retried blind', async () => {
   const { clock, writer, batcher, computed } = setup({ respond: (_s, call) => (call === 1 ? { status: 422, body: {}, conflict: true } : { status: 200, body: {} }) });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(20);
   assert.deepEqual(writer.refreshed.map((s) => s.resource), ['pods/status']);
   assert.equal(computed.length, 2, 'recomputed from the re-read cache');
@@ -238,20 +240,20 @@ test('a step after our own write of the same object takes the resourceVersion th
   const { clock, writer, batcher } = setup({
     respond: (step) => ({ status: 200, body: { metadata: { uid: step.precondition.uid, resourceVersion: step.resource === 'gameservers' ? '11' : '99' } } }),
   });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(20);
   const status = writer.calls.find((c) => c.step.resource === 'gameservers/status')!.step;
   assert.deepEqual(status.precondition, { uid: 'gs-gs-0', resourceVersion: '11' });
   // An answer for another uid (not ours to follow) leaves the computed version in place.
   const other = setup({ respond: (step) => ({ status: 200, body: { metadata: { uid: step.resource === 'gameservers' ? 'someone-else' : step.precondition.uid, resourceVersion: '12' } } }) });
-  other.batcher.enqueue('ns/gs-0');
+  other.batcher.enqueue(objectKey('ns', 'gs-0'));
   await other.clock.advance(20);
   assert.deepEqual(other.writer.calls.find((c) => c.step.resource === 'gameservers/status')!.step.precondition, { uid: 'gs-gs-0', resourceVersion: '10' });
 });
 
 test('nothing to write → no write at all', async () => {
   const { clock, writer, batcher } = setup({ compute: () => null });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(100);
   assert.equal(writer.calls.length, 0);
 });
@@ -263,7 +265,7 @@ test('concurrency is bounded across GameServers', async () => {
     compute: (key) => ({ steps: [threeSteps(key).steps[0]!] }),
     respond: () => new Promise((resolve) => releases.push(() => resolve({ status: 200, body: {} }))),
   });
-  for (let i = 0; i < 10; i++) batcher.enqueue(`ns/gs-${i}`);
+  for (let i = 0; i < 10; i++) batcher.enqueue(objectKey('ns', `gs-${i}`));
   await clock.advance(20);
   assert.equal(writer.calls.length, 3);
   while (releases.length > 0) {
@@ -279,14 +281,14 @@ test('pause (lost the lease) stops writing at once and drops what was queued', a
   const { clock, writer, batcher } = setup({
     respond: (step) => (step.resource === 'pods/status' ? new Promise((resolve) => (release = () => resolve({ status: 200, body: {} }))) : { status: 200, body: {} }),
   });
-  batcher.enqueue('ns/gs-0');
-  batcher.enqueue('ns/gs-1');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
+  batcher.enqueue(objectKey('ns', 'gs-1'));
   await clock.advance(20);
-  batcher.pause();
+  batcher.deactivate();
   release!();
   await clock.advance(1000);
   assert.ok(writer.calls.every((c) => c.step.resource === 'pods/status'), 'no GameServer write after losing the lease');
-  batcher.enqueue('ns/gs-2');
+  batcher.enqueue(objectKey('ns', 'gs-2'));
   await clock.advance(1000);
   assert.ok(!writer.calls.some((c) => c.step.name === 'gs-2'));
 });
@@ -297,7 +299,7 @@ test('a write still failing after its attempts is put back and tried again later
     compute: (key) => ({ steps: [threeSteps(key).steps[1]!] }),
     respond: () => (failing ? { status: 503, body: {} } : { status: 200, body: {} }),
   });
-  batcher.enqueue('ns/gs-0');
+  batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(20_000); // 6 attempts with backoff 200 ms … 3.2 s (±50 %)
   assert.equal(writer.calls.length, 6);
   failing = false;

@@ -37,7 +37,7 @@ async function bed(limits: Partial<IngestLimits> = {}, authenticator: AgentAuthe
     async close() {
       for (const a of agents) a.close();
       for (const r of raws) r.close();
-      await server.close();
+      await server.stop();
     },
   };
 }

@@ -45,7 +45,7 @@ describe('agent server over TLS', () => {
   });
   after(async () => {
     for (const a of agents) a.close();
-    await server.close();
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -74,7 +74,7 @@ function hangingAuthenticator(): { hanging: AgentAuthenticator; signals: AbortSi
 
 async function teardown(b: Bed): Promise<void> {
   for (const a of b.agents) a.close();
-  await b.server.close();
+  await b.server.stop();
 }
 
 describe('AgentService', () => {
@@ -243,14 +243,14 @@ describe('AgentService leadership', () => {
       b.plans.set('node-a', [target('node-a', 'p1')]);
       const agent = b.agent('token-node-a').hello('node-a');
       await waitFor(() => agent.plans().length === 1, { what: 'the plan', timeoutMs: 10_000 });
-      await b.server.drain();
+      await b.server.deactivate();
       assert.equal((await agent.waitForError()).code, status.UNAVAILABLE);
       assert.equal(b.metrics.connected, 0);
       assert.deepEqual(b.sink.events, ['connected node-a', 'disconnected node-a']);
       const refused = b.agent('token-node-a').hello('node-a');
       assert.equal((await refused.waitForError()).code, status.UNAVAILABLE);
       assert.equal(b.metrics.refused.get('not_leader'), 1, 'a leader stepping down refuses as not_leader');
-      b.server.start();
+      b.server.activate();
       const again = b.agent('token-node-a').hello('node-a');
       await waitFor(() => again.plans().length === 1, { what: 'the plan after start()', timeoutMs: 10_000 });
     } finally {
@@ -296,7 +296,7 @@ describe('AgentService leadership', () => {
       assert.deepEqual(sink.events, []);
     } finally {
       for (const a of agents) a.close();
-      await server.close();
+      await server.stop();
     }
   });
 });

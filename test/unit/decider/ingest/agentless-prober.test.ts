@@ -61,7 +61,7 @@ describe('AgentlessProber', () => {
     const { plans, sink, metrics, prober, engine } = setup(false);
     plans.set(AGENTLESS_NODE, [target(AGENTLESS_NODE, 'v1', 'healthy', { handler: http }), target(AGENTLESS_NODE, 'v2')]);
     plans.set('node-a', [target('node-a', 'a1', 'healthy', { handler: http })]);
-    prober.start();
+    prober.activate();
     assert.ok(engine().started);
     assert.deepEqual([...engine().probed.keys()], ['v1/healthy']);
     assert.equal(metrics.rejected.get('not_probeable'), 1);
@@ -71,7 +71,7 @@ describe('AgentlessProber', () => {
     plans.set(AGENTLESS_NODE, [target(AGENTLESS_NODE, 'v1')]);
     assert.deepEqual([...engine().probed.keys()], []);
     assert.deepEqual(sink.events, [`connected ${AGENTLESS_NODE}`]);
-    await prober.stop();
+    await prober.deactivate();
     assert.ok(engine().stopped);
     assert.deepEqual(sink.events, [`connected ${AGENTLESS_NODE}`, `disconnected ${AGENTLESS_NODE}`]);
     assert.ok(!sink.accepted.some((a) => a.outcome.state === false), 'no False outcome for what it cannot probe');
@@ -80,23 +80,23 @@ describe('AgentlessProber', () => {
   it('probes exec targets too when remote exec is enabled', () => {
     const { plans, metrics, prober, engine } = setup(true);
     plans.set(AGENTLESS_NODE, [target(AGENTLESS_NODE, 'v2')]);
-    prober.start();
+    prober.activate();
     assert.deepEqual([...engine().probed.keys()], ['v2/healthy']);
     assert.equal(metrics.rejected.get('not_probeable'), undefined);
-    void prober.stop();
+    void prober.deactivate();
   });
 
   it('hands planned outcomes to the sink as AGENTLESS_NODE, drops ones for pods that left the plan, follows deltas', async () => {
     const { plans, sink, prober, engine } = setup(false);
     plans.set(AGENTLESS_NODE, [target(AGENTLESS_NODE, 'v1', 'healthy', { handler: http })]);
-    prober.start();
+    prober.activate();
     engine().publish(outcome('v1'), engine().probed.get('v1/healthy')!);
     plans.remove(AGENTLESS_NODE, [{ podUid: 'v1', quality: 'healthy' }]);
     assert.equal(engine().probed.size, 0);
     engine().publish(outcome('v1'), target(AGENTLESS_NODE, 'v1'));
     assert.deepEqual(sink.accepted.map((a) => [a.node, a.outcome.podUid]), [[AGENTLESS_NODE, 'v1']]);
     engine().counters = [{ namespace: 'games', gameServerSet: 'minecraft', quality: 'healthy', runs: [{ outcome: 'true', errorKind: '', count: 1 }], durationBucketCounts: [], durationSumSeconds: 0 }];
-    await prober.stop();
+    await prober.deactivate();
     assert.equal(sink.counters.length, 1, 'counters flushed on stop');
     assert.equal(plans.subscriberCount(AGENTLESS_NODE), 0);
   });
@@ -104,7 +104,7 @@ describe('AgentlessProber', () => {
   it('flushes the run counters on every tick of its clock while running, and not after stop', async () => {
     const { plans, sink, prober, clock, engine } = setup(false);
     plans.set(AGENTLESS_NODE, [target(AGENTLESS_NODE, 'v1', 'healthy', { handler: http })]);
-    prober.start();
+    prober.activate();
     const counters = (count: number): QualityCounters[] => [{ namespace: 'games', gameServerSet: 'minecraft', quality: 'healthy', runs: [{ outcome: 'true', errorKind: '', count }], durationBucketCounts: [], durationSumSeconds: 0 }];
     engine().counters = counters(1);
     await clock.advance(9_999);
@@ -114,7 +114,7 @@ describe('AgentlessProber', () => {
     engine().counters = counters(2);
     await clock.advance(10_000);
     assert.deepEqual(sink.counters.map((c) => c.counters.runs[0]!.count), [1, 2], 'the timer re-arms');
-    await prober.stop();
+    await prober.deactivate();
     engine().counters = counters(3);
     await clock.advance(10_000);
     assert.equal(sink.counters.length, 2, 'no flush after stop');
@@ -140,13 +140,13 @@ describe('AgentlessProber with the shared ProbeEngine', () => {
         handler: { kind: 'httpGet', path: '/', port, scheme: 'HTTP', headers: [] },
         timing: { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 },
       })]);
-      prober.start();
+      prober.activate();
       await waitFor(() => sink.accepted.some((a) => a.outcome.state), { what: 'a true outcome', timeoutMs: 5_000 });
       healthy = false;
       await waitFor(() => sink.accepted.some((a) => !a.outcome.state), { what: 'a false outcome', timeoutMs: 5_000 });
       assert.ok(sink.accepted.every((a) => a.node === AGENTLESS_NODE && a.outcome.podUid === 'vk-0'));
     } finally {
-      await prober.stop();
+      await prober.deactivate();
       server.close();
     }
   });
