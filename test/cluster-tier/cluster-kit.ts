@@ -1,0 +1,149 @@
+// Shared helpers of the cluster tier: it runs under `cli.js run --cluster --install`, where a real kubelet
+// runs the chart's agent DaemonSet and decider Deployment as pods from the images built from the
+// Dockerfiles. Game pods and GameServers are shaped as OKG creates them (owner label, pod named as its
+// GameServer); the game container runs the bed's busybox image.
+import assert from 'node:assert/strict';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { clusterEnv, RELEASE_NAME } from '../testbed/cluster-bed.js';
+import { CriClient } from '../testbed/cri-client.js';
+import { testbedEnv } from '../testbed/env.js';
+import { httpGet } from '../testbed/https-get.js';
+import { TEST_IMAGES } from '../testbed/images.js';
+import { adminKubeConfig, createNamespace } from '../testbed/kube.js';
+import { waitFor } from '../testbed/wait-for.js';
+
+export const GROUP = 'game.kruise.io';
+export const VERSION = 'v1alpha1';
+const DECIDER_HTTP_PORT = 8080;
+export const POD_READY_TIMEOUT_MS = 180_000;
+export const GAME_SERVER_TIMEOUT_MS = 120_000;
+
+export class ClusterBed {
+  readonly env = testbedEnv();
+  readonly cluster = clusterEnv();
+  readonly releaseNamespace = this.cluster.release.split('/')[0]!;
+  readonly kc = adminKubeConfig();
+  readonly core = this.kc.makeApiClient(CoreV1Api);
+  readonly apps = this.kc.makeApiClient(AppsV1Api);
+  readonly custom = this.kc.makeApiClient(CustomObjectsApi);
+  readonly coordination = this.kc.makeApiClient(CoordinationV1Api);
+  readonly cri = new CriClient(this.env.containerdSocket);
+
+  close(): void {
+    this.cri.close();
+  }
+
+  async pods(component: 'agent' | 'decider'): Promise<V1Pod[]> {
+    const list = await this.core.listNamespacedPod({ namespace: this.releaseNamespace, labelSelector: `app.kubernetes.io/component=${component}` });
+    return list.items.filter((p) => !p.metadata?.deletionTimestamp);
+  }
+
+  async readyPods(component: 'agent' | 'decider'): Promise<V1Pod[]> {
+    return (await this.pods(component)).filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  }
+
+  /** The decider pod holding the leader Lease (its holder identity is the pod name). */
+  async leader(): Promise<string | undefined> {
+    const lease = await this.coordination.readNamespacedLease({ namespace: this.releaseNamespace, name: `${RELEASE_NAME}-decider` });
+    return lease.spec?.holderIdentity ?? undefined;
+  }
+
+  /** okgsq_kube_writes_total of one decider pod, leases left out, by `resource verb`. */
+  async deciderWrites(pod: V1Pod): Promise<Map<string, number>> {
+    const res = await httpGet(`http://${pod.status!.podIP}:${DECIDER_HTTP_PORT}/metrics`);
+    assert.equal(res.status, 200, `decider ${pod.metadata!.name} /metrics`);
+    const out = new Map<string, number>();
+    for (const line of res.body.split('\n')) {
+      const m = /^okgsq_kube_writes_total\{(.*)\} (\S+)$/.exec(line);
+      if (!m) continue;
+      const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+      if (labels.resource === 'leases') continue;
+      const key = `${labels.resource} ${labels.verb}`;
+      out.set(key, (out.get(key) ?? 0) + Number(m[2]));
+    }
+    return out;
+  }
+
+  /** Non-lease writes summed over every running decider pod. */
+  async totalWrites(): Promise<number> {
+    let sum = 0;
+    for (const pod of await this.readyPods('decider')) for (const n of (await this.deciderWrites(pod)).values()) sum += n;
+    return sum;
+  }
+
+  /**
+   * A GameServerSet whose exec quality reads /tmp/state in the game container and writes it as the
+   * opsState, and `count` GameServers with their pods (`<set>-<i>`), scheduled by the real scheduler and
+   * started by the kubelet. Returns the namespace.
+   */
+  async createGame(prefix: string, set: string, count: number): Promise<string> {
+    const namespace = await createNamespace(prefix, this.kc);
+    await this.custom.createNamespacedCustomObject({
+      group: GROUP, version: VERSION, namespace, plural: 'gameserversets',
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`, kind: 'GameServerSet', metadata: { name: set },
+        spec: {
+          replicas: count,
+          gameServerTemplate: { spec: { containers: [{ name: 'game', image: TEST_IMAGES.busybox }] } },
+          serviceQualities: [{
+            name: 'state', containerName: 'game', permanent: false,
+            exec: { command: ['cat', '/tmp/state'] },
+            initialDelaySeconds: 1, periodSeconds: 1, timeoutSeconds: 5, failureThreshold: 1,
+            serviceQualityAction: [{ state: true, opsState: '{{.Result}}' }],
+          }],
+        },
+      },
+    });
+    for (let i = 0; i < count; i++) {
+      const name = `${set}-${i}`;
+      const labels = { 'game.kruise.io/owner-gss': set };
+      await this.custom.createNamespacedCustomObject({
+        group: GROUP, version: VERSION, namespace, plural: 'gameservers',
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'GameServer', metadata: { name, labels }, spec: { opsState: 'None' } },
+      });
+      await this.core.createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name, labels },
+          spec: {
+            terminationGracePeriodSeconds: 0,
+            containers: [{ name: 'game', image: TEST_IMAGES.busybox, imagePullPolicy: 'Never', command: ['sh', '-c', 'printf None >/tmp/state; exec sleep 2147483647'] }],
+          },
+        },
+      });
+    }
+    for (let i = 0; i < count; i++) {
+      const name = `${set}-${i}`;
+      await waitFor(async () => {
+        const pod = await this.core.readNamespacedPod({ namespace, name });
+        return pod.status?.containerStatuses?.[0]?.state?.running !== undefined;
+      }, { timeoutMs: POD_READY_TIMEOUT_MS, intervalMs: 500, what: `pod ${namespace}/${name} running` });
+    }
+    return namespace;
+  }
+
+  async gameServer(namespace: string, name: string): Promise<any> {
+    return this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'gameservers', name });
+  }
+
+  async waitForOpsState(namespace: string, name: string, opsState: string): Promise<any> {
+    let last: any;
+    try {
+      return await waitFor(async () => {
+        last = await this.gameServer(namespace, name);
+        return last.spec?.opsState === opsState ? last : false;
+      }, { timeoutMs: GAME_SERVER_TIMEOUT_MS, intervalMs: 250, what: `GameServer ${namespace}/${name} opsState ${opsState}` });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last GameServer: ${JSON.stringify({ spec: last?.spec, status: last?.status })}`, { cause: err });
+    }
+  }
+
+  /** Writes the game container's /tmp/state through the CRI (the probe's next result). */
+  async setState(namespace: string, pod: string, state: string): Promise<void> {
+    const { containers } = await this.cri.listContainers({ filter: { id: '', state: undefined, podSandboxId: '', labelSelector: { 'io.kubernetes.pod.namespace': namespace, 'io.kubernetes.pod.name': pod, 'io.kubernetes.container.name': 'game' } } });
+    const running = containers.filter((c) => c.state === 1); // CONTAINER_RUNNING
+    assert.equal(running.length, 1, `one running game container in ${namespace}/${pod}`);
+    const res = await this.cri.execSync({ containerId: running[0]!.id, cmd: ['sh', '-c', `printf '%s' '${state}' >/tmp/state`], timeout: 10 });
+    assert.equal(res.exitCode, 0, `writing /tmp/state in ${namespace}/${pod}: ${res.stderr.toString()}`);
+  }
+}
