@@ -3,7 +3,7 @@
 // Dockerfiles. Game pods and GameServers are shaped as OKG creates them (owner label, pod named as its
 // GameServer); the game container runs the bed's busybox image.
 import assert from 'node:assert/strict';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Watch, type V1Pod } from '@kubernetes/client-node';
 import { clusterEnv, RELEASE_NAME } from '../testbed/cluster-bed.js';
 import { CriClient } from '../testbed/cri-client.js';
 import { testbedEnv } from '../testbed/env.js';
@@ -48,27 +48,53 @@ export class ClusterBed {
     return lease.spec?.holderIdentity ?? undefined;
   }
 
-  /** okgsq_kube_writes_total of one decider pod, leases left out, by `resource verb`. */
-  async deciderWrites(pod: V1Pod): Promise<Map<string, number>> {
+  async readyPod(component: 'agent' | 'decider', name: string): Promise<V1Pod> {
+    return waitFor(async () => (await this.readyPods(component)).find((p) => p.metadata!.name === name), { timeoutMs: POD_READY_TIMEOUT_MS, intervalMs: 500, what: `${component} pod ${name} Ready` });
+  }
+
+  /** The samples of one metric family on a decider pod's /metrics, as label maps with values. */
+  async deciderMetric(pod: V1Pod, family: string): Promise<{ labels: Record<string, string>; value: number }[]> {
     const res = await httpGet(`http://${pod.status!.podIP}:${DECIDER_HTTP_PORT}/metrics`);
     assert.equal(res.status, 200, `decider ${pod.metadata!.name} /metrics`);
-    const out = new Map<string, number>();
+    const out: { labels: Record<string, string>; value: number }[] = [];
     for (const line of res.body.split('\n')) {
-      const m = /^okgsq_kube_writes_total\{(.*)\} (\S+)$/.exec(line);
-      if (!m) continue;
-      const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-      if (labels.resource === 'leases') continue;
-      const key = `${labels.resource} ${labels.verb}`;
-      out.set(key, (out.get(key) ?? 0) + Number(m[2]));
+      const m = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!m || m[1] !== family) continue;
+      out.push({ labels: Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!])), value: Number(m[3]) });
     }
     return out;
   }
 
-  /** Non-lease writes summed over every running decider pod. */
-  async totalWrites(): Promise<number> {
-    let sum = 0;
-    for (const pod of await this.readyPods('decider')) for (const n of (await this.deciderWrites(pod)).values()) sum += n;
-    return sum;
+  /** okgsq_kube_writes_total of one decider pod, its Lease's left out, as "resource verb code" → count. */
+  async deciderWrites(pod: V1Pod): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const { labels, value } of await this.deciderMetric(pod, 'okgsq_kube_writes_total')) {
+      if (labels.resource === 'leases') continue;
+      const key = `${labels.resource} ${labels.verb} ${labels.code}`;
+      out[key] = (out[key] ?? 0) + value;
+    }
+    return out;
+  }
+
+  /** Waits until the decider pod has reported `count` more probe runs of the agents: time with real probing. */
+  async moreProbeRuns(pod: V1Pod, count: number): Promise<void> {
+    const runs = async (): Promise<number> => (await this.deciderMetric(pod, 'okgsq_probe_runs_total')).reduce((sum, s) => sum + s.value, 0);
+    const start = await runs();
+    await waitFor(async () => (await runs()) >= start + count, { timeoutMs: GAME_SERVER_TIMEOUT_MS, intervalMs: 500, what: `${count} more probe runs reported to ${pod.metadata!.name}` });
+  }
+
+  /** Records every opsState the GameServer takes (watch events), until stop(). */
+  async watchOpsStates(namespace: string, name: string): Promise<{ values: string[]; stop(): void }> {
+    const values: string[] = [];
+    const req = await new Watch(this.kc).watch(
+      `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/gameservers`,
+      { fieldSelector: `metadata.name=${name}` },
+      (type: string, obj: any) => {
+        if (type === 'MODIFIED' && values.at(-1) !== obj.spec?.opsState) values.push(obj.spec?.opsState);
+      },
+      () => {},
+    );
+    return { values, stop: () => req.abort() };
   }
 
   /**
