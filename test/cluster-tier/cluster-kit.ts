@@ -77,10 +77,10 @@ export class ClusterBed {
   }
 
   /** Waits until the decider pod has reported `count` more probe runs of the agents: time with real probing. */
-  async moreProbeRuns(pod: V1Pod, count: number): Promise<void> {
+  async moreProbeRuns(pod: V1Pod, count: number, timeoutMs = GAME_SERVER_TIMEOUT_MS): Promise<void> {
     const runs = async (): Promise<number> => (await this.deciderMetric(pod, 'okgsq_probe_runs_total')).reduce((sum, s) => sum + s.value, 0);
     const start = await runs();
-    await waitFor(async () => (await runs()) >= start + count, { timeoutMs: GAME_SERVER_TIMEOUT_MS, intervalMs: 500, what: `${count} more probe runs reported to ${pod.metadata!.name}` });
+    await waitFor(async () => (await runs()) >= start + count, { timeoutMs, intervalMs: 500, what: `${count} more probe runs reported to ${pod.metadata!.name}` });
   }
 
   /** Records every opsState the GameServer takes (watch events), until stop(). */
