@@ -65,11 +65,15 @@ export class ClusterBed {
     return out;
   }
 
-  /** okgsq_kube_writes_total of one decider pod, its Lease's left out, as "resource verb code" → count. */
+  /**
+   * okgsq_kube_writes_total of one decider pod as "resource verb code" → count: the writes of state
+   * (GameServers, their status, pod conditions). Its Lease's and Events are left out: Events report, e.g.
+   * a Warning per set whose outcomes went stale while an agent reconnected.
+   */
   async deciderWrites(pod: V1Pod): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const { labels, value } of await this.deciderMetric(pod, 'okgsq_kube_writes_total')) {
-      if (labels.resource === 'leases') continue;
+      if (labels.resource === 'leases' || labels.resource === 'events') continue;
       const key = `${labels.resource} ${labels.verb} ${labels.code}`;
       out[key] = (out[key] ?? 0) + value;
     }
