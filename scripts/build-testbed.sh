@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Builds the test bed's Go binaries (kube-apiserver, etcd, helm) once into a cache outside the repo,
-# keyed by version, and reuses them afterwards. Prints each binary's path on stdout as NAME=PATH.
+# keyed by version, and reuses them afterwards, and keeps OpenKruiseGame's own CRDs (game.kruise.io, from
+# the kruise-game Go module's config/crd/bases) beside them. Prints each path on stdout as NAME=PATH.
+# `cluster` builds what the bed's cluster mode adds (kubelet, kube-scheduler, kube-controller-manager,
+# kube-proxy, kubectl from test/cluster/kube-node; CoreDNS from test/cluster/coredns); `all` leaves them out.
+# Usage: build-testbed.sh [all|etcd|kube-apiserver|helm|okg-crds|cluster]
 # The first build downloads ~1-2 GB of modules and takes many minutes on 2 cores.
 # Environment: OKGSQ_CACHE (default ~/.cache/okg-sq).
 set -euo pipefail
@@ -55,15 +59,48 @@ build_install() { # name version package
   echo "$name=$out"
 }
 
+# OKG's CRDs from the released kruise-game module (never committed): $cache/crds/kruise-game-<version>,
+# written whole into a temporary folder and renamed, marked complete by a .complete file.
+keep_okg_crds() {
+  local out="$cache/crds/kruise-game-$KRUISE_GAME_VERSION"
+  (
+    exec 8>"$bin_dir/.build-okg-crds-$KRUISE_GAME_VERSION.lock"
+    flock 8
+    if [ -f "$out/.complete" ]; then exit 0; fi
+    log "taking OKG's CRDs from github.com/openkruise/kruise-game@$KRUISE_GAME_VERSION (go mod download)"
+    local dir
+    dir=$(cd / && go mod download -json "github.com/openkruise/kruise-game@$KRUISE_GAME_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -d "$dir/config/crd/bases" ] || { log "go mod download of kruise-game $KRUISE_GAME_VERSION gave no config/crd/bases"; exit 1; }
+    rm -rf "$out.tmp"
+    mkdir -p "$out.tmp"
+    cp "$dir"/config/crd/bases/game.kruise.io_*.yaml "$out.tmp/"
+    chmod 644 "$out.tmp"/*.yaml
+    touch "$out.tmp/.complete"
+    rm -rf "$out"
+    mv "$out.tmp" "$out"
+  )
+  echo "okg-crds=$out"
+}
+
 only=${1:-all}
 if [ "$only" = all ] || [ "$only" = etcd ]; then
   build_module etcd "$ETCD_VERSION" "$repo/test/cluster/etcd" ""
 fi
+minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+kube_ldflags="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
 if [ "$only" = all ] || [ "$only" = kube-apiserver ]; then
-  minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
-  build_module kube-apiserver "$KUBE_VERSION" "$repo/test/cluster/kube-apiserver" \
-    "-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  build_module kube-apiserver "$KUBE_VERSION" "$repo/test/cluster/kube-apiserver" "$kube_ldflags"
+fi
+if [ "$only" = cluster ]; then
+  # Smallest first: a cold build of all of them takes ~7 min of CPU with the apiserver's build cache warm.
+  for command in kube-scheduler kube-proxy kube-controller-manager kubelet kubectl; do
+    build_module "$command" "$KUBE_VERSION" "$repo/test/cluster/kube-node/$command" "$kube_ldflags"
+  done
+  build_module coredns "$COREDNS_VERSION" "$repo/test/cluster/coredns" ""
 fi
 if [ "$only" = all ] || [ "$only" = helm ]; then
   build_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm
+fi
+if [ "$only" = all ] || [ "$only" = okg-crds ]; then
+  keep_okg_crds
 fi

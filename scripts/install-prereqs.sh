@@ -18,6 +18,10 @@ command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 command -v gcc >/dev/null || need+=(gcc)
 dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q 'ok installed' || need+=(libc6-dev)
 command -v flock >/dev/null || need+=(util-linux)
+# The bed's cluster mode: kube-proxy's and the kubelet's rules (iptables), unshare (util-linux) for the
+# node's private mount namespace.
+command -v iptables >/dev/null || need+=(iptables)
+command -v unshare >/dev/null || need+=(util-linux)
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then

@@ -4,6 +4,8 @@
 # containerd + CNI, Prometheus, helm): the whole run goes under test/testbed/cli.js `run`, which installs
 # missing Debian packages (as root), builds or reuses the Go binaries, starts the bed, runs the tests with
 # OKGSQ_TB_* set, tears the bed down and exits with the tests' code, so one summary counts every tier.
+# Then the cluster tier under a cluster bed (cli.js run --cluster --install), and the cluster bed's
+# teardown test; the script fails if any of the three runs failed.
 # `npm run test:unit` runs only the unit tier (no test bed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +33,18 @@ bash scripts/install-prereqs.sh
 node dist/test/testbed/image-build/cli.js images >dist/images-build.log 2>&1 &
 
 # One test file at a time: the tiers share one bed and two cores.
-exec node dist/test/testbed/cli.js run -- node --test --test-concurrency=1 "${dirs[@]}"
+status=0
+node dist/test/testbed/cli.js run -- node --test --test-concurrency=1 "${dirs[@]}" || status=$?
+
+# The cluster tier, after the plain tiers: a real kubelet cluster (cli.js run --cluster --install: the
+# images built above, `helm install` of charts/okg-sq) running the agent and decider as pods.
+# helm-lifecycle uninstalls the chart, so it runs last.
+cluster_tests=()
+for file in dist/test/cluster-tier/*.test.js; do
+  [ "$file" = dist/test/cluster-tier/helm-lifecycle.test.js ] || cluster_tests+=("$file")
+done
+cluster_tests+=(dist/test/cluster-tier/helm-lifecycle.test.js)
+node dist/test/testbed/cli.js run --cluster --install -- node --test --test-concurrency=1 "${cluster_tests[@]}" || status=$?
+# Then, outside any bed: a cluster bed of its own leaves the host as it found it.
+node --test --test-concurrency=1 dist/test/cluster-teardown || status=$?
+exit "$status"

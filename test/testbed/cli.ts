@@ -3,10 +3,13 @@
 //   down               stop the bed started by `up` (and clean up beds whose runner died)
 //   cleanup            only clean up beds whose runner died (leaves running beds alone)
 //   run -- <cmd…>      ensure prerequisites, start a bed, run cmd with OKGSQ_TB_* set, tear down, exit with cmd's code
+// `up` and `run` take --cluster (a real kubelet cluster, cluster-bed.ts; prints KUBECONFIG=<path> on its own
+// line) and, with it, --install (the images built from the Dockerfiles and `helm install` of charts/okg-sq).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureClusterBinaries, startClusterTestbed } from './cluster-bed.js';
 import { testbedEnvVars } from './env.js';
 import { pidAlive } from './managed-process.js';
 import { ensurePrerequisites } from './prerequisites.js';
@@ -51,16 +54,45 @@ function stopOnExitSignals(bed: RunningTestbed, beforeStop: (signal?: NodeJS.Sig
   });
 }
 
-async function up(): Promise<void> {
+interface BedFlags {
+  cluster: boolean;
+  install: boolean;
+}
+
+/** Splits `[--cluster] [--install] [--] rest…`. */
+function parseFlags(args: string[]): { flags: BedFlags; rest: string[] } {
+  const flags: BedFlags = { cluster: false, install: false };
+  let i = 0;
+  for (; i < args.length; i++) {
+    if (args[i] === '--cluster') flags.cluster = true;
+    else if (args[i] === '--install') flags.install = true;
+    else break;
+  }
+  if (flags.install && !flags.cluster) throw new Error('--install needs --cluster');
+  const rest = args.slice(args[i] === '--' ? i + 1 : i);
+  return { flags, rest };
+}
+
+/** Starts a plain or a cluster bed; returns it with the variables its clients need. */
+async function startBed(flags: BedFlags, keepWorkDir: boolean): Promise<{ bed: RunningTestbed; vars: Record<string, string> }> {
   const binaries = ensurePrerequisites(log);
-  const bed = await startTestbed({ binaries, log });
+  if (!flags.cluster) {
+    const bed = await startTestbed({ binaries, log, keepWorkDir });
+    return { bed, vars: testbedEnvVars(bed.env) };
+  }
+  const bed = await startClusterTestbed({ binaries, cluster: ensureClusterBinaries(log), install: flags.install, log, keepWorkDir });
+  return { bed, vars: bed.vars() };
+}
+
+async function up(flags: BedFlags): Promise<void> {
+  const { bed, vars } = await startBed(flags, false);
   mkdirSync(stateDir(), { recursive: true });
   writeFileSync(upPidFile(), String(process.pid));
   stopOnExitSignals(bed, () => rmSync(upPidFile(), { force: true }));
-  const vars = testbedEnvVars(bed.env);
   process.stdout.write(`kubeconfig: ${bed.env.kubeconfig}\ncontainerd socket: ${bed.env.containerdSocket}\n`);
   for (const [name, value] of Object.entries(vars)) process.stdout.write(`export ${name}='${value}'\n`);
   process.stdout.write(`export KUBECONFIG='${bed.env.kubeconfig}'\n`);
+  if (flags.cluster) process.stdout.write(`KUBECONFIG=${bed.env.kubeconfig}\n`);
   log('testbed: running; Ctrl-C or `node dist/test/testbed/cli.js down` stops it');
   // Keep the event loop alive until a signal arrives.
   setInterval(() => {}, 1 << 30);
@@ -93,15 +125,14 @@ async function cleanup(): Promise<void> {
   }
 }
 
-async function run(command: string[]): Promise<void> {
-  if (command.length === 0) throw new Error('usage: cli.js run -- <command…>');
-  const binaries = ensurePrerequisites(log);
-  const bed = await startTestbed({ binaries, log, keepWorkDir: process.env.OKGSQ_TB_KEEP === '1' });
+async function run(flags: BedFlags, command: string[]): Promise<void> {
+  if (command.length === 0) throw new Error('usage: cli.js run [--cluster [--install]] -- <command…>');
+  const { bed, vars } = await startBed(flags, process.env.OKGSQ_TB_KEEP === '1');
   let child: ReturnType<typeof spawn> | undefined;
   stopOnExitSignals(bed, (signal) => {
     if (signal && child && child.exitCode === null) child.kill(signal);
   });
-  child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...testbedEnvVars(bed.env) } });
+  child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...vars } });
   const code = await new Promise<number>((resolve) => {
     child!.once('error', (err) => {
       log(`testbed: could not run ${command[0]}: ${err.message}`);
@@ -124,15 +155,17 @@ async function main(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
   switch (verb) {
     case 'up':
-      return up();
+      return up(parseFlags(rest).flags);
     case 'down':
       return down();
     case 'cleanup':
       return cleanup();
-    case 'run':
-      return run(rest[0] === '--' ? rest.slice(1) : rest);
+    case 'run': {
+      const { flags, rest: command } = parseFlags(rest);
+      return run(flags, command);
+    }
     default:
-      log('usage: cli.js up | down | cleanup | run -- <command…>');
+      log('usage: cli.js up [--cluster [--install]] | down | cleanup | run [--cluster [--install]] -- <command…>');
       process.exit(2);
   }
 }

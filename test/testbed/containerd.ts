@@ -56,7 +56,7 @@ export async function startContainerd(options: { dir: string; network: CniNetwor
   return { socket, process: proc, stop };
 }
 
-async function removeAllSandboxes(cri: CriClient): Promise<void> {
+export async function removeAllSandboxes(cri: CriClient): Promise<void> {
   const { items } = await cri.listPodSandbox();
   for (const sandbox of items) {
     await cri.stopPodSandbox({ podSandboxId: sandbox.id });
@@ -108,7 +108,7 @@ export function unmountUnder(dir: string): void {
   }
 }
 
-function containerdConfig(dir: string, socket: string): string {
+export function containerdConfig(dir: string, socket: string): string {
   const cri = '[plugins."io.containerd.grpc.v1.cri"';
   return `version = 2
 root = "${join(dir, 'root')}"

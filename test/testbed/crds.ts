@@ -1,19 +1,30 @@
-// Installs the OKG CRD fixtures (test/fixtures/crds/) and waits until they are served.
+// Installs CRDs and waits until they are served: by default OpenKruiseGame's own game.kruise.io CRDs, taken
+// from the released kruise-game Go module (KRUISE_GAME_VERSION of scripts/versions.env) by
+// scripts/build-testbed.sh into the bed's cache, never committed.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, CustomObjectsApi, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { httpGet } from './https-get.js';
 import { parse } from 'yaml';
-import { repoRoot } from './repo-root.js';
+import { repoPath } from './repo-root.js';
 import { waitFor } from './wait-for.js';
 
 const CRD_ESTABLISHED_TIMEOUT_MS = 30_000;
 
-export function crdFixtureDir(): string {
-  return join(repoRoot(import.meta.url), 'test', 'fixtures', 'crds');
+let okgCrds: string | undefined;
+
+/** The folder of OKG's CRDs (game.kruise.io_gameservers.yaml, game.kruise.io_gameserversets.yaml), fetched once. */
+export function okgCrdDir(): string {
+  if (okgCrds) return okgCrds;
+  const out = execFileSync('bash', [repoPath('scripts', 'build-testbed.sh'), 'okg-crds'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const dir = /^okg-crds=(.+)$/m.exec(out)?.[1];
+  if (!dir) throw new Error(`scripts/build-testbed.sh okg-crds did not report the CRDs' folder:\n${out}`);
+  okgCrds = dir;
+  return dir;
 }
 
-export async function applyCrds(kc: KubeConfig, dir: string = crdFixtureDir()): Promise<string[]> {
+export async function applyCrds(kc: KubeConfig, dir: string = okgCrdDir()): Promise<string[]> {
   const api = kc.makeApiClient(ApiextensionsV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();

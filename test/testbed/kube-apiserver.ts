@@ -1,5 +1,7 @@
 // kube-apiserver for the bed on 127.0.0.1: self-signed serving cert (--cert-dir), static admin token in
 // system:masters, RBAC, service-account tokens signed by our RSA key with audiences okg-sq + the issuer.
+// The cluster mode binds it to the bed's bridge gateway instead, where pods reach it through the
+// `kubernetes` Service (docs/design.md, "The test bed's cluster mode").
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeControlPlaneSecrets } from './certs.js';
@@ -13,6 +15,16 @@ const APISERVER_READY_TIMEOUT_MS = 120_000; // first start migrates storage; slo
 /** The audience okg-sq's agents request for their tokens (OKGSQ_TOKEN_AUDIENCE's default). */
 export const OKGSQ_TOKEN_AUDIENCE = 'okg-sq';
 
+export interface ApiserverOptions {
+  bin: string;
+  dir: string;
+  etcdUrl: string;
+  /** Address to bind and advertise (default 127.0.0.1, with no endpoint reconciler). */
+  address?: string;
+  /** Default 10.0.0.0/24. */
+  serviceClusterIpRange?: string;
+}
+
 export interface RunningApiserver {
   url: string;
   adminToken: string;
@@ -20,34 +32,39 @@ export interface RunningApiserver {
   caPem: string;
   serviceAccountIssuer: string;
   kubeconfig: string;
+  serviceAccountPrivateKeyFile: string;
+  /** The self-signed serving certificate (also the CA that verifies it). */
+  certFile: string;
   process: ManagedProcess;
   stop(): Promise<void>;
 }
 
-export function startKubeApiserver(options: { bin: string; dir: string; etcdUrl: string }): Promise<RunningApiserver> {
+export function startKubeApiserver(options: ApiserverOptions): Promise<RunningApiserver> {
   return withPortRetry((attempt) => startOnce(options, attempt));
 }
 
-async function startOnce(options: { bin: string; dir: string; etcdUrl: string }, attempt: number): Promise<RunningApiserver> {
+async function startOnce(options: ApiserverOptions, attempt: number): Promise<RunningApiserver> {
   const dir = join(options.dir, attempt === 1 ? 'apiserver' : `apiserver-${attempt}`);
   const certDir = join(dir, 'certs');
   mkdirSync(certDir, { recursive: true });
   const secrets = writeControlPlaneSecrets(dir);
   const port = await freePort();
-  const url = `https://127.0.0.1:${port}`;
+  const address = options.address ?? '127.0.0.1';
+  const url = `https://${address}:${port}`;
   const serviceAccountIssuer = `${url}/`;
   const proc = new ManagedProcess('kube-apiserver', options.bin, [
     `--etcd-servers=${options.etcdUrl}`,
     `--etcd-prefix=/registry`,
-    '--bind-address=127.0.0.1',
+    `--bind-address=${address}`,
     `--secure-port=${port}`,
-    // Without these two it picks the default-route address, or refuses a loopback one.
-    '--advertise-address=127.0.0.1',
-    '--endpoint-reconciler-type=none',
+    // Without --advertise-address it picks the default-route address; on loopback it also needs no
+    // endpoint reconciler (it refuses a loopback endpoint for the `kubernetes` Service).
+    `--advertise-address=${address}`,
+    ...(address === '127.0.0.1' ? ['--endpoint-reconciler-type=none'] : ['--kubelet-preferred-address-types=InternalIP']),
     `--cert-dir=${certDir}`,
     `--token-auth-file=${secrets.tokenAuthFile}`,
     '--authorization-mode=RBAC',
-    '--service-cluster-ip-range=10.0.0.0/24',
+    `--service-cluster-ip-range=${options.serviceClusterIpRange ?? '10.0.0.0/24'}`,
     '--allow-privileged=true',
     `--service-account-issuer=${serviceAccountIssuer}`,
     `--service-account-key-file=${secrets.serviceAccountPublicKeyFile}`,
@@ -74,7 +91,10 @@ async function startOnce(options: { bin: string; dir: string; etcdUrl: string },
     }, { timeoutMs: APISERVER_READY_TIMEOUT_MS, intervalMs: 200, what: 'kube-apiserver /readyz and namespace default' });
     const kubeconfig = join(options.dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml(url, caPem, secrets.adminToken), { mode: 0o600 });
-    return { url, adminToken: secrets.adminToken, caPem, serviceAccountIssuer, kubeconfig, process: proc, stop: () => proc.stop() };
+    return {
+      url, adminToken: secrets.adminToken, caPem, serviceAccountIssuer, kubeconfig, process: proc, stop: () => proc.stop(),
+      serviceAccountPrivateKeyFile: secrets.serviceAccountPrivateKeyFile, certFile: join(certDir, 'apiserver.crt'),
+    };
   } catch (err) {
     await proc.stop();
     throw err;

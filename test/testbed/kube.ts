@@ -1,6 +1,7 @@
 // Kubernetes helpers for tests running under the bed: the admin client config and fresh namespaces.
-// No controllers run in the bed: nothing creates ServiceAccount `default` and deleted namespaces stay
-// Terminating forever, hence one fresh namespace per test.
+// No controllers run in a plain bed: nothing creates ServiceAccount `default` and deleted namespaces stay
+// Terminating forever, hence one fresh namespace per test. (In a cluster bed the controller-manager may
+// create `default` first.)
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { testbedEnv } from './env.js';
@@ -18,6 +19,8 @@ export async function createNamespace(prefix: string, kc: KubeConfig = adminKube
   const core = kc.makeApiClient(CoreV1Api);
   const name = `${prefix}-${randomBytes(NAMESPACE_SUFFIX_BYTES).toString('hex')}`.toLowerCase();
   await core.createNamespace({ body: { metadata: { name } } });
-  await core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: 'default' } } });
+  await core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: 'default' } } }).catch((err: { code?: number }) => {
+    if (err.code !== 409) throw err;
+  });
   return name;
 }

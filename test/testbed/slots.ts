@@ -14,9 +14,11 @@ export interface SlotState {
   ownerPid: number;
   network: CniNetwork;
   workDir: string;
-  /** PIDs of the bed's processes (etcd, kube-apiserver, containerd), for cleanup after a crash. */
+  /** PIDs of the bed's processes (etcd, kube-apiserver, containerd; a cluster bed's too), for cleanup after a crash. */
   pids: number[];
   containerdSocket?: string;
+  /** A cluster bed (cluster-bed.ts): its cleanup also undoes its host-wide changes (cluster-host.ts). */
+  cluster?: boolean;
   /** Set by `up`: the env a client of this bed needs. */
   env?: Record<string, string>;
 }

@@ -4,6 +4,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteBridge } from './cni.js';
+import { releaseClusterLock, removeKubeChains, removeKubepodsCgroups } from './cluster-host.js';
 import { CriClient } from './cri-client.js';
 import { applyCrds } from './crds.js';
 import { startContainerd, stopOwnShims, unmountUnder, type RunningContainerd } from './containerd.js';
@@ -122,6 +123,12 @@ export async function cleanupStaleSlot(state: SlotState, log: (line: string) => 
     } catch (err) {
       log(`testbed: containerd cleanup of ${state.workDir} failed: ${(err as Error).message}`);
     }
+  }
+  if (state.cluster) {
+    // Its kube-proxy is dead now: nothing re-adds the chains.
+    removeKubeChains();
+    for (const failure of removeKubepodsCgroups()) log(`testbed: cgroup cleanup: ${failure}`);
+    releaseClusterLock(state.ownerPid);
   }
   deleteBridge(state.network.bridge);
   unmountUnder(state.workDir);

@@ -1,0 +1,14 @@
+// Command kube-scheduler is the upstream kube-scheduler (Kubernetes), built from Go modules for the test bed's cluster mode (no
+// Debian or npm package ships it). See scripts/build-testbed.sh cluster.
+package main
+
+import (
+	"os"
+
+	"k8s.io/component-base/cli"
+	"k8s.io/kubernetes/cmd/kube-scheduler/app"
+)
+
+func main() {
+	os.Exit(cli.Run(app.NewSchedulerCommand()))
+}
