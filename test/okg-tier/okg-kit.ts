@@ -88,7 +88,10 @@ export class OkgBed {
   async applyMinecraft(prefix: string, change: (gss: any) => void = () => {}): Promise<string> {
     const namespace = await createNamespace(prefix, this.kc);
     await this.applyGss(namespace, (gss) => {
-      gss.spec.gameServerTemplate.spec.containers[0].image = MINECRAFT_IMAGE('1.0');
+      const game = gss.spec.gameServerTemplate.spec.containers[0];
+      game.image = MINECRAFT_IMAGE('1.0');
+      // The bed's images are imported, never pulled; kruise's defaulting makes an unset policy Always here.
+      game.imagePullPolicy = 'IfNotPresent';
       change(gss);
     });
     return namespace;
