@@ -29,9 +29,10 @@ test('OKG alone: PodProbeMarker → NodePodProbe → kruise-daemon → pod condi
     try {
       await bed.ctl(namespace, 'minecraft-0', 'kill-gate', 'minecraft-0');
       await bed.ctl(namespace, 'minecraft-1', 'kill-data', 'minecraft-1');
-      const gate = await bed.waitForOpsState(namespace, 'minecraft-0', 'GateMaintaining');
+      await bed.waitForOpsState(namespace, 'minecraft-0', 'GateMaintaining');
       await bed.waitForOpsState(namespace, 'minecraft-1', 'DataMaintaining');
-      assert.equal(gate.status?.serviceQualitiesConditions?.[0]?.result, 'gate');
+      // OKG patches the spec first, then the status with the probe's result (kruise keeps stdout on exit 0).
+      await waitFor(async () => (await bed.gameServer(namespace, 'minecraft-0')).status?.serviceQualitiesConditions?.[0]?.result === 'gate', { timeoutMs: 60_000, intervalMs: 250, what: 'minecraft-0\'s stored result gate' });
       await bed.ctl(namespace, 'minecraft-0', 'start', 'minecraft-0');
       await bed.ctl(namespace, 'minecraft-1', 'start', 'minecraft-1');
       await bed.waitForOpsState(namespace, 'minecraft-0', 'None');
