@@ -90,7 +90,8 @@ export class OkgBed {
     await this.applyGss(namespace, (gss) => {
       const game = gss.spec.gameServerTemplate.spec.containers[0];
       game.image = MINECRAFT_IMAGE('1.0');
-      // The bed's images are imported, never pulled; kruise's defaulting makes an unset policy Always here.
+      // The bed's images are imported, never pulled; kruise's Advanced StatefulSet defaults an unset policy
+      // to Always (for in-place updates: apis/apps/defaults/pod.go), which would try a registry.
       game.imagePullPolicy = 'IfNotPresent';
       change(gss);
     });
