@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { OKGSQ_CONDITION_REASON } from '../../common/okg-defaults.js';
 import { httpGet } from '../testbed/https-get.js';
 import { waitFor } from '../testbed/wait-for.js';
-import { ADMIN_USER, describeWrites, okgQualityFromPod, OkgBed, QUIET_WINDOW_MS } from './okg-kit.js';
+import { ADMIN_USER, describeWrites, okgQualityFromPod, OkgBed, QUIET_WINDOW_MS, SCENARIO_SEQUENCES } from './okg-kit.js';
 
 const KRUISE_GAME_METRICS_PORT = 8080;
 /** A write older than this ends a flip's burst of writes (okg-sq's three, OKG's label copy onto the pod). */
@@ -76,11 +76,7 @@ test('beside OKG\'s controllers: the minecraft scenario flips each GameServer on
     } finally {
       recorder.stop();
     }
-    assert.deepEqual(Object.fromEntries(recorder.sequences), {
-      'minecraft-0': ['None', 'GateMaintaining', 'None'],
-      'minecraft-1': ['None', 'DataMaintaining', 'None'],
-      'minecraft-2': ['None'],
-    }, 'each change flipped opsState once, and nothing reverted it');
+    assert.deepEqual(Object.fromEntries(recorder.sequences), SCENARIO_SEQUENCES, 'each change flipped opsState once, and nothing reverted it');
 
     // OKG's computation from the pod conditions okg-sq wrote equals what is stored …
     for (const gs of await bed.gameServers(namespace)) {

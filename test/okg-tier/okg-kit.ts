@@ -189,6 +189,16 @@ export class OkgBed {
   }
 }
 
+/**
+ * Each GameServer's sequence of opsState values after the minecraft scenario: minecraft-0 loses and gets
+ * back its gate process, minecraft-1 its data process, minecraft-2 is left alone.
+ */
+export const SCENARIO_SEQUENCES: Readonly<Record<string, readonly string[]>> = {
+  'minecraft-0': ['None', 'GateMaintaining', 'None'],
+  'minecraft-1': ['None', 'DataMaintaining', 'None'],
+  'minecraft-2': ['None'],
+};
+
 /** "user verb resource[/subresource] name" for messages. */
 export function describeWrites(events: AuditEvent[]): string[] {
   return events.map((e) => `${e.requestReceivedTimestamp} ${e.user.username} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.name}`);

@@ -347,7 +347,7 @@ async function waitForNodeReady(kc: KubeConfig, nodeName: string, watched: Manag
  * Imports the agent and decider images (built from the Dockerfiles, cached) and installs charts/okg-sq with
  * them: the agent talks to the bed's containerd (criSocket custom), images are never pulled, 2 deciders.
  */
-async function installChart(options: { workDir: string; kubeconfig: string; helmBin: string; socket: string; log: (line: string) => void }): Promise<void> {
+export async function installChart(options: { workDir: string; kubeconfig: string; helmBin: string; socket: string; log: (line: string) => void }): Promise<void> {
   const images = await ensureOkgsqImages(options.log);
   await importBuiltImages(options.socket, [images.agent, images.decider]);
   const home = join(options.workDir, 'helm-home');
