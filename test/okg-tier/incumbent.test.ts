@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../testbed/wait-for.js';
-import { describeWrites, OkgBed, SCENARIO_SEQUENCES, USERS } from './okg-kit.js';
+import { describeWrites, OkgBed, otherOkgMode, SCENARIO_SEQUENCES, USERS } from './okg-kit.js';
 
-test('OKG alone: PodProbeMarker → NodePodProbe → kruise-daemon → pod condition → GameServer flips the minecraft scenario once per change', async () => {
+test('OKG alone: PodProbeMarker → NodePodProbe → kruise-daemon → pod condition → GameServer flips the minecraft scenario once per change', { skip: otherOkgMode('probing-on') }, async () => {
   const bed = new OkgBed('probing-on');
   try {
     const namespace = await bed.applyMinecraft('okg-alone');

@@ -45,6 +45,16 @@ export interface AuditEvent {
 
 export type OkgMode = 'probing-on' | 'probing-off';
 
+/**
+ * A skip reason when the bed runs OKG's stack in the other mode (so one `node --test dist/test/okg-tier`
+ * serves both beds: `--okg` runs the probing-on tests, `--okg --install` the probing-off ones).
+ */
+export function otherOkgMode(want: OkgMode): string | undefined {
+  const mode = process.env[OKG_ENV_VAR];
+  if (mode === undefined || mode === want) return undefined;
+  return want === 'probing-on' ? 'needs kruise-daemon probing (bed without --install)' : 'needs okg-sq installed, kruise-daemon probing off (--install)';
+}
+
 export class OkgBed {
   readonly env = testbedEnv();
   readonly mode: OkgMode;
