@@ -4,7 +4,11 @@
 # the kruise-game Go module's config/crd/bases) beside them. Prints each path on stdout as NAME=PATH.
 # `cluster` builds what the bed's cluster mode adds (kubelet, kube-scheduler, kube-controller-manager,
 # kube-proxy, kubectl from test/cluster/kube-node; CoreDNS from test/cluster/coredns); `all` leaves them out.
-# Usage: build-testbed.sh [all|etcd|kube-apiserver|helm|okg-crds|cluster]
+# `okg` builds OpenKruiseGame's stack for the cluster bed's --okg: kruise-game-manager (kruise-game module)
+# and kruise-manager + kruise-daemon (kruise module), each inside a copy of its downloaded module
+# ($cache/src/<module>-<version>, where the modules' replace directives apply; the bed also renders the
+# copies' config/ manifests). `all` leaves them out.
+# Usage: build-testbed.sh [all|etcd|kube-apiserver|helm|okg-crds|cluster|okg]
 # The first build downloads ~1-2 GB of modules and takes many minutes on 2 cores.
 # Environment: OKGSQ_CACHE (default ~/.cache/okg-sq).
 set -euo pipefail
@@ -82,6 +86,36 @@ keep_okg_crds() {
   echo "okg-crds=$out"
 }
 
+# A writable copy of a downloaded module under $cache/src/<name>-<version>, made whole in a temporary
+# folder and renamed into place (go build inside it applies the module's own replace directives).
+module_copy() { # name module version
+  local name=$1 module=$2 version=$3
+  local out="$cache/src/$name-$version"
+  if [ -f "$out/go.mod" ]; then echo "$out"; return; fi
+  log "copying $module@$version (go mod download) to $out"
+  local dir
+  dir=$(cd / && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -f "$dir/go.mod" ] || { log "go mod download of $module $version gave no module directory"; exit 1; }
+  mkdir -p "$cache/src"
+  rm -rf "$out.tmp"
+  cp -r "$dir" "$out.tmp"
+  chmod -R u+w "$out.tmp"
+  mv "$out.tmp" "$out"
+  echo "$out"
+}
+
+build_in_copy() { # name version module_copy_dir package
+  local name=$1 version=$2 dir=$3 pkg=$4
+  local out="$bin_dir/$name-$version"
+  if [ -x "$out" ]; then log "reuse $out"; echo "$name=$out"; return; fi
+  log "building $name $version ($pkg in $dir; first time: downloads modules, takes minutes)"
+  local start=$SECONDS
+  (cd "$dir" && go build -p 2 -trimpath -ldflags "-s -w" -o "$out.tmp" "$pkg")
+  mv "$out.tmp" "$out"
+  log "built $out in $((SECONDS - start)) s"
+  echo "$name=$out"
+}
+
 only=${1:-all}
 if [ "$only" = all ] || [ "$only" = etcd ]; then
   build_module etcd "$ETCD_VERSION" "$repo/test/cluster/etcd" ""
@@ -103,4 +137,13 @@ if [ "$only" = all ] || [ "$only" = helm ]; then
 fi
 if [ "$only" = all ] || [ "$only" = okg-crds ]; then
   keep_okg_crds
+fi
+if [ "$only" = okg ]; then
+  kruise_game_src=$(module_copy kruise-game github.com/openkruise/kruise-game "$KRUISE_GAME_VERSION")
+  kruise_src=$(module_copy kruise github.com/openkruise/kruise "$KRUISE_VERSION")
+  build_in_copy kruise-game-manager "$KRUISE_GAME_VERSION" "$kruise_game_src" .
+  build_in_copy kruise-manager "$KRUISE_VERSION" "$kruise_src" .
+  build_in_copy kruise-daemon "$KRUISE_VERSION" "$kruise_src" ./cmd/daemon
+  echo "kruise-game-src=$kruise_game_src"
+  echo "kruise-src=$kruise_src"
 fi

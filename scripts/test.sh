@@ -5,7 +5,7 @@
 # missing Debian packages (as root), builds or reuses the Go binaries, starts the bed, runs the tests with
 # OKGSQ_TB_* set, tears the bed down and exits with the tests' code, so one summary counts every tier.
 # Then the cluster tier under a cluster bed (cli.js run --cluster --install), and the cluster bed's
-# teardown test; the script fails if any of the three runs failed.
+# teardown test; the OKG tier on cluster beds with OpenKruiseGame's stack; the script fails if any run failed.
 # `npm run test:unit` runs only the unit tier (no test bed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +45,12 @@ for file in dist/test/cluster-tier/*.test.js; do
 done
 cluster_tests+=(dist/test/cluster-tier/helm-lifecycle.test.js)
 node dist/test/testbed/cli.js run --cluster --install -- node --test --test-concurrency=1 "${cluster_tests[@]}" || status=$?
+# Beside OpenKruiseGame's own controllers (--okg): OKG's chain alone and the migration off it (kruise-daemon
+# probing on; migration last: it installs okg-sq), then okg-sq beside OKG (--install: probing off).
+okg=dist/test/okg-tier
+node dist/test/testbed/cli.js run --cluster --okg -- node --test --test-concurrency=1 \
+  "$okg/gameserverset.test.js" "$okg/incumbent.test.js" "$okg/migration.test.js" || status=$?
+node dist/test/testbed/cli.js run --cluster --okg --install -- node --test --test-concurrency=1 "$okg/coexistence.test.js" || status=$?
 # Then, outside any bed: a cluster bed of its own leaves the host as it found it.
 node --test --test-concurrency=1 dist/test/cluster-teardown || status=$?
 exit "$status"

@@ -4,7 +4,9 @@
 //   cleanup            only clean up beds whose runner died (leaves running beds alone)
 //   run -- <cmd…>      ensure prerequisites, start a bed, run cmd with OKGSQ_TB_* set, tear down, exit with cmd's code
 // `up` and `run` take --cluster (a real kubelet cluster, cluster-bed.ts; prints KUBECONFIG=<path> on its own
-// line) and, with it, --install (the images built from the Dockerfiles and `helm install` of charts/okg-sq).
+// line) and, with it, --install (the images built from the Dockerfiles and `helm install` of charts/okg-sq)
+// and --okg (OpenKruiseGame's stack from its Go modules, okg-stack.ts; kruise-daemon's probing off when
+// --install is given too, on otherwise).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -57,18 +59,20 @@ function stopOnExitSignals(bed: RunningTestbed, beforeStop: (signal?: NodeJS.Sig
 interface BedFlags {
   cluster: boolean;
   install: boolean;
+  okg: boolean;
 }
 
-/** Splits `[--cluster] [--install] [--] rest…`. */
+/** Splits `[--cluster] [--install] [--okg] [--] rest…`. */
 function parseFlags(args: string[]): { flags: BedFlags; rest: string[] } {
-  const flags: BedFlags = { cluster: false, install: false };
+  const flags: BedFlags = { cluster: false, install: false, okg: false };
   let i = 0;
   for (; i < args.length; i++) {
     if (args[i] === '--cluster') flags.cluster = true;
     else if (args[i] === '--install') flags.install = true;
+    else if (args[i] === '--okg') flags.okg = true;
     else break;
   }
-  if (flags.install && !flags.cluster) throw new Error('--install needs --cluster');
+  if ((flags.install || flags.okg) && !flags.cluster) throw new Error('--install and --okg need --cluster');
   const rest = args.slice(args[i] === '--' ? i + 1 : i);
   return { flags, rest };
 }
@@ -80,7 +84,7 @@ async function startBed(flags: BedFlags, keepWorkDir: boolean): Promise<{ bed: R
     const bed = await startTestbed({ binaries, log, keepWorkDir });
     return { bed, vars: testbedEnvVars(bed.env) };
   }
-  const bed = await startClusterTestbed({ binaries, cluster: ensureClusterBinaries(log), install: flags.install, log, keepWorkDir });
+  const bed = await startClusterTestbed({ binaries, cluster: ensureClusterBinaries(log), install: flags.install, okg: flags.okg, log, keepWorkDir });
   return { bed, vars: bed.vars() };
 }
 
@@ -126,7 +130,7 @@ async function cleanup(): Promise<void> {
 }
 
 async function run(flags: BedFlags, command: string[]): Promise<void> {
-  if (command.length === 0) throw new Error('usage: cli.js run [--cluster [--install]] -- <command…>');
+  if (command.length === 0) throw new Error('usage: cli.js run [--cluster [--install] [--okg]] -- <command…>');
   const { bed, vars } = await startBed(flags, process.env.OKGSQ_TB_KEEP === '1');
   let child: ReturnType<typeof spawn> | undefined;
   stopOnExitSignals(bed, (signal) => {
@@ -165,7 +169,7 @@ async function main(argv: string[]): Promise<void> {
       return run(flags, command);
     }
     default:
-      log('usage: cli.js up [--cluster [--install]] | down | cleanup | run [--cluster [--install]] -- <command…>');
+      log('usage: cli.js up [--cluster [--install] [--okg]] | down | cleanup | run [--cluster [--install] [--okg]] -- <command…>');
       process.exit(2);
   }
 }

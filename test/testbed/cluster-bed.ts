@@ -17,6 +17,7 @@ import { ensureOkgsqImages, importImages as importBuiltImages } from './built-im
 import { bridgeExists, deleteBridge } from './cni.js';
 import { claimClusterLock, releaseClusterLock, removeKubeChains, removeKubepodsCgroups } from './cluster-host.js';
 import { startNode, type RunningNode } from './cluster-node.js';
+import { installOkgStack } from './okg-stack.js';
 import { applyCrds } from './crds.js';
 import { unmountUnder } from './containerd.js';
 import { testbedEnvVars, type TestbedEnv } from './env.js';
@@ -75,6 +76,12 @@ export function clusterEnv(source: NodeJS.ProcessEnv = process.env): ClusterEnv 
   return Object.freeze(out as ClusterEnv);
 }
 
+/** Set with `--okg`: `probing-off` (kruise-daemon's PodProbeMarkerGate off, okg-sq installed) or `probing-on`. */
+export const OKG_ENV_VAR = 'OKGSQ_TB_CLUSTER_OKG';
+
+/** Set with `--okg`: the apiserver's audit log of writes to pods and GameServers (who wrote what, when). */
+export const AUDIT_LOG_ENV_VAR = 'OKGSQ_TB_CLUSTER_AUDIT_LOG';
+
 export interface RunningClusterTestbed extends RunningTestbed {
   cluster: ClusterEnv;
   /** The variables for a child process: OKGSQ_TB_* and OKGSQ_TB_CLUSTER_*. */
@@ -101,6 +108,8 @@ export async function startClusterTestbed(options: {
   binaries: TestbedBinaries;
   cluster: ClusterBinaries;
   install: boolean;
+  /** OKG's stack (okg-stack.ts); kruise-daemon's probing is off when okg-sq is installed, on otherwise. */
+  okg?: boolean;
   log?: (line: string) => void;
   keepWorkDir?: boolean;
 }): Promise<RunningClusterTestbed> {
@@ -185,7 +194,11 @@ export async function startClusterTestbed(options: {
     execFileSync('ip', ['link', 'set', slot.network.bridge, 'up']);
     etcd = await startEtcd({ bin: options.binaries.etcd, dir: workDir });
     record();
-    apiserver = await startKubeApiserver({ bin: options.binaries.kubeApiserver, dir: workDir, etcdUrl: etcd.url, address: gateway, serviceClusterIpRange: SERVICE_CIDR });
+    const auditLog = options.okg ? join(workDir, 'audit.log') : '';
+    apiserver = await startKubeApiserver({
+      bin: options.binaries.kubeApiserver, dir: workDir, etcdUrl: etcd.url, address: gateway, serviceClusterIpRange: SERVICE_CIDR,
+      extraArgs: auditLog ? auditLogFlags(workDir, auditLog) : [],
+    });
     record();
     const kc = adminKubeConfig(apiserver.kubeconfig);
     await applyCrds(kc);
@@ -217,6 +230,10 @@ export async function startClusterTestbed(options: {
     ]);
     await startClusterDns(kc, workDir, apiserver.kubeconfig, options.cluster.coredns, gateway, start);
     await waitForNodeReady(kc, nodeName, processes.concat(node.kubelet));
+    const okg = options.okg ? (options.install ? 'probing-off' : 'probing-on') : '';
+    if (options.okg) {
+      await installOkgStack({ kc, kubeconfig: apiserver.kubeconfig, kubectl: options.cluster.kubectl, criSocket: node.containerdSocket, workDir, daemonProbing: !options.install, log });
+    }
     let release = '';
     if (options.install) {
       await installChart({ workDir, kubeconfig: apiserver.kubeconfig, helmBin: options.binaries.helm, socket: node.containerdSocket, log });
@@ -240,6 +257,7 @@ export async function startClusterTestbed(options: {
       [CLUSTER_ENV_VARS.nodeName]: cluster.nodeName,
       [CLUSTER_ENV_VARS.kubectlBin]: cluster.kubectlBin,
       ...(release ? { [CLUSTER_ENV_VARS.release]: release } : {}),
+      ...(okg ? { [OKG_ENV_VAR]: okg, [AUDIT_LOG_ENV_VAR]: auditLog } : {}),
     });
     slot.env = vars();
     updateSlot(slot);
@@ -248,6 +266,28 @@ export async function startClusterTestbed(options: {
     await stop().catch((e: Error) => log(`testbed: teardown after a failed start: ${e.message}`));
     throw err;
   }
+}
+
+/**
+ * An audit log (JSON lines) of every write to pods, pods/status, GameServers and their status: the user and
+ * user agent of each, so a test can tell okg-sq's writes from OKG's and kruise's.
+ */
+function auditLogFlags(workDir: string, logFile: string): string[] {
+  const policy = join(workDir, 'audit-policy.yaml');
+  writeFileSync(policy, `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete]
+    resources:
+      - group: ""
+        resources: [pods, pods/status]
+      - group: game.kruise.io
+        resources: [gameservers, gameservers/status]
+  - level: None
+`);
+  return [`--audit-policy-file=${policy}`, `--audit-log-path=${logFile}`, '--audit-log-format=json', '--audit-log-maxsize=0'];
 }
 
 /**
@@ -307,7 +347,7 @@ async function waitForNodeReady(kc: KubeConfig, nodeName: string, watched: Manag
  * Imports the agent and decider images (built from the Dockerfiles, cached) and installs charts/okg-sq with
  * them: the agent talks to the bed's containerd (criSocket custom), images are never pulled, 2 deciders.
  */
-async function installChart(options: { workDir: string; kubeconfig: string; helmBin: string; socket: string; log: (line: string) => void }): Promise<void> {
+export async function installChart(options: { workDir: string; kubeconfig: string; helmBin: string; socket: string; log: (line: string) => void }): Promise<void> {
   const images = await ensureOkgsqImages(options.log);
   await importBuiltImages(options.socket, [images.agent, images.decider]);
   const home = join(options.workDir, 'helm-home');

@@ -23,6 +23,8 @@ export interface ApiserverOptions {
   address?: string;
   /** Default 10.0.0.0/24. */
   serviceClusterIpRange?: string;
+  /** More flags, e.g. an audit log (the cluster bed's --okg). */
+  extraArgs?: readonly string[];
 }
 
 export interface RunningApiserver {
@@ -72,6 +74,7 @@ async function startOnce(options: ApiserverOptions, attempt: number): Promise<Ru
     `--api-audiences=${OKGSQ_TOKEN_AUDIENCE},${serviceAccountIssuer}`,
     '--profiling=false',
     '--v=1',
+    ...(options.extraArgs ?? []),
   ], { logFile: join(dir, 'kube-apiserver.log') });
   try {
     const caPem = await waitFor(() => {
