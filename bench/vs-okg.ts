@@ -393,10 +393,20 @@ async function main(): Promise<void> {
   let watch: OpsWatch | undefined;
   try {
     progress(`OKG: GameServerSet of ${N} with an exec probe on ${FLAG} (period ${PERIOD_SECONDS} s)`);
-    const namespace = await bed.applyMinecraft('vs-okg', (gss) => {
-      gss.spec.replicas = N;
-      gss.spec.serviceQualities = [flagQuality()];
-    });
+    // Right after the bed starts, kruise-game's webhook may not be reachable through its Service yet.
+    let namespace = '';
+    await waitFor(async () => {
+      try {
+        namespace = await bed.applyMinecraft('vs-okg', (gss) => {
+          gss.spec.replicas = N;
+          gss.spec.serviceQualities = [flagQuality()];
+        });
+        return true;
+      } catch (err) {
+        if (!/failed calling webhook/.test((err as Error).message)) throw err;
+        return false;
+      }
+    }, { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 3000, what: 'the GameServerSet applied (kruise-game\'s webhook reachable)' });
     await bed.waitForReplicas(namespace, N);
     watch = new OpsWatch(bed, namespace);
     await watch.start();
