@@ -13,6 +13,8 @@ FULL=0
 [[ "${1:-}" == "--full" ]] && FULL=1
 
 bed() { node "$DIST/test/testbed/cli.js" run -- "$@"; }
+# The cluster bed with OKG's stack and every request audited (one cluster bed per machine at a time).
+okgbed() { node "$DIST/test/testbed/cli.js" run --cluster --okg --audit-all -- "$@"; }
 
 run() {
   local name="$1"
@@ -36,12 +38,14 @@ if [[ $FULL == 1 ]]; then
   run flips-1k bed node "$DIST/bench/decider-flips.js" --gameservers 1000 --agents 100 --rate 10 --seconds 60 --soak-seconds 1800 --wave 1000 --qps 50
   run flips-10k bed node "$DIST/bench/decider-flips.js" --gameservers 10000 --agents 1000 --rate 100 --seconds 60 --soak-seconds 120 --qps 500 --phases steady,soak,restart
   run failover bed node "$DIST/bench/leader-failover.js" --gameservers 1000 --rounds 5
+  run vs-okg okgbed node "$DIST/bench/vs-okg.js" --gameservers 100 --steady-seconds 60
 else
   run ingest node "$DIST/bench/ingest-throughput.js" --quick
   run agent bed node "$DIST/bench/agent-probes.js" --seconds 15
   run flips-1k bed node "$DIST/bench/decider-flips.js" --gameservers 1000 --agents 100 --rate 10 --seconds 30 --soak-seconds 60 --wave 1000 --qps 50
   run flips-10k bed node "$DIST/bench/decider-flips.js" --gameservers 10000 --agents 1000 --rate 100 --seconds 20 --soak-seconds 30 --qps 500 --phases steady,soak,restart
   run failover bed node "$DIST/bench/leader-failover.js" --gameservers 200 --rounds 3
+  run vs-okg okgbed node "$DIST/bench/vs-okg.js" --gameservers 20
 fi
 echo "results: $OUT"
 exit $FAILED

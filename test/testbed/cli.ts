@@ -60,19 +60,22 @@ interface BedFlags {
   cluster: boolean;
   install: boolean;
   okg: boolean;
+  auditAll: boolean;
 }
 
-/** Splits `[--cluster] [--install] [--okg] [--] rest…`. */
+/** Splits `[--cluster] [--install] [--okg] [--audit-all] [--] rest…`. */
 function parseFlags(args: string[]): { flags: BedFlags; rest: string[] } {
-  const flags: BedFlags = { cluster: false, install: false, okg: false };
+  const flags: BedFlags = { cluster: false, install: false, okg: false, auditAll: false };
   let i = 0;
   for (; i < args.length; i++) {
     if (args[i] === '--cluster') flags.cluster = true;
     else if (args[i] === '--install') flags.install = true;
     else if (args[i] === '--okg') flags.okg = true;
+    else if (args[i] === '--audit-all') flags.auditAll = true;
     else break;
   }
   if ((flags.install || flags.okg) && !flags.cluster) throw new Error('--install and --okg need --cluster');
+  if (flags.auditAll && !flags.okg) throw new Error('--audit-all needs --cluster --okg');
   const rest = args.slice(args[i] === '--' ? i + 1 : i);
   return { flags, rest };
 }
@@ -84,7 +87,7 @@ async function startBed(flags: BedFlags, keepWorkDir: boolean): Promise<{ bed: R
     const bed = await startTestbed({ binaries, log, keepWorkDir });
     return { bed, vars: testbedEnvVars(bed.env) };
   }
-  const bed = await startClusterTestbed({ binaries, cluster: ensureClusterBinaries(log), install: flags.install, okg: flags.okg, log, keepWorkDir });
+  const bed = await startClusterTestbed({ binaries, cluster: ensureClusterBinaries(log), install: flags.install, okg: flags.okg, auditAll: flags.auditAll, log, keepWorkDir });
   return { bed, vars: bed.vars() };
 }
 
@@ -130,7 +133,7 @@ async function cleanup(): Promise<void> {
 }
 
 async function run(flags: BedFlags, command: string[]): Promise<void> {
-  if (command.length === 0) throw new Error('usage: cli.js run [--cluster [--install] [--okg]] -- <command…>');
+  if (command.length === 0) throw new Error('usage: cli.js run [--cluster [--install] [--okg [--audit-all]]] -- <command…>');
   const { bed, vars } = await startBed(flags, process.env.OKGSQ_TB_KEEP === '1');
   let child: ReturnType<typeof spawn> | undefined;
   stopOnExitSignals(bed, (signal) => {
@@ -169,7 +172,7 @@ async function main(argv: string[]): Promise<void> {
       return run(flags, command);
     }
     default:
-      log('usage: cli.js up [--cluster [--install] [--okg]] | down | cleanup | run [--cluster [--install] [--okg]] -- <command…>');
+      log('usage: cli.js up [--cluster [--install] [--okg [--audit-all]]] | down | cleanup | run [--cluster [--install] [--okg [--audit-all]]] -- <command…>');
       process.exit(2);
   }
 }

@@ -79,7 +79,7 @@ export function clusterEnv(source: NodeJS.ProcessEnv = process.env): ClusterEnv 
 /** Set with `--okg`: `probing-off` (kruise-daemon's PodProbeMarkerGate off, okg-sq installed) or `probing-on`. */
 export const OKG_ENV_VAR = 'OKGSQ_TB_CLUSTER_OKG';
 
-/** Set with `--okg`: the apiserver's audit log of writes to pods and GameServers (who wrote what, when). */
+/** Set with `--okg`: the apiserver's audit log of writes to pods and GameServers (who wrote what, when); every request with `--audit-all`. */
 export const AUDIT_LOG_ENV_VAR = 'OKGSQ_TB_CLUSTER_AUDIT_LOG';
 
 export interface RunningClusterTestbed extends RunningTestbed {
@@ -110,6 +110,8 @@ export async function startClusterTestbed(options: {
   install: boolean;
   /** OKG's stack (okg-stack.ts); kruise-daemon's probing is off when okg-sq is installed, on otherwise. */
   okg?: boolean;
+  /** With okg: the audit log has every request (reads and watches too, any resource), not only pod and GameServer writes. */
+  auditAll?: boolean;
   log?: (line: string) => void;
   keepWorkDir?: boolean;
 }): Promise<RunningClusterTestbed> {
@@ -197,7 +199,7 @@ export async function startClusterTestbed(options: {
     const auditLog = options.okg ? join(workDir, 'audit.log') : '';
     apiserver = await startKubeApiserver({
       bin: options.binaries.kubeApiserver, dir: workDir, etcdUrl: etcd.url, address: gateway, serviceClusterIpRange: SERVICE_CIDR,
-      extraArgs: auditLog ? auditLogFlags(workDir, auditLog) : [],
+      extraArgs: auditLog ? auditLogFlags(workDir, auditLog, options.auditAll ?? false) : [],
     });
     record();
     const kc = adminKubeConfig(apiserver.kubeconfig);
@@ -270,11 +272,17 @@ export async function startClusterTestbed(options: {
 
 /**
  * An audit log (JSON lines) of every write to pods, pods/status, GameServers and their status: the user and
- * user agent of each, so a test can tell okg-sq's writes from OKG's and kruise's.
+ * user agent of each, so a test can tell okg-sq's writes from OKG's and kruise's. With `all`, every request
+ * (bench/vs-okg.ts counts each component's requests, reads and watches included).
  */
-function auditLogFlags(workDir: string, logFile: string): string[] {
+function auditLogFlags(workDir: string, logFile: string, all: boolean): string[] {
   const policy = join(workDir, 'audit-policy.yaml');
-  writeFileSync(policy, `apiVersion: audit.k8s.io/v1
+  writeFileSync(policy, all ? `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+` : `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
