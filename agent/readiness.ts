@@ -1,5 +1,5 @@
 // The agent's readiness (/readyz): ready only while it can do its job, so a DaemonSet rollout with a bad
-// CRI socket, TLS setting or token stops at the first node (docs/design.md §NN "Agent readiness"):
+// CRI socket, TLS setting or token stops at the first node (docs/design.md §19 "Agent readiness"):
 // not stopping, the CRI runtime answers (a Version call), and a session with the decider is up (a plan
 // received on the stream). Liveness (/healthz) stays apart: restarting the agent brings neither back.
 

@@ -1,4 +1,4 @@
-// P9 side by side with the incumbent (docs/design.md §8, §NN "Measuring OKG's chain beside okg-sq"): one
+// P9 side by side with the incumbent (docs/design.md §8, §23 "Measuring OKG's chain beside okg-sq"): one
 // GameServerSet whose exec probe reads a file the bench flips inside each container, driven first by
 // OKG's own chain (PodProbeMarker → NodePodProbe → kruise-daemon → pod condition → GameServer; okg-sq not
 // installed), then, on the same bed and pods, by okg-sq (kruise-daemon's PodProbeMarkerGate turned off as

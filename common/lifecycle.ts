@@ -1,4 +1,4 @@
-// The one lifecycle shape of both programs' long-lived parts (docs/design.md §NN One lifecycle), as the
+// The one lifecycle shape of both programs' long-lived parts (docs/design.md §20 One lifecycle), as the
 // kubelet prober's workers and client-go's informers have run/stop:
 // - a Service does its work between start() and stop(); start() returns at once (its loops run in the
 //   background), stop() resolves once nothing of it runs and is idempotent. A service that is already

@@ -4,7 +4,7 @@
  * Why a probe failed or could not run. Empty string: the probe ran and answered.
  * `runtime_unavailable`, `container_not_found` and `container_not_running` mean "could not run": they
  * never become a `false` outcome (okg-sq's own fault, or a container that is down or restarting, must not
- * fire `state: false` actions; docs/design.md §NN "A container that is not running"); the others are failures.
+ * fire `state: false` actions; docs/design.md §18 "A container that is not running"); the others are failures.
  */
 export const ERROR_KINDS = [
   'timeout',

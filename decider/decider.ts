@@ -189,7 +189,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     containers: new PodContainerStates((namespace, name) => cache.pods.get(namespace, name)),
   });
 
-  // Leader-gated parts, activated in this order, deactivated in reverse (docs/design.md §NN One lifecycle):
+  // Leader-gated parts, activated in this order, deactivated in reverse (docs/design.md §20 One lifecycle):
   // Events first, so the planner's re-reported problems are written; stale tracking restarted before any
   // agent (the agentless prober included) is heard; the batcher before the sources that feed it.
   const gated: readonly LeaderGated[] = [

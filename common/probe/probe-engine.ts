@@ -19,7 +19,7 @@ export const DEFAULT_SLOT_MS = 100;
 
 export interface ProbeEngineOptions {
   readonly exec?: ExecRuntime | undefined;
-  /** Whether containers run (docs/design.md §NN "A container that is not running"); default: `exec`. */
+  /** Whether containers run (docs/design.md §18 "A container that is not running"); default: `exec`. */
   readonly containers?: ContainerStates | undefined;
   readonly onOutcome: (outcome: Outcome, target: ProbeTarget) => void;
   readonly clock?: Clock;

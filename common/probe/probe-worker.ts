@@ -106,7 +106,7 @@ export class ProbeWorker {
     const generation = this.#generation;
     // Like the kubelet and kruise-daemon, a container that is not running is not probed; unlike kruise,
     // nothing is published for it: its last outcome stands until it runs again
-    // (docs/design.md §NN "A container that is not running").
+    // (docs/design.md §18 "A container that is not running").
     const down = await this.#notRunning(target, false);
     if (down) return this.#finish(target, generation, down, this.#deps.clock.now());
     const fromRuntime = await this.#runtimeStartedAtMs(target);

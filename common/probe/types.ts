@@ -46,7 +46,7 @@ export interface ExecRuntime {
   /** When the container started, Unix ms, if the runtime knows (used for initialDelaySeconds). */
   containerStartedAtMs?(target: ExecTarget): Promise<number | undefined>;
   /**
-   * Whether the container runs, for every handler kind (docs/design.md §NN "A container that is not
+   * Whether the container runs, for every handler kind (docs/design.md §18 "A container that is not
    * running"): from a cache in steady state; `fresh` asks the runtime itself (after a failed run).
    * undefined: the runtime cannot tell, and the probe runs as if it did.
    */

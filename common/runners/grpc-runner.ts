@@ -2,7 +2,7 @@
 // encoded by hand (field 1 of each) so no generated code or .proto is needed. The result is the
 // serving status's name, so an action can match on e.g. "NOT_SERVING".
 // One unary call over node:http2 with one session per run, destroyed on every way out: a grpc-js client
-// closed before its HTTP/2 handshake finished left its socket open (docs/design.md §NN "A probe run owns
+// closed before its HTTP/2 handshake finished left its socket open (docs/design.md §17 "A probe run owns
 // its connection").
 import { connect, constants as h2, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { normaliseResult } from '../probe-result.js';

@@ -1,5 +1,5 @@
 // Whether a container runs, for the decider's own prober (pods on nodes without an agent): from the pod
-// status in the decider's cache, the kubelet's view, since the decider has no CRI (docs/design.md §NN
+// status in the decider's cache, the kubelet's view, since the decider has no CRI (docs/design.md §18
 // "A container that is not running"). A fresh look is the same look: the cache is all the decider has.
 import type { ContainerRunState, ContainerStates, ExecTarget } from '../../common/probe/types.js';
 import type { PodView } from '../rules/plan.js';

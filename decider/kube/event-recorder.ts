@@ -1,4 +1,4 @@
-// Kubernetes Events on their own budget, below the actions (docs/design.md §NN), aggregated like client-go's
+// Kubernetes Events on their own budget, below the actions (docs/design.md §15), aggregated like client-go's
 // recorder: occurrences wait in a queue keyed by what they are about; a repeat of the same (object, reason,
 // key) bumps the count of the Event already written, at most once per interval, instead of a new Event.
 // Occurrences about GameServers of one GameServerSet with one reason that wait together (a wave) go out
@@ -105,7 +105,7 @@ export class EventRecorder implements EventSink {
     this.budget = new RateLimiter(EVENT_QPS, EVENT_BURST, opts.clock);
   }
 
-  /** Only the leader writes Events (docs/design.md §NN One lifecycle). */
+  /** Only the leader writes Events (docs/design.md §20 One lifecycle). */
   activate(): void {
     this.enabled = true;
   }
@@ -255,7 +255,7 @@ export class EventRecorder implements EventSink {
       }
       s.count = count;
     } catch (err) {
-      // A 429 pushes back on the whole client, as for an action write (docs/design.md §NN).
+      // A 429 pushes back on the whole client, as for an action write (docs/design.md §15).
       const refused = (err as { cause?: KubeResponse }).cause;
       if (refused?.status === 429) this.opts.limiter.hold(retryAfterMs(refused.retryAfterSeconds) ?? DEFAULT_RETRY_POLICY.initialBackoffMs);
       if (signal.aborted) return;

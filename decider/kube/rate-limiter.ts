@@ -1,7 +1,7 @@
 // The client-side write budget shared by every write the decider makes (QPS + burst, like client-go's): the
 // one token bucket (common/token-bucket.ts) plus what writers need around it. Callers reserve a token in
 // arrival order and wait until it is theirs. Lower-priority writers (Events) never reserve: they take a
-// token only when it is spare (docs/design.md §NN). A 429 from the API server holds every writer for the
+// token only when it is spare (docs/design.md §15). A 429 from the API server holds every writer for the
 // time it asked for.
 import type { Clock } from '../../common/clock.js';
 import { OkgSqError, ERROR_CODES } from '../../common/errors.js';

@@ -131,7 +131,7 @@ export async function runStep(ctx: StepContext, step: WriteStep, signal: AbortSi
     const backoffMs = backoff.next();
     const delayMs = retryAfterMs(answer?.retryAfterSeconds, ctx.retry.maxBackoffMs) ?? backoffMs;
     // A 429 is about the client, not this object (API Priority and Fairness rejecting our flow): every
-    // writer holds, so the other workers do not keep knocking (docs/design.md §NN).
+    // writer holds, so the other workers do not keep knocking (docs/design.md §15).
     if (status === 429) ctx.limiter.hold(delayMs);
     if (attempt === ctx.retry.maxAttempts) break;
     ctx.log.debug({ [LOG.resource]: step.resource, [LOG.httpStatus]: status, [LOG.delayMs]: delayMs, [LOG.attempt]: attempt }, 'write retry');

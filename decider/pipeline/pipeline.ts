@@ -213,7 +213,7 @@ export class Pipeline implements OutcomeSink {
   private reportDecision(gs: CachedGameServer, setName: string, decision: Decision): void {
     const { namespace, name, uid } = gs.metadata;
     const ref = gameServerRef(namespace, name, uid);
-    // A wave of these is written as one Event on the set (docs/design.md §NN).
+    // A wave of these is written as one Event on the set (docs/design.md §15).
     const set = gameServerSetRef(namespace, setName);
     for (const a of decision.applied) {
       this.opts.metrics.actionApplied(namespace, setName, a.quality);

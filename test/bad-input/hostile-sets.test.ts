@@ -257,7 +257,7 @@ describe('hostile GameServerSet and probe output through the running decider and
     await waitForGs('slow first outcome', (g) => condition(g, 'slow')?.result === 'done', 40_000, 'vanish-0');
     // Under the agent's feet: the container is killed and removed through the CRI while its 2 s probe
     // runs; the Pod object still says Running, so the decider keeps planning it. A container that is gone
-    // is not a failed probe (docs/design.md §NN "A container that is not running"): no `false`.
+    // is not a failed probe (docs/design.md §18 "A container that is not running"): no `false`.
     const id = vanishing.containers[0]!.id;
     await cri.stopContainer({ containerId: id, timeout: 0 });
     await cri.removeContainer({ containerId: id });

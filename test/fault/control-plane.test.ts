@@ -118,7 +118,7 @@ const inGroup = (names: readonly string[]) => (r: SeenRequest) => names.includes
 /**
  * Exactly one applied action per GameServer: one spec write landed, one Event occurrence, and the final
  * state shows it. The Events written after an outage are aggregated: occurrences waiting together go on
- * the set as one Event with their count (docs/design.md §NN), so the check is on occurrences: at most
+ * the set as one Event with their count (docs/design.md §15), so the check is on occurrences: at most
  * one Event on each GameServer, and the group's total (its GameServers' Events + what the set's Events
  * gained) equals the actions applied.
  * `eventMayBeLost`: GameServers whose writes all completed just before a kill -9; their Event may have been

@@ -1,5 +1,5 @@
 // A container that is stopped, restarted or crash-looping, on real containerd through the agent's CRI adapter
-// (docs/design.md §NN "A container that is not running"): it is not probed, nothing is published for it (its
+// (docs/design.md §18 "A container that is not running"): it is not probed, nothing is published for it (its
 // last outcome stands), the skipped runs are counted as could-not-run, and a restarted container waits for
 // initialDelaySeconds from its own start.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Every probe run releases every socket it opened, whatever way it ends (docs/design.md §NN "A probe run owns
+// Every probe run releases every socket it opened, whatever way it ends (docs/design.md §17 "A probe run owns
 // its connection"). Counted on the real process: its open sockets in /proc/self/fd over many runs against
 // loopback servers that hang, answer gRPC, or speak something else.
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // A wave against the real kube-apiserver with Events on: every action lands, no Event is written while
-// a GameServer still waits for its writes, and the wave's Events are aggregated (docs/design.md §NN):
+// a GameServer still waits for its writes, and the wave's Events are aggregated (docs/design.md §15):
 // counted in the apiserver, a few Event objects whose counts add up to the actions applied.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
