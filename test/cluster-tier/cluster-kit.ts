@@ -10,6 +10,7 @@ import { testbedEnv } from '../testbed/env.js';
 import { httpGet } from '../testbed/https-get.js';
 import { TEST_IMAGES } from '../testbed/images.js';
 import { adminKubeConfig, createNamespace } from '../testbed/kube.js';
+import { waitForOpsState } from '../testbed/game-server-wait.js';
 import { waitFor } from '../testbed/wait-for.js';
 
 export const GROUP = 'game.kruise.io';
@@ -156,16 +157,8 @@ export class ClusterBed {
     return this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'gameservers', name });
   }
 
-  async waitForOpsState(namespace: string, name: string, opsState: string): Promise<any> {
-    let last: any;
-    try {
-      return await waitFor(async () => {
-        last = await this.gameServer(namespace, name);
-        return last.spec?.opsState === opsState ? last : false;
-      }, { timeoutMs: GAME_SERVER_TIMEOUT_MS, intervalMs: 250, what: `GameServer ${namespace}/${name} opsState ${opsState}` });
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; last GameServer: ${JSON.stringify({ spec: last?.spec, status: last?.status })}`, { cause: err });
-    }
+  waitForOpsState(namespace: string, name: string, opsState: string): Promise<any> {
+    return waitForOpsState(() => this.gameServer(namespace, name), `${namespace}/${name}`, opsState, GAME_SERVER_TIMEOUT_MS);
   }
 
   /** Writes the game container's /tmp/state through the CRI (the probe's next result). */

@@ -14,6 +14,7 @@ import { CriClient } from '../testbed/cri-client.js';
 import { testbedEnv } from '../testbed/env.js';
 import { adminKubeConfig, createNamespace } from '../testbed/kube.js';
 import { repoPath } from '../testbed/repo-root.js';
+import { waitForOpsState } from '../testbed/game-server-wait.js';
 import { waitFor } from '../testbed/wait-for.js';
 
 const execFileAsync = promisify(execFile);
@@ -149,16 +150,8 @@ export class OkgBed {
     }, { timeoutMs: POD_TIMEOUT_MS, intervalMs: 1000, what: `${replicas} running pods of ${namespace}/${set}, each with its GameServer` });
   }
 
-  async waitForOpsState(namespace: string, name: string, opsState: string): Promise<any> {
-    let last: any;
-    try {
-      return await waitFor(async () => {
-        last = await this.gameServer(namespace, name);
-        return last.spec?.opsState === opsState ? last : false;
-      }, { timeoutMs: FLIP_TIMEOUT_MS, intervalMs: 250, what: `GameServer ${namespace}/${name} opsState ${opsState}` });
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; last GameServer: ${JSON.stringify({ spec: last?.spec, status: last?.status?.serviceQualitiesConditions })}`, { cause: err });
-    }
+  waitForOpsState(namespace: string, name: string, opsState: string): Promise<any> {
+    return waitForOpsState(() => this.gameServer(namespace, name), `${namespace}/${name}`, opsState, FLIP_TIMEOUT_MS);
   }
 
   /** Runs examples/minecraft/ctl.sh in the pod's game container through the CRI (kill-gate, kill-data, start). */

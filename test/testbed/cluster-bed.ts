@@ -31,6 +31,7 @@ import { repoPath } from './repo-root.js';
 import { claimSlot, readSlot, releaseSlot, updateSlot } from './slots.js';
 import { cleanupStaleSlot, type RunningTestbed } from './testbed.js';
 import { waitFor } from './wait-for.js';
+import { TeardownSteps } from './teardown-steps.js';
 
 const execFileAsync = promisify(execFile);
 const WORK_DIR_PARENT = '/tmp';
@@ -157,15 +158,8 @@ export async function startClusterTestbed(options: {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    const errors: unknown[] = [];
-    const attempt = async (what: string, fn: () => Promise<void> | void): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        errors.push(err);
-        log(`testbed: ${what} failed: ${(err as Error).message}`);
-      }
-    };
+    const steps = new TeardownSteps(log);
+    const attempt = (what: string, fn: () => Promise<void> | void): Promise<void> => steps.attempt(what, fn);
     // Controllers first (nothing recreates pods), then the node (pods through CRI, containerd, shims).
     for (const proc of processes.filter((p) => p !== kubeProxy)) await attempt(`${proc.name} stop`, () => proc.stop());
     await attempt('node teardown', async () => node?.stop());
@@ -185,7 +179,7 @@ export async function startClusterTestbed(options: {
     if (!options.keepWorkDir) await attempt('work dir removal', () => rmSync(workDir, { recursive: true, force: true }));
     releaseClusterLock(process.pid);
     releaseSlot(slot);
-    if (errors.length > 0) throw new AggregateError(errors, 'cluster bed teardown had errors');
+    steps.finish('cluster bed teardown had errors');
   };
   try {
     const started = Date.now();

@@ -16,6 +16,7 @@ import { ManagedProcess, pidAlive } from './managed-process.js';
 import type { TestbedBinaries } from './prerequisites.js';
 import { claimSlot, releaseSlot, updateSlot, type SlotState } from './slots.js';
 import { waitFor } from './wait-for.js';
+import { TeardownSteps } from './teardown-steps.js';
 
 const WORK_DIR_PARENT = '/tmp'; // short: containerd's socket path must fit in 108 bytes
 const STALE_PROCESS_EXIT_TIMEOUT_MS = 10_000;
@@ -44,15 +45,8 @@ export async function startTestbed(options: { binaries: TestbedBinaries; log?: (
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    const errors: unknown[] = [];
-    const attempt = async (what: string, fn: () => Promise<void> | void): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        errors.push(err);
-        log(`testbed: ${what} failed: ${(err as Error).message}`);
-      }
-    };
+    const steps = new TeardownSteps(log);
+    const attempt = (what: string, fn: () => Promise<void> | void): Promise<void> => steps.attempt(what, fn);
     await attempt('containerd teardown', async () => containerd?.stop());
     await attempt('kube-apiserver stop', async () => apiserver?.stop());
     await attempt('etcd stop', async () => etcd?.stop());
@@ -60,7 +54,7 @@ export async function startTestbed(options: { binaries: TestbedBinaries; log?: (
     await attempt('unmount', () => unmountUnder(workDir));
     if (!options.keepWorkDir) await attempt('work dir removal', () => rmSync(workDir, { recursive: true, force: true }));
     releaseSlot(slot);
-    if (errors.length > 0) throw new AggregateError(errors, 'test bed teardown had errors');
+    steps.finish('test bed teardown had errors');
   };
   try {
     const started = Date.now();
