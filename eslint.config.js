@@ -31,4 +31,11 @@ export default tseslint.config(
       '@typescript-eslint/only-throw-error': 'error',
     },
   },
+  {
+    // One way to hide a member in product code: TypeScript's `private` (the majority's), not `#private`.
+    files: ['agent/**/*.ts', 'decider/**/*.ts', 'cli/**/*.ts', 'common/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: 'PrivateIdentifier', message: "Use TypeScript's `private`, not `#private` (one convention in product code)." }],
+    },
+  },
 );

@@ -2,16 +2,22 @@
 // its loops run, whether or not the decider is reachable (restarting it would not bring the decider back).
 // /readyz is 200 only when the CRI answers and the decider session is up (agent/readiness.ts); otherwise
 // 503 with the reasons, one a line.
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { Service } from '../common/lifecycle.js';
 import type { AgentMetrics } from './metrics.js';
 
-export function startHttpServer(
+/** Listening once started; stop() closes it (a Service with no start()). */
+export interface AgentHttpServer extends Service {
+  readonly port: number;
+}
+
+export async function startHttpServer(
   port: number,
   metrics: AgentMetrics,
   healthy: () => boolean,
   notReadyReasons: () => Promise<string[]>,
   host = '0.0.0.0',
-): Promise<Server> {
+): Promise<AgentHttpServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
@@ -36,11 +42,16 @@ export function startHttpServer(
       res.writeHead(404).end();
     }
   });
-  return new Promise((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      resolve(server);
+      resolve();
     });
   });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : port,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -13,29 +13,29 @@ export interface ReadinessChecks {
 
 /** Why the agent is not ready; empty when it is. Concurrent calls share one CRI call. */
 export class AgentReadiness {
-  readonly #checks: ReadinessChecks;
-  #criCall: Promise<string | undefined> | undefined;
+  private readonly checks: ReadinessChecks;
+  private criCall: Promise<string | undefined> | undefined;
 
   constructor(checks: ReadinessChecks) {
-    this.#checks = checks;
+    this.checks = checks;
   }
 
   async notReadyReasons(): Promise<string[]> {
-    if (this.#checks.stopping()) return ['stopping'];
+    if (this.checks.stopping()) return ['stopping'];
     const reasons: string[] = [];
-    const cri = await this.#criProblem();
+    const cri = await this.criProblem();
     if (cri) reasons.push(cri);
-    if (!this.#checks.sessionUp()) reasons.push('no session with the decider');
+    if (!this.checks.sessionUp()) reasons.push('no session with the decider');
     return reasons;
   }
 
-  #criProblem(): Promise<string | undefined> {
-    this.#criCall ??= this.#checks.criVersion().then(
+  private criProblem(): Promise<string | undefined> {
+    this.criCall ??= this.checks.criVersion().then(
       () => undefined,
       (err: unknown) => `the CRI runtime does not answer: ${err instanceof Error ? err.message : String(err)}`,
     ).finally(() => {
-      this.#criCall = undefined;
+      this.criCall = undefined;
     });
-    return this.#criCall;
+    return this.criCall;
   }
 }

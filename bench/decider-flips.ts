@@ -15,26 +15,22 @@
 // `--as-service-account`: the decider writes as a ServiceAccount (bound to cluster-admin), not as the bed's
 // system:masters admin, which API Priority and Fairness exempts: its requests go through the apiserver's
 // default APF configuration (FlowSchema service-accounts → priority level workload-low), as in a cluster.
-import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { KubeConfig } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace } from '../test/testbed/kube.js';
 import { waitFor } from '../test/testbed/wait-for.js';
 import { KubeClient } from '../decider/kube/kube-client.js';
 import { startDecider, type Decider } from '../decider/decider.js';
 import { deciderOptions } from '../decider/options.js';
-import type { AgentAuthenticator } from '../decider/ingest/ports.js';
-import type { SimCommand, SimReply } from './sim-agents.js';
+import type { SimReply } from './sim-agents.js';
+import { serviceAccountKubeConfig } from './apiserver-stats.js';
 import {
   apiserverWrites, apiserverWriteSeconds, deltaOf, eventWrites, GAME, inParallel, leaseWrites, must, objectWrites, pace, percentile, progress, report, round, type Row,
 } from './bench-kit.js';
-import { splitObjectKey, type ObjectKey } from '../decider/kube/object-key.js';
+import { allowAll, latencyProbe, Sim, SIM_AGENT_LIMITS } from './decider-flips-kit.js';
+import { wavePhase } from './decider-flips-wave.js';
+import { measureWindow, startCpuProfile, topSelfTime } from './process-stats.js';
 
 /** Setup requests in flight at once (the apiserver on 2 cores takes this comfortably). */
 const SETUP_CONCURRENCY = 16;
@@ -77,191 +73,6 @@ const AS_SERVICE_ACCOUNT = values['as-service-account'];
 const WRITE_CONCURRENCY = values['write-concurrency'];
 const SHARED_CONNECTION = values['shared-connection'];
 const PHASES = new Set(values.phases.split(','));
-
-/** Every simulated agent connects from 127.0.0.1: the per-address limit on streams awaiting authentication is lifted. */
-const SIM_AGENT_LIMITS = { maxPendingStreamsPerPeer: 1_000_000 };
-
-/** Any token is the agent of the node it claims: the bench measures the decider, not TokenReview. */
-const allowAll: AgentAuthenticator = {
-  authenticate: async (_token, node) => ({ node, podName: `agent-${node}`, podUid: `agent-${node}`, expiresAtMs: Number.MAX_SAFE_INTEGER }),
-  revoked: () => undefined,
-  onChange: () => undefined,
-};
-
-// ---- the simulated agents (child process) ----
-class Sim {
-  readonly child: ChildProcess;
-  private waiting: ((r: SimReply) => void) | undefined;
-  constructor() {
-    this.child = fork(fileURLToPath(new URL('./sim-agents.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (r: SimReply) => this.waiting?.(r));
-  }
-  async call(c: SimCommand): Promise<SimReply> {
-    const reply = new Promise<SimReply>((resolve) => (this.waiting = resolve));
-    this.child.send(c);
-    const r = await reply;
-    if (r.type === 'error') throw new Error(`simulated agents: ${r.message}`);
-    return r;
-  }
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.send({ cmd: 'exit' } satisfies SimCommand);
-    await Promise.race([exited, pace(5_000)]);
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-}
-
-/**
- * Flip → patch, end to end: from the outcome's observedUnixMs (stamped by the simulated agent when it
- * "crossed its threshold") to the moment the decider's last write for that GameServer returned.
- * The batcher calls pipeline.compute(key) per write job; its job.done() runs after the job's writes.
- */
-function latencyProbe(decider: Decider): { samples: number[]; internal: number[] } {
-  const samples: number[] = [];
-  const internal: number[] = [];
-  const compute = decider.pipeline.compute.bind(decider.pipeline);
-  decider.pipeline.compute = (key: ObjectKey) => {
-    const job = compute(key);
-    if (!job) return job;
-    const { namespace, name } = splitObjectKey(key);
-    const pod = decider.cache.pods.get(namespace, name);
-    const observed = pod ? decider.pipeline.latestOutcome({ podUid: pod.metadata.uid, quality: 'healthy' })?.observedAtMs : undefined;
-    const done = job.done;
-    return {
-      ...job,
-      done: () => {
-        if (observed !== undefined && job.steps.some((s) => s.resource === 'gameservers')) samples.push(Date.now() - observed);
-        done?.();
-      },
-    };
-  };
-  const observe = decider.metrics.flipToPatch.bind(decider.metrics);
-  decider.metrics.flipToPatch = (s: number) => {
-    internal.push(s * 1000);
-    observe(s);
-  };
-  return { samples, internal };
-}
-
-interface Window {
-  cpuCores: number;
-  /** The simulated agents' process: it shares the 2 cores with the apiserver. */
-  simCpuCores: number;
-  lagP99Ms: number;
-  lagMaxMs: number;
-  rssMiB: number;
-}
-
-/** CPU seconds (user + system) of a process, from /proc (clock ticks of 1/100 s). */
-function procCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Sampling interval of the lag histogram; it records whole intervals, so this is subtracted from them. */
-const LAG_RESOLUTION_MS = 10;
-
-/** CPU (cores), event-loop lag (delay beyond the sampling interval) and RSS of this process (the decider; the agents are the child's). */
-function measureWindow(simPid: number): () => Window {
-  const sim0 = procCpuSeconds(simPid);
-  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-  lag.enable();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  return () => {
-    lag.disable();
-    const cpu = process.cpuUsage(cpu0);
-    return {
-      cpuCores: round((cpu.user + cpu.system) / 1000 / (performance.now() - t0), 3),
-      simCpuCores: round(((procCpuSeconds(simPid) - sim0) * 1000) / (performance.now() - t0), 3),
-      lagP99Ms: round(Math.max(0, lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS)),
-      lagMaxMs: round(Math.max(0, lag.max / 1e6 - LAG_RESOLUTION_MS)),
-      rssMiB: round(process.memoryUsage().rss / 2 ** 20),
-    };
-  };
-}
-
-interface CpuProfile {
-  nodes: { id: number; hitCount?: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-  startTime: number;
-  endTime: number;
-}
-
-/** Starts V8's sampling profiler on this process; the function returned stops it and gives the profile. */
-async function startCpuProfile(): Promise<() => Promise<CpuProfile>> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    session.disconnect();
-    return profile as unknown as CpuProfile;
-  };
-}
-
-/** The functions with the most self time (share of samples), "name file:line". */
-function topSelfTime(profile: CpuProfile, n: number): { fn: string; selfPct: number }[] {
-  const byFn = new Map<string, number>();
-  let total = 0;
-  for (const node of profile.nodes) {
-    const hits = node.hitCount ?? 0;
-    total += hits;
-    const f = node.callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
-    byFn.set(key, (byFn.get(key) ?? 0) + hits);
-  }
-  return [...byFn].sort((a, b) => b[1] - a[1]).slice(0, n).map(([fn, hits]) => ({ fn, selfPct: round((100 * hits) / Math.max(1, total), 1) }));
-}
-
-/** Applied-action Events in the namespace: how many objects, and the actions their counts add up to. */
-async function actionEventOccurrences(api: KubeClient, ns: string): Promise<{ objects: number; occurrences: number }> {
-  const list = await must(api, 'GET', `/api/v1/namespaces/${ns}/events`);
-  const items = (list.items as { reason: string; count?: number }[]).filter((e) => e.reason === 'ServiceQualityActionApplied');
-  return { objects: items.length, occurrences: items.reduce((a, e) => a + (e.count ?? 1), 0) };
-}
-
-/** Requests API Priority and Fairness rejected (429), all priority levels. */
-async function apfRejected(api: KubeClient): Promise<number> {
-  const res = await api.request('GET', '/metrics');
-  return metricTotal(String(res.body), '', 'apiserver_flowcontrol_rejected_requests_total');
-}
-
-/** Sum of a Prometheus text exposition's samples whose line contains `match` (of `name`, or every sample). */
-function metricTotal(text: string, match: string, name?: string): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || !line.includes(match) || (name !== undefined && !line.startsWith(`${name}{`))) continue;
-    const v = Number(line.split(' ').pop());
-    if (Number.isFinite(v)) total += v;
-  }
-  return total;
-}
-
-/**
- * A kubeconfig for ServiceAccount okgsq-bench-decider of `ns`, bound to cluster-admin: authorised for
- * everything, but not system:masters, so API Priority and Fairness classifies it like a deployed decider.
- */
-async function serviceAccountKubeConfig(admin: KubeClient, adminConfig: KubeConfig, ns: string): Promise<KubeConfig> {
-  const sa = 'okgsq-bench-decider';
-  await must(admin, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa } });
-  await must(admin, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    metadata: { name: `${ns}-${sa}` },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-    subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns }],
-  });
-  const tr = await must(admin, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, { spec: { expirationSeconds: 86_400 } });
-  const cluster = adminConfig.getCurrentCluster()!;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: sa, token: tr.status.token as string }],
-    contexts: [{ name: sa, cluster: cluster.name, user: sa }],
-    currentContext: sa,
-  });
-  return kc;
-}
 
 async function main(): Promise<void> {
   const kubeConfig = adminKubeConfig();
@@ -393,63 +204,7 @@ async function main(): Promise<void> {
     }
 
     if (PHASES.has('wave') && WAVE > 0) {
-      for (const events of WAVE_EVENTS) {
-        if (!events) {
-          // Bench-only: the pipeline's event sink is swapped for one that drops everything.
-          (decider.pipeline as unknown as { opts: { events: unknown } }).opts.events = { record: () => undefined };
-        }
-        lat.samples.length = 0;
-        const before = await apiserverWrites(admin);
-        const rejectedBefore = await apfRejected(admin);
-        const apiBefore = await apiserverWriteSeconds(admin);
-        const occurrencesBefore = await actionEventOccurrences(admin, ns);
-        const waveStart = Date.now();
-        await sim.call({ cmd: 'flips', quality: 'healthy', names: names.slice(0, WAVE), rate: 0 });
-        await waitFor(() => lat.samples.length >= WAVE, { timeoutMs: 3_600_000, intervalMs: 50, what: `wave of ${WAVE} patched` });
-        const waveS = (Date.now() - waveStart) / 1000;
-        await decider.batcher.drain();
-        const d = deltaOf(before, await apiserverWrites(admin));
-        const apiAfter = await apiserverWriteSeconds(admin);
-        const actionWrites = objectWrites(d);
-        // The floor the budget sets: the action writes beyond the burst, at QPS.
-        const floorS = Math.max(0, actionWrites - BURST) / QPS;
-        let eventsSettledS: number | undefined;
-        let occurrences = 0;
-        if (events) {
-          // The Events come after the actions: until they count every applied action (or give up).
-          occurrences = await waitFor(
-            async () => {
-              const n = (await actionEventOccurrences(admin, ns)).occurrences - occurrencesBefore.occurrences;
-              return n >= WAVE ? n : false;
-            },
-            { timeoutMs: 120_000, intervalMs: 250, what: 'the wave\'s Events' },
-          ).catch(async () => (await actionEventOccurrences(admin, ns)).occurrences - occurrencesBefore.occurrences);
-          eventsSettledS = (Date.now() - waveStart) / 1000;
-        }
-        const after = await actionEventOccurrences(admin, ns);
-        const dAll = deltaOf(before, await apiserverWrites(admin));
-        const w = {
-          flips: WAVE, events, drainedSeconds: round(waveS, 2), floorSeconds: round(floorS, 2), floorRatio: round(waveS / floorS, 3),
-          flipsPerSecondPerQps: round(WAVE / waveS / QPS, 3),
-          writesPerFlip: round(actionWrites / WAVE, 2), actionWrites,
-          eventWrites: eventWrites(dAll), eventObjects: after.objects - occurrencesBefore.objects, eventOccurrencesCounted: occurrences,
-          eventsSettledSeconds: eventsSettledS === undefined ? undefined : round(eventsSettledS, 2),
-          apfRejected: (await apfRejected(admin)) - rejectedBefore,
-          apiserverMeanWriteMs: round(((apiAfter.sum - apiBefore.sum) / Math.max(1, apiAfter.count - apiBefore.count)) * 1000),
-          deciderWrites429: metricTotal(await decider.metrics.registry.getSingleMetricAsString('okgsq_kube_writes_total'), 'code="429"'),
-          eventsDropped: metricTotal(await decider.metrics.registry.getSingleMetricAsString('okgsq_events_dropped_total'), ''),
-          latencyMs: { p50: round(percentile(lat.samples, 50)), p99: round(percentile(lat.samples, 99)) },
-          writes: dAll,
-        };
-        figures[events ? 'wave' : 'waveNoEvents'] = w;
-        progress(`wave: ${JSON.stringify(w)}`);
-        rows.push({
-          goal: `P3 wave of ${WAVE} at ${QPS} QPS, burst ${BURST}${events ? ', Events on' : ' (Events suppressed)'}`,
-          measured: `${w.drainedSeconds} s for ${actionWrites} action writes, floor ${w.floorSeconds} s: ratio ${w.floorRatio}${events ? `; then ${w.eventWrites} Event writes, ${w.eventObjects} Event objects counting ${occurrences} actions` : ''}`,
-          target: 'ratio ≤ 1.05',
-          met: w.floorRatio <= 1.05,
-        });
-      }
+      await wavePhase({ decider, latency: lat.samples, admin, ns, sim, names, wave: WAVE, waveEvents: WAVE_EVENTS, qps: QPS, burst: BURST, figures, rows });
     }
 
     if (PHASES.has('restart')) {

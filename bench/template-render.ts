@@ -5,7 +5,7 @@
 // time measures the neighbours.
 //   node dist/bench/template-render.js [--seconds 2] [--rounds 5]
 import { parseArgs } from 'node:util';
-import { parsePriorityTemplate, renderTemplate } from '../decider/rules/template.js';
+import { parsePriorityTemplate, renderTemplate } from '../rules/template.js';
 import { report, round, type Row } from './bench-kit.js';
 
 const CASES: readonly { name: string; template: string; priority?: boolean }[] = [

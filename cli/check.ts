@@ -1,7 +1,7 @@
 // `okg-sq check <file.yaml>…`: validates every GameServerSet's serviceQualities, as the decider will read
 // them, and prints each problem with file, document and field path.
 import { ERROR_CODES, OkgSqError } from '../common/errors.js';
-import { gssName, parseServiceQualities, podTemplateContainers, type Problem } from '../decider/rules/schema.js';
+import { gssName, parseServiceQualities, podTemplateContainers, type Problem } from '../rules/schema.js';
 import { EXIT, parseCliArgs, processIo, PROGRAM, UsageError, type CliIo } from './args.js';
 import { formatProblemLine } from './problem-line.js';
 import { kindOf, readYamlDocuments } from './yaml-documents.js';

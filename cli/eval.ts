@@ -3,9 +3,9 @@
 // patch and the new serviceQualitiesConditions that okg-sq would write.
 import { ERROR_CODES, OkgSqError } from '../common/errors.js';
 import { normaliseResult } from '../common/probe-result.js';
-import { decideFromOutcomes } from '../decider/rules/decide-from-outcomes.js';
-import { parseServiceQualities } from '../decider/rules/schema.js';
-import type { GameServerView, PodCondition } from '../decider/rules/types.js';
+import { decideFromOutcomes } from '../rules/decide-from-outcomes.js';
+import { parseServiceQualities } from '../rules/schema.js';
+import type { GameServerView, PodCondition } from '../rules/types.js';
 import { EXIT, parseCliArgs, processIo, PROGRAM, UsageError, type CliIo } from './args.js';
 import { kindOf, readYamlDocuments } from './yaml-documents.js';
 

@@ -1,18 +1,17 @@
 // `okg-sq explain <namespace>/<gameserver>`: for each service quality, the latest outcome (the pod
 // condition) and who wrote it, the previous condition on the GameServer, whether okg-sq would fire now,
 // and which actions match the current outcome and why the others do not.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { EXIT, PROGRAM, UsageError, parseCliArgs, processIo, type CliIo } from './args.js';
 import { OKGSQ_CONDITION_REASON, OWNER_GSS_LABEL, GAME_KRUISE_GROUP, GAME_KRUISE_VERSION } from '../common/okg-defaults.js';
 import type { ServiceQuality } from '../common/service-quality.js';
-import { decide, type QualityTrace } from '../decider/rules/evaluate.js';
-import { conditionType } from '../decider/rules/pod-conditions.js';
-import { gssName, parseServiceQualities, type Problem } from '../decider/rules/schema.js';
-import type { GameServerView, PodCondition } from '../decider/rules/types.js';
+import { decide, type QualityTrace } from '../rules/evaluate.js';
+import { kubeTimeMs } from '../rules/kube-time.js';
+import { conditionType } from '../rules/pod-conditions.js';
+import { gssName, parseServiceQualities, type Problem } from '../rules/schema.js';
+import type { GameServerView, PodCondition } from '../rules/types.js';
 import { trimGameServer, trimPod } from '../decider/kube/cluster-cache.js';
 import { KubeClient, type KubeApi } from '../decider/kube/kube-client.js';
+import { loadKubeConfig } from './kubeconfig.js';
 
 /** The `version` of `explain -o json`'s shape (Explanation): bumped only when a field changes meaning. */
 export const EXPLAIN_JSON_VERSION = 1;
@@ -109,12 +108,29 @@ export function explainData(input: ExplainInput): Explanation {
             }
           : null,
         previous: prev ? { status: prev.status ?? null, result: prev.result ?? '', lastActionTransitionTime: prev.lastActionTransitionTime ?? null } : null,
-        evaluation: { fires: trace?.fired ?? false, why: trace?.why ?? '' },
+        evaluation: { fires: trace?.fired ?? false, why: whyNotFired(q, trace, cond) },
         actions: cond ? (fresh.trace[i]?.actions ?? []).map((a) => ({ index: a.index, matches: a.matched, why: a.why })) : [],
       };
     }),
     pending: now.gameServerPatch || now.statusChanged ? { gameServerPatch: now.gameServerPatch, statusChanged: now.statusChanged } : null,
   };
+}
+
+/**
+ * The evaluation's `why`, plus what a converged GameServer no longer shows: once the decider has stored a
+ * non-firing outcome the stored condition equals it ("unchanged"), yet the user asks why the change to it
+ * did not fire. For a permanent quality whose action applied before the latest outcome came, that is the
+ * reason (docs/design.md §3: an acted permanent quality never fires again).
+ */
+function whyNotFired(q: ServiceQuality, trace: QualityTrace | undefined, cond: PodCondition | undefined): string {
+  const why = trace?.why ?? '';
+  const stored = trace?.previous;
+  if (!trace || !stored || trace.fired || !q.permanent) return why;
+  const unchanged = (stored.status ?? '') === (trace.status ?? '') && (stored.result ?? '') === (trace.result ?? '');
+  const acted = kubeTimeMs(stored.lastActionTransitionTime);
+  const came = kubeTimeMs(cond?.lastProbeTime);
+  if (!unchanged || acted === undefined || came === undefined || came <= acted) return why;
+  return `${why}; this outcome came at ${cond!.lastProbeTime}, after an action applied at ${stored.lastActionTransitionTime}, and did not fire: permanent, an action already applied`;
 }
 
 /** The explanation as text. */
@@ -153,55 +169,6 @@ export function explainGameServer(input: ExplainInput): string {
   return formatExplanation(explainData(input));
 }
 
-/**
- * The KubeConfig the way kubectl finds it, with errors that name the file: --kubeconfig, else $KUBECONFIG,
- * else ~/.kube/config, else the in-cluster service account; then --context, if given, as its current
- * context. The client library's own fallback (an http://localhost:8080 cluster) would only fail later
- * with a message about TLS settings.
- */
-export function loadKubeConfig(
-  options: { readonly file?: string | undefined; readonly context?: string | undefined } = {},
-  env: NodeJS.ProcessEnv = process.env,
-): { kc: KubeConfig; source: string } {
-  const kc = new KubeConfig();
-  const useContext = (source: string, shown: string): { kc: KubeConfig; source: string } => {
-    if (options.context !== undefined) {
-      if (!kc.getContextObject(options.context)) {
-        const known = kc.getContexts().map((c) => c.name);
-        throw new UsageError(`--context ${JSON.stringify(options.context)}: no such context in ${shown} (it has: ${known.join(', ') || 'none'})`);
-      }
-      kc.setCurrentContext(options.context);
-    }
-    if (!kc.getCurrentCluster()) throw new UsageError(`${source}: ${shown} has no current context with a cluster (current-context ${JSON.stringify(kc.getCurrentContext() ?? '')})`);
-    return { kc, source: shown };
-  };
-  const fromFile = (f: string, source: string): { kc: KubeConfig; source: string } => {
-    try {
-      kc.loadFromFile(f);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `not a valid kubeconfig: ${String((err as Error).message).split('\n')[0]}`;
-      throw new UsageError(`${source}: cannot read ${f}: ${reason}`);
-    }
-    return useContext(source, f);
-  };
-  if (options.file !== undefined) return fromFile(options.file, '--kubeconfig');
-  const fromEnv = (env['KUBECONFIG'] ?? '').split(':').filter((f) => f !== '');
-  if (fromEnv.length > 0) {
-    // Several files: the client library merges them as kubectl does; only read errors are ours to name.
-    if (fromEnv.length === 1) return fromFile(fromEnv[0]!, 'KUBECONFIG');
-    kc.loadFromDefault();
-    return useContext('KUBECONFIG', `KUBECONFIG=${env['KUBECONFIG']}`);
-  }
-  const home = env['HOME'] ? join(env['HOME'], '.kube', 'config') : undefined;
-  if (home !== undefined && existsSync(home)) return fromFile(home, '~/.kube/config');
-  if (env['KUBERNETES_SERVICE_HOST']) {
-    kc.loadFromCluster();
-    return useContext('in-cluster', 'the in-cluster service account');
-  }
-  throw new NoClusterError(`no kubeconfig: --kubeconfig not given, KUBECONFIG unset and ${home ?? '~/.kube/config'} does not exist`);
-}
-
 /** The GameServer to explain: NAMESPACE/NAME, or NAME with -n, the context's namespace, or "default" (as kubectl). */
 export function resolveTarget(positionals: readonly string[], flagNamespace: string | undefined, contextNamespace: string | undefined): { namespace: string; name: string } {
   const [target] = positionals;
@@ -215,9 +182,6 @@ export function resolveTarget(positionals: readonly string[], flagNamespace: str
   }
   return { namespace: inName ?? flagNamespace ?? (contextNamespace || 'default'), name };
 }
-
-/** No way to reach a cluster was configured (exit 1: the command was right, the machine is not set up). */
-class NoClusterError extends Error {}
 
 async function getJson(api: KubeApi, path: string, what: string, server = ''): Promise<any> {
   let res;

@@ -8,26 +8,26 @@ export interface BackoffOptions {
 }
 
 export class Backoff {
-  readonly #options: BackoffOptions;
-  #attempt = 0;
+  private readonly options: BackoffOptions;
+  private attempts = 0;
 
   constructor(options: BackoffOptions) {
-    this.#options = options;
+    this.options = options;
   }
 
   get attempt(): number {
-    return this.#attempt;
+    return this.attempts;
   }
 
   /** The next delay: uniformly in [ceiling/2, ceiling], ceiling = min(max, initial · 2^attempt). */
   next(): number {
-    const ceiling = Math.min(this.#options.maxMs, this.#options.initialMs * 2 ** Math.min(this.#attempt, 30));
-    this.#attempt++;
-    const random = this.#options.random ?? Math.random;
+    const ceiling = Math.min(this.options.maxMs, this.options.initialMs * 2 ** Math.min(this.attempts, 30));
+    this.attempts++;
+    const random = this.options.random ?? Math.random;
     return Math.round(ceiling / 2 + random() * (ceiling / 2));
   }
 
   reset(): void {
-    this.#attempt = 0;
+    this.attempts = 0;
   }
 }

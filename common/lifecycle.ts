@@ -56,3 +56,22 @@ export class ServiceList {
     })());
   }
 }
+
+/** A program's SIGTERM/SIGINT: stop once, then exit 0 (1 when stopping failed). Called by each main.ts. */
+export function exitOnSignals(program: Service, logger: Logger): void {
+  let exiting = false;
+  const shutdown = (signal: string): void => {
+    if (exiting) return;
+    exiting = true;
+    logger.info({ signal }, 'shutting down');
+    program.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ [LOG.err]: err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

@@ -17,6 +17,7 @@ export const LOG = {
   durationMs: 'durationMs',
   generation: 'generation',
   peer: 'peer',
+  address: 'address',
   attempt: 'attempt',
   delayMs: 'delayMs',
   // decider kube side

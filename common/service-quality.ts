@@ -1,4 +1,4 @@
-// The user's input, OKG's `serviceQualities` schema, after validation (decider/rules/schema.ts)
+// The user's input, OKG's `serviceQualities` schema, after validation (rules/schema.ts)
 // and with OKG's defaults applied. Shared by the decider, the agent's plan handling and the CLI.
 
 /** A value OKG types as `intstr.IntOrString`: a number, or a string that may hold a template. */

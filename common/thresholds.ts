@@ -6,37 +6,37 @@ import { OKG_PROBE_DEFAULTS } from './okg-defaults.js';
 import type { ProbeTiming } from './service-quality.js';
 
 export class Thresholds {
-  readonly #timing: ProbeTiming;
-  #lastState: boolean | undefined;
-  #streak = 0;
-  #published: boolean | undefined;
+  private readonly timing: ProbeTiming;
+  private lastState: boolean | undefined;
+  private streak = 0;
+  private publishedState: boolean | undefined;
 
   constructor(timing: ProbeTiming) {
-    this.#timing = timing;
+    this.timing = timing;
   }
 
   /** Counts one run; true when this run's state is published (it crossed, or was already past, its threshold). */
   observe(run: { readonly state: boolean }): boolean {
-    if (run.state === this.#lastState) this.#streak++;
+    if (run.state === this.lastState) this.streak++;
     else {
-      this.#lastState = run.state;
-      this.#streak = 1;
+      this.lastState = run.state;
+      this.streak = 1;
     }
-    const needed = run.state ? this.#timing.successThreshold : this.#timing.failureThreshold;
-    if (this.#streak >= Math.max(1, needed)) this.#published = run.state;
-    return this.#published === run.state && this.#streak >= Math.max(1, needed);
+    const needed = run.state ? this.timing.successThreshold : this.timing.failureThreshold;
+    if (this.streak >= Math.max(1, needed)) this.publishedState = run.state;
+    return this.publishedState === run.state && this.streak >= Math.max(1, needed);
   }
 
   /** The published state; undefined before the first crossing. */
   get published(): boolean | undefined {
-    return this.#published;
+    return this.publishedState;
   }
 
   /** Forgets everything, as after a container restart. */
   reset(): void {
-    this.#lastState = undefined;
-    this.#streak = 0;
-    this.#published = undefined;
+    this.lastState = undefined;
+    this.streak = 0;
+    this.publishedState = undefined;
   }
 }
 

@@ -185,7 +185,7 @@ export async function startDecider(options: DeciderOptions, deps: DeciderDeps): 
     metrics,
     logger,
     clock,
-    ...(options.remoteExec ? { remoteExec: new KubeExecRuntime(deps.kubeConfig, { clock }) } : {}),
+    ...(options.remoteExec ? { remoteExec: new KubeExecRuntime(deps.kubeConfig, api, { clock }) } : {}),
     containers: new PodContainerStates((namespace, name) => cache.pods.get(namespace, name)),
   });
 

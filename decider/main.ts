@@ -2,7 +2,7 @@
 // (decider.ts), and the SIGTERM sequence.
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { LOG } from '../common/log-fields.js';
+import { exitOnSignals } from '../common/lifecycle.js';
 import { startDecider } from './decider.js';
 import { deciderOptions } from './options.js';
 
@@ -19,21 +19,7 @@ async function main(): Promise<void> {
   if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
   else kubeConfig.loadFromCluster();
   const decider = await startDecider(options, { kubeConfig, logger });
-  let exiting = false;
-  const shutdown = (signal: string): void => {
-    if (exiting) return;
-    exiting = true;
-    logger.info({ signal }, 'shutting down');
-    decider.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ [LOG.err]: err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignals(decider, logger);
 }
 
 main().catch((err: unknown) => {

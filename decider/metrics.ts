@@ -10,7 +10,7 @@ import type { QualityCounters } from '../common/probe/types.js';
 import { REJECT_REASONS, SESSION_REVOCATION_REASONS, STREAM_REFUSAL_REASONS, type IngestMetrics, type RejectReason, type SessionRevocationReason, type StreamRefusalReason } from './ingest/ports.js';
 import type { PlannerMetrics } from './planner/planner.js';
 import type { PipelineMetrics } from './pipeline/pipeline.js';
-import { DECISION_WARNING_REASONS, type DecisionWarning } from './rules/evaluate.js';
+import { DECISION_WARNING_REASONS, type DecisionWarning } from '../rules/evaluate.js';
 import type { StaleMetrics, StaleReason } from './pipeline/stale-tracker.js';
 import type { BatcherMetrics } from './kube/write-batcher.js';
 import type { WriteResource } from './kube/write-step.js';

@@ -8,7 +8,13 @@
 # and kruise-manager + kruise-daemon (kruise module), each inside a copy of its downloaded module
 # ($cache/src/<module>-<version>, where the modules' replace directives apply; the bed also renders the
 # copies' config/ manifests). `all` leaves them out.
-# Usage: build-testbed.sh [all|etcd|kube-apiserver|helm|okg-crds|cluster|okg]
+# `crio` builds CRI-O for the plain bed's second runtime (cli.js run --runtime cri-o) inside a copy of the
+# cri-o module: crio (cgo, build tags that need no C library beyond libc), pinns (C, gcc, static) and
+# copyimg (its test tool that imports the bed's image archive into CRI-O's storage). conmon and runc are
+# Debian packages (scripts/install-prereqs.sh). `all` leaves them out.
+# `netpol` builds kube-router (go install of its module: no replace directives) for the cluster bed's
+# --netpol, whose network-policy controller enforces NetworkPolicies. `all` leaves it out.
+# Usage: build-testbed.sh [all|etcd|kube-apiserver|helm|okg-crds|cluster|kubectl|okg|crio|netpol]
 # The first build downloads ~1-2 GB of modules and takes many minutes on 2 cores.
 # Environment: OKGSQ_CACHE (default ~/.cache/okg-sq).
 set -euo pipefail
@@ -27,28 +33,50 @@ if [ -z "$go_minor" ] || [ "$go_minor" -lt 24 ]; then
   exit 1
 fi
 
-# One build at a time per cache: parallel test runs wait for the first one instead of rebuilding.
-exec 9>"$bin_dir/.build.lock"
-flock 9
-
 export GOFLAGS="${GOFLAGS:-} -mod=mod -buildvcs=false"
 export CGO_ENABLED=0
 
 log() { echo "build-testbed: $*" >&2; }
 
-build_module() { # name version module_dir extra_ldflags
+# One build of each output at a time: a second run (a parallel test run, or test.sh's background lane)
+# waits for the first one's result instead of rebuilding, while builds of other outputs go on beside it.
+# Runs "$@" holding the lock named $1.
+with_lock() { # lock_name command...
+  local name=$1; shift
+  (
+    exec 9>"$bin_dir/.build-$name.lock"
+    flock 9
+    "$@"
+  )
+}
+
+# The wrapper modules' sources (test/cluster/*) are ours and change: their outputs are named by the version
+# and a hash of what goes into the build (the package's Go files, its module's go.mod and go.sum, the
+# ldflags), so an edited wrapper is rebuilt on every machine, not only on a cold one.
+source_key() { # module_dir ldflags
+  local dir=$1 mod=$1
+  [ -f "$mod/go.mod" ] || mod=$(dirname "$dir")
+  { cat "$dir"/*.go "$mod/go.mod" "$mod/go.sum"; echo "$2"; } | sha256sum | cut -c1-12
+}
+
+build_module_unlocked() { # name version module_dir extra_ldflags
   local name=$1 version=$2 dir=$3 ldflags=$4
-  local out="$bin_dir/$name-$version"
-  if [ -x "$out" ]; then log "reuse $out"; echo "$name=$out"; return; fi
+  local out
+  out="$bin_dir/$name-$version-$(source_key "$dir" "$ldflags")"
+  # A reuse marks the output as in use (its mtime), so the pruning below spares it.
+  if [ -x "$out" ]; then touch "$out"; log "reuse $out"; echo "$name=$out"; return; fi
   log "building $name $version from $dir (first time: downloads modules, takes minutes)"
   local start=$SECONDS
   (cd "$dir" && go build -p 2 -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" .)
   mv "$out.tmp" "$out"
+  # Outputs of other sources of this wrapper unused for a day go: an older checkout's, or a worktree's
+  # beside this one, which may be waiting to run it right now, so nothing recent is removed.
+  find "$bin_dir" -maxdepth 1 -type f \( -name "$name-$version" -o -name "$name-$version-*" \) ! -path "$out" -mmin +1440 -delete
   log "built $out in $((SECONDS - start)) s"
   echo "$name=$out"
 }
 
-build_install() { # name version package
+build_install_unlocked() { # name version package
   local name=$1 version=$2 pkg=$3
   local out="$bin_dir/$name-$version"
   if [ -x "$out" ]; then log "reuse $out"; echo "$name=$out"; return; fi
@@ -68,8 +96,8 @@ build_install() { # name version package
 keep_okg_crds() {
   local out="$cache/crds/kruise-game-$KRUISE_GAME_VERSION"
   (
-    exec 8>"$bin_dir/.build-okg-crds-$KRUISE_GAME_VERSION.lock"
-    flock 8
+    exec 9>"$bin_dir/.build-okg-crds-$KRUISE_GAME_VERSION.lock"
+    flock 9
     if [ -f "$out/.complete" ]; then exit 0; fi
     log "taking OKG's CRDs from github.com/openkruise/kruise-game@$KRUISE_GAME_VERSION (go mod download)"
     local dir
@@ -88,7 +116,8 @@ keep_okg_crds() {
 
 # A writable copy of a downloaded module under $cache/src/<name>-<version>, made whole in a temporary
 # folder and renamed into place (go build inside it applies the module's own replace directives).
-module_copy() { # name module version
+module_copy() { with_lock "src-$1-$3" module_copy_unlocked "$@"; }
+module_copy_unlocked() { # name module version
   local name=$1 module=$2 version=$3
   local out="$cache/src/$name-$version"
   if [ -f "$out/go.mod" ]; then echo "$out"; return; fi
@@ -104,7 +133,7 @@ module_copy() { # name module version
   echo "$out"
 }
 
-build_in_copy() { # name version module_copy_dir package
+build_in_copy_unlocked() { # name version module_copy_dir package
   local name=$1 version=$2 dir=$3 pkg=$4
   local out="$bin_dir/$name-$version"
   if [ -x "$out" ]; then log "reuse $out"; echo "$name=$out"; return; fi
@@ -115,6 +144,38 @@ build_in_copy() { # name version module_copy_dir package
   log "built $out in $((SECONDS - start)) s"
   echo "$name=$out"
 }
+
+# CRI-O's build tags: its Makefile's set less what needs a C library (gpgme: openpgp in Go instead; btrfs and
+# devicemapper graph drivers; seccomp; apparmor and selinux, off here). cgo stays on (crio links libc for its
+# user and mount lookups). Outputs are named by the version and a hash of the tags.
+CRIO_BUILD_TAGS="containers_image_ostree_stub containers_image_openpgp exclude_graphdriver_btrfs btrfs_noversion exclude_graphdriver_devicemapper"
+build_crio_unlocked() { # module_copy_dir
+  local dir=$1 key
+  key=$(printf '%s' "$CRIO_BUILD_TAGS" | sha256sum | cut -c1-8)
+  local crio="$bin_dir/crio-$CRIO_VERSION-$key" pinns="$bin_dir/crio-pinns-$CRIO_VERSION-$key" copyimg="$bin_dir/crio-copyimg-$CRIO_VERSION-$key"
+  if [ -x "$crio" ] && [ -x "$pinns" ] && [ -x "$copyimg" ]; then
+    log "reuse $crio"
+  else
+    command -v gcc >/dev/null || { log "missing prerequisite: gcc (CRI-O's cgo and pinns; scripts/install-prereqs.sh)"; exit 1; }
+    log "building CRI-O $CRIO_VERSION in $dir (first time: downloads modules, takes minutes)"
+    local start=$SECONDS
+    (cd "$dir" && CGO_ENABLED=1 go build -p 2 -trimpath -tags "$CRIO_BUILD_TAGS" -ldflags "-s -w" -o "$crio.tmp" ./cmd/crio)
+    (cd "$dir" && CGO_ENABLED=1 go build -p 2 -trimpath -tags "$CRIO_BUILD_TAGS" -ldflags "-s -w" -o "$copyimg.tmp" ./test/copyimg)
+    # pinns/Makefile's flags.
+    (cd "$dir/pinns" && gcc -std=c99 -Os -Wall -Werror -Wextra -static -o "$pinns.tmp" src/*.c && strip -s "$pinns.tmp")
+    mv "$crio.tmp" "$crio"
+    mv "$copyimg.tmp" "$copyimg"
+    mv "$pinns.tmp" "$pinns"
+    log "built CRI-O in $((SECONDS - start)) s"
+  fi
+  echo "crio=$crio"
+  echo "crio-pinns=$pinns"
+  echo "crio-copyimg=$copyimg"
+}
+
+build_module() { with_lock "$1-$2" build_module_unlocked "$@"; }
+build_install() { with_lock "$1-$2" build_install_unlocked "$@"; }
+build_in_copy() { with_lock "$1-$2" build_in_copy_unlocked "$@"; }
 
 only=${1:-all}
 if [ "$only" = all ] || [ "$only" = etcd ]; then
@@ -132,6 +193,10 @@ if [ "$only" = cluster ]; then
   done
   build_module coredns "$COREDNS_VERSION" "$repo/test/cluster/coredns" ""
 fi
+if [ "$only" = kubectl ]; then
+  # kubectl alone (the plain tier's kubectl plugin test), the same output as `cluster` builds.
+  build_module kubectl "$KUBE_VERSION" "$repo/test/cluster/kube-node/kubectl" "$kube_ldflags"
+fi
 if [ "$only" = all ] || [ "$only" = helm ]; then
   build_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm
 fi
@@ -146,4 +211,11 @@ if [ "$only" = okg ]; then
   build_in_copy kruise-daemon "$KRUISE_VERSION" "$kruise_src" ./cmd/daemon
   echo "kruise-game-src=$kruise_game_src"
   echo "kruise-src=$kruise_src"
+fi
+if [ "$only" = netpol ]; then
+  build_install kube-router "$KUBE_ROUTER_VERSION" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+fi
+if [ "$only" = crio ]; then
+  crio_src=$(module_copy cri-o github.com/cri-o/cri-o "$CRIO_VERSION")
+  with_lock "crio-$CRIO_VERSION" build_crio_unlocked "$crio_src"
 fi

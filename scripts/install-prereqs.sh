@@ -22,6 +22,11 @@ command -v flock >/dev/null || need+=(util-linux)
 # node's private mount namespace.
 command -v iptables >/dev/null || need+=(iptables)
 command -v unshare >/dev/null || need+=(util-linux)
+# The cluster bed's --netpol: kube-router's network-policy controller keeps its address sets with ipset.
+command -v ipset >/dev/null || need+=(ipset)
+# CRI-O, the plain bed's second runtime (cli.js run --runtime cri-o): its container monitor. Its OCI runtime
+# is runc above (bookworm's crun 1.8 refuses CRI-O 1.34's bundles: test/testbed/crio.ts).
+command -v conmon >/dev/null || need+=(conmon)
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then

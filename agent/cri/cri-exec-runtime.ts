@@ -8,7 +8,8 @@ import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js
 import { LOG } from '../../common/log-fields.js';
 import type { ErrorKind } from '../../common/outcome.js';
 import { ProbeRunError } from '../../common/probe/probe-run-error.js';
-import type { ContainerRunState, ExecOutput, ExecRuntime, ExecTarget } from '../../common/probe/types.js';
+import { containerPath } from '../../common/probe/probe-worker.js';
+import type { ContainerRunState, ContainerStateOptions, ExecOutput, ExecRuntime, ExecTarget } from '../../common/probe/types.js';
 import { ContainerState, type Container, type ContainerStatus, type ExecSyncResponse } from '../../proto/gen/cri/runtime/v1/api.js';
 import { isServiceError } from './cri-client.js';
 import { criNanosToMs } from './cri-time.js';
@@ -22,9 +23,14 @@ export const KUBELET_LABELS = Object.freeze({
 export const CONTAINER_REFRESH_INTERVAL_MS = 30_000;
 /** A probe for a container that really is missing must not list all containers on every run. */
 export const MIN_MISS_REFRESH_INTERVAL_MS = 1_000;
-/** How long a fresh look waits for the runtime to see a dying container's exit (see containerState). */
+/** How long a fresh look with `settle` waits for the runtime to see a dying container's exit (see containerState). */
 export const FRESH_SETTLE_MS = 1_000;
 export const FRESH_SETTLE_POLL_MS = 100;
+/**
+ * CRI-O answers an ExecSync that ran out of time with a normal response, not DEADLINE_EXCEEDED: exit code -1
+ * and this stderr (conmon's message), as the kubelet's prober expects (docs/design.md §27).
+ */
+export const CRIO_EXEC_TIMED_OUT = Object.freeze({ exitCode: -1, stderr: 'command timed out' });
 /** The CRI call's own deadline beyond the exec timeout: the runtime should answer DEADLINE_EXCEEDED first. */
 export const EXEC_DEADLINE_SLACK_MS = 2_000;
 
@@ -163,47 +169,52 @@ export class CriExecRuntime implements ExecRuntime {
   }
 
   async execSync(target: ExecTarget, argv: readonly string[], opts: { timeoutMs: number; signal: AbortSignal }): Promise<ExecOutput> {
-    const where = `${target.namespace}/${target.podName}/${target.containerName}`;
     let resolved = await this.resolve(target, false);
     for (let attempt = 0; ; attempt++) {
       if (!resolved?.running) {
-        if (resolved?.exists) throw new ProbeRunError('container_not_running', `container ${where} is not running`);
-        throw new ProbeRunError('container_not_found', `no container ${where} on this node`);
+        if (resolved?.exists) throw new ProbeRunError('container_not_running', `container ${containerPath(target)} is not running`);
+        throw new ProbeRunError('container_not_found', `no container ${containerPath(target)} on this node`);
       }
       const id = resolved.running.id;
+      let res: ExecSyncResponse;
       try {
-        const res = await this.cri.execSync(id, argv, Math.max(1, Math.ceil(opts.timeoutMs / 1000)), opts.timeoutMs + EXEC_DEADLINE_SLACK_MS, opts.signal);
-        return { exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr };
+        res = await this.cri.execSync(id, argv, Math.max(1, Math.ceil(opts.timeoutMs / 1000)), opts.timeoutMs + EXEC_DEADLINE_SLACK_MS, opts.signal);
       } catch (err) {
         const kind = errorKindOf(err);
         const detail = isServiceError(err) ? err.details : String(err);
         if (kind !== 'stale' && kind !== 'container_not_running') {
           if (kind === 'runtime_unavailable') this.logger?.warn({ [LOG.err]: err }, 'CRI runtime unavailable');
-          throw new ProbeRunError(kind, `exec in ${where}: ${detail}`, { cause: err });
+          throw new ProbeRunError(kind, `exec in ${containerPath(target)}: ${detail}`, { cause: err });
         }
         // The cached ID may be of a container that stopped or was replaced: look again, retry once.
         if (attempt > 0 || opts.signal.aborted) {
-          throw new ProbeRunError(kind === 'stale' ? 'container_not_found' : kind, `exec in ${where}: ${detail}`, { cause: err });
+          throw new ProbeRunError(kind === 'stale' ? 'container_not_found' : kind, `exec in ${containerPath(target)}: ${detail}`, { cause: err });
         }
-        this.logger?.debug({ [LOG.containerId]: id, [LOG.container]: where }, 'container ID stale; relisting');
+        this.logger?.debug({ [LOG.containerId]: id, [LOG.container]: containerPath(target) }, 'container ID stale; relisting');
         resolved = await this.resolve(target, true);
         if (resolved?.running?.id === id) {
-          throw new ProbeRunError(kind === 'stale' ? 'container_not_found' : kind, `exec in ${where}: ${detail}`, { cause: err });
+          throw new ProbeRunError(kind === 'stale' ? 'container_not_found' : kind, `exec in ${containerPath(target)}: ${detail}`, { cause: err });
         }
+        continue;
       }
+      if (res.exitCode === CRIO_EXEC_TIMED_OUT.exitCode && Buffer.from(res.stderr).toString('utf8') === CRIO_EXEC_TIMED_OUT.stderr) {
+        throw new ProbeRunError('timeout', `exec in ${containerPath(target)}: ${CRIO_EXEC_TIMED_OUT.stderr}`);
+      }
+      return { exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr };
     }
   }
 
   /**
    * From the listing (refreshed on a miss); `fresh`: a container listed as running is asked for its status
-   * (one ContainerStatus call), and relisted if it stopped or went, so a crash since the last listing is seen.
+   * (one ContainerStatus call; with `settle`, again until FRESH_SETTLE_MS), and relisted if it stopped or
+   * went, so a crash since the last listing is seen.
    */
-  async containerState(target: ExecTarget, opts: { fresh?: boolean } = {}): Promise<ContainerRunState | undefined> {
+  async containerState(target: ExecTarget, opts: ContainerStateOptions = {}): Promise<ContainerRunState | undefined> {
     let resolved = await this.resolve(target, false);
     if (!this.listed) return undefined;
     const id = resolved?.running?.id;
     if (id && opts.fresh) {
-      const running = await this.stillRunning(id);
+      const running = await this.stillRunning(id, opts.settle === true ? FRESH_SETTLE_MS : 0);
       if (running === undefined) return undefined;
       if (!running) resolved = await this.resolve(target, true);
     }
@@ -214,11 +225,11 @@ export class CriExecRuntime implements ExecRuntime {
   /**
    * Whether the container still runs, asked through ContainerStatus. A probe that failed because its
    * container was dying (an exec killed with it, a refused connection) can end before the runtime has
-   * handled the container's own exit, so "running" is asked again for up to FRESH_SETTLE_MS.
-   * undefined: the runtime cannot tell now.
+   * handled the container's own exit, so "running" is asked again for up to `settleMs` (FRESH_SETTLE_MS
+   * for such a failure, 0 = one look). undefined: the runtime cannot tell now.
    */
-  private async stillRunning(id: string): Promise<boolean | undefined> {
-    const until = this.clock.now() + FRESH_SETTLE_MS;
+  private async stillRunning(id: string, settleMs: number): Promise<boolean | undefined> {
+    const until = this.clock.now() + settleMs;
     for (;;) {
       try {
         if ((await this.cri.containerStatus(id))?.state !== ContainerState.CONTAINER_RUNNING) return false;

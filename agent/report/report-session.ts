@@ -46,28 +46,28 @@ export interface ReportSessionOptions {
 type Stream = ClientDuplexStream<AgentMessage, DeciderMessage>;
 
 export class ReportSession {
-  readonly #o: ReportSessionOptions;
-  #stream: Stream | undefined;
-  #gotPlan = false;
-  #planSettled = false;
-  #generation = 0;
-  #resyncIntervalMs: number;
-  #fullPlanKeys: Set<string> | undefined;
-  #settleTimer: TimerHandle | undefined;
-  #flushTimer: TimerHandle | undefined;
-  #resyncTimer: TimerHandle | undefined;
-  #waitingDrain = false;
-  #closing = false;
-  #forcedClose: TimerHandle | undefined;
+  private readonly o: ReportSessionOptions;
+  private stream: Stream | undefined;
+  private gotPlan = false;
+  private planSettled = false;
+  private generation = 0;
+  private resyncIntervalMs: number;
+  private fullPlanKeys: Set<string> | undefined;
+  private settleTimer: TimerHandle | undefined;
+  private flushTimer: TimerHandle | undefined;
+  private resyncTimer: TimerHandle | undefined;
+  private waitingDrain = false;
+  private closing = false;
+  private forcedClose: TimerHandle | undefined;
 
   constructor(options: ReportSessionOptions) {
-    this.#o = options;
-    this.#resyncIntervalMs = options.resyncIntervalMs;
+    this.o = options;
+    this.resyncIntervalMs = options.resyncIntervalMs;
   }
 
   /** Whether the stream carried a plan (the decider took the agent). */
   get carriedPlan(): boolean {
-    return this.#gotPlan;
+    return this.gotPlan;
   }
 
   /**
@@ -76,78 +76,78 @@ export class ReportSession {
    */
   run(): Promise<void> {
     const metadata = new Metadata();
-    if (this.#o.token) metadata.set('authorization', `Bearer ${this.#o.token}`);
-    const stream = this.#o.client.connect(metadata);
-    this.#stream = stream;
+    if (this.o.token) metadata.set('authorization', `Bearer ${this.o.token}`);
+    const stream = this.o.client.connect(metadata);
+    this.stream = stream;
     return new Promise<void>((resolve, reject) => {
       stream.on('data', (msg: DeciderMessage) => {
         if (msg.body?.$case !== 'plan') return;
-        if (!this.#gotPlan) {
-          this.#gotPlan = true;
-          this.#o.onPlan();
+        if (!this.gotPlan) {
+          this.gotPlan = true;
+          this.o.onPlan();
         }
-        this.#applyPlan(msg.body.value);
+        this.applyPlan(msg.body.value);
       });
       stream.on('drain', () => {
-        this.#waitingDrain = false;
-        this.#flush();
+        this.waitingDrain = false;
+        this.flush();
       });
       stream.on('error', (err: ServiceError) => {
-        this.#end();
-        if (err.code === GrpcStatus.CANCELLED && this.#closing) resolve();
+        this.end();
+        if (err.code === GrpcStatus.CANCELLED && this.closing) resolve();
         else reject(err);
       });
       stream.on('status', (s: { code: number }) => {
-        this.#end();
+        this.end();
         if (s.code === GrpcStatus.OK) resolve();
       });
-      stream.write({ body: { $case: 'hello', value: this.#o.hello } });
+      stream.write({ body: { $case: 'hello', value: this.o.hello } });
     });
   }
 
   /** Sends what is pending, half-closes, and cancels the stream if the decider has not ended it after a grace. */
   close(): void {
-    const stream = this.#stream;
-    if (!stream || this.#closing) return;
-    this.#closing = true;
-    this.#flush();
+    const stream = this.stream;
+    if (!stream || this.closing) return;
+    this.closing = true;
+    this.flush();
     stream.end();
-    this.#forcedClose = this.#o.clock.setTimeout(() => stream.cancel(), this.#o.closeGraceMs);
+    this.forcedClose = this.o.clock.setTimeout(() => stream.cancel(), this.o.closeGraceMs);
   }
 
   /** New outcomes are pending: sent after the batch window. */
   offered(): void {
-    if (this.#flushTimer || !this.#planSettled) return;
-    this.#flushTimer = this.#o.clock.setTimeout(() => {
-      this.#flushTimer = undefined;
-      this.#flush();
-    }, this.#o.batchWindowMs);
+    if (this.flushTimer || !this.planSettled) return;
+    this.flushTimer = this.o.clock.setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, this.o.batchWindowMs);
   }
 
   /** Sends the engine's counters since the last report; false (nothing taken) before the first plan. */
   sendCounters(): boolean {
-    const stream = this.#stream;
-    if (!stream || !this.#gotPlan) return false;
-    const counters = this.#o.engine.takeCounters();
+    const stream = this.stream;
+    if (!stream || !this.gotPlan) return false;
+    const counters = this.o.engine.takeCounters();
     if (counters.length > 0) {
-      stream.write({ body: { $case: 'outcomes', value: { outcomes: [], resync: false, counters: counters.map(countersToWire), planGeneration: this.#generation } } });
+      stream.write({ body: { $case: 'outcomes', value: { outcomes: [], resync: false, counters: counters.map(countersToWire), planGeneration: this.generation } } });
     }
     return true;
   }
 
   /** The one cleanup: the stream is over, nothing of it may act any more. */
-  #end(): void {
-    this.#stream = undefined;
-    this.#planSettled = false;
-    this.#waitingDrain = false;
-    for (const t of [this.#settleTimer, this.#flushTimer, this.#resyncTimer, this.#forcedClose]) t?.cancel();
-    this.#flushTimer = undefined;
+  private end(): void {
+    this.stream = undefined;
+    this.planSettled = false;
+    this.waitingDrain = false;
+    for (const t of [this.settleTimer, this.flushTimer, this.resyncTimer, this.forcedClose]) t?.cancel();
+    this.flushTimer = undefined;
   }
 
-  #applyPlan(update: PlanUpdate): void {
-    const { engine, pending, logger } = this.#o;
-    this.#generation = update.generation;
-    if (update.resyncIntervalSeconds > 0) this.#resyncIntervalMs = update.resyncIntervalSeconds * 1000;
+  private applyPlan(update: PlanUpdate): void {
+    const { engine, pending, logger } = this.o;
+    this.generation = update.generation;
+    if (update.resyncIntervalSeconds > 0) this.resyncIntervalMs = update.resyncIntervalSeconds * 1000;
     const targets: ProbeTarget[] = [];
     for (const a of update.upsert) {
       const t = assignmentToTarget(a);
@@ -155,65 +155,65 @@ export class ReportSession {
       else logger.warn({ [LOG.podUid]: a.podUid, [LOG.quality]: a.quality }, 'plan assignment without a usable handler; skipped');
     }
     const removals = update.remove.map(refToKey);
-    if (update.full) this.#fullPlanKeys = new Set();
-    if (this.#fullPlanKeys) {
-      for (const t of targets) this.#fullPlanKeys.add(probeKeyString(t.key));
-      for (const r of removals) this.#fullPlanKeys.delete(probeKeyString(r));
+    if (update.full) this.fullPlanKeys = new Set();
+    if (this.fullPlanKeys) {
+      for (const t of targets) this.fullPlanKeys.add(probeKeyString(t.key));
+      for (const r of removals) this.fullPlanKeys.delete(probeKeyString(r));
     }
     engine.upsert(targets);
     engine.remove(removals);
     for (const r of removals) pending.delete(probeKeyString(r));
-    if (this.#fullPlanKeys) {
+    if (this.fullPlanKeys) {
       // Keys the full plan lacks are dropped once its messages stop coming; until then the engine keeps
       // their state, so a reconnect never loses an outcome the new plan still has.
-      this.#settleTimer?.cancel();
-      this.#settleTimer = this.#o.clock.setTimeout(() => this.#settlePlan(), this.#o.planSettleMs);
+      this.settleTimer?.cancel();
+      this.settleTimer = this.o.clock.setTimeout(() => this.settlePlan(), this.o.planSettleMs);
     }
     logger.debug({ [LOG.generation]: update.generation, full: update.full, upserts: targets.length, removals: removals.length }, 'plan applied');
   }
 
-  #settlePlan(): void {
-    const keep = this.#fullPlanKeys ?? new Set<string>();
-    this.#fullPlanKeys = undefined;
-    const gone = this.#o.engine.keys().filter((k) => !keep.has(probeKeyString(k)));
-    this.#o.engine.remove(gone);
-    for (const k of gone) this.#o.pending.delete(probeKeyString(k));
-    this.#planSettled = true;
-    this.#resync();
+  private settlePlan(): void {
+    const keep = this.fullPlanKeys ?? new Set<string>();
+    this.fullPlanKeys = undefined;
+    const gone = this.o.engine.keys().filter((k) => !keep.has(probeKeyString(k)));
+    this.o.engine.remove(gone);
+    for (const k of gone) this.o.pending.delete(probeKeyString(k));
+    this.planSettled = true;
+    this.resync();
   }
 
-  #resync(): void {
-    this.#resyncTimer?.cancel();
-    const stream = this.#stream;
-    if (!stream || this.#closing) return;
-    const all = this.#o.engine.published();
-    this.#o.pending.clear();
-    const max = this.#o.maxBatchSize;
+  private resync(): void {
+    this.resyncTimer?.cancel();
+    const stream = this.stream;
+    if (!stream || this.closing) return;
+    const all = this.o.engine.published();
+    this.o.pending.clear();
+    const max = this.o.maxBatchSize;
     let i = 0;
     do {
       const chunk = all.slice(i, i + max);
       i += chunk.length;
-      stream.write({ body: { $case: 'outcomes', value: { outcomes: chunk.map(outcomeToWire), resync: true, counters: [], planGeneration: this.#generation } } });
+      stream.write({ body: { $case: 'outcomes', value: { outcomes: chunk.map(outcomeToWire), resync: true, counters: [], planGeneration: this.generation } } });
     } while (i < all.length);
-    this.#o.logger.debug({ outcomes: all.length }, 'resync sent');
-    this.#resyncTimer = this.#o.clock.setTimeout(() => this.#resync(), this.#resyncIntervalMs);
+    this.o.logger.debug({ outcomes: all.length }, 'resync sent');
+    this.resyncTimer = this.o.clock.setTimeout(() => this.resync(), this.resyncIntervalMs);
   }
 
-  #flush(): void {
-    const stream = this.#stream;
-    if (!stream || !this.#planSettled || this.#waitingDrain) return;
-    const pending = this.#o.pending;
+  private flush(): void {
+    const stream = this.stream;
+    if (!stream || !this.planSettled || this.waitingDrain) return;
+    const pending = this.o.pending;
     while (pending.size > 0) {
       const batch: Outcome[] = [];
       for (const [key, o] of pending) {
         batch.push(o);
         pending.delete(key);
-        if (batch.length >= this.#o.maxBatchSize) break;
+        if (batch.length >= this.o.maxBatchSize) break;
       }
-      const ok = stream.write({ body: { $case: 'outcomes', value: { outcomes: batch.map(outcomeToWire), resync: false, counters: [], planGeneration: this.#generation } } });
+      const ok = stream.write({ body: { $case: 'outcomes', value: { outcomes: batch.map(outcomeToWire), resync: false, counters: [], planGeneration: this.generation } } });
       if (!ok) {
         // Flow control: the rest waits for 'drain' (and stays latest-per-key meanwhile).
-        this.#waitingDrain = true;
+        this.waitingDrain = true;
         return;
       }
     }

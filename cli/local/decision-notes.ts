@@ -1,7 +1,7 @@
 // What `okg-sq local` tells the user about an evaluation besides the new GameServer: which actions
 // fired (so a change of OPSSTATE has a visible cause) and OKG's Warning events (a priority template
 // that did not render an integer), which in a cluster would be Kubernetes Events.
-import type { Decision } from '../../decider/rules/evaluate.js';
+import type { Decision } from '../../rules/evaluate.js';
 
 export function decisionNotes(gameServer: string, decision: Decision, options: { readonly actions: boolean }): string[] {
   const notes: string[] = [];

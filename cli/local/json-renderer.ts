@@ -4,28 +4,28 @@ import type { LocalView, RenderOutput, Renderer } from './renderer.js';
 import type { LocalGameServer } from './memory-store.js';
 
 export class JsonRenderer implements Renderer {
-  readonly #out: RenderOutput;
-  readonly #notes: { write(text: string): unknown };
-  #done = false;
+  private readonly out: RenderOutput;
+  private readonly notes: { write(text: string): unknown };
+  private done = false;
 
   /** `notes`: where notes go (stderr), so stdout stays one JSON object a line. */
   constructor(out: RenderOutput, notes: { write(text: string): unknown }) {
-    this.#out = out;
-    this.#notes = notes;
+    this.out = out;
+    this.notes = notes;
   }
 
   note(message: string): void {
-    this.#notes.write(`okg-sq local: ${message}\n`);
+    this.notes.write(`okg-sq local: ${message}\n`);
   }
 
   changed(gameServer: LocalGameServer): void {
-    if (this.#done) return;
-    this.#out.write(`${JSON.stringify({ event: 'update', gameServer })}\n`);
+    if (this.done) return;
+    this.out.write(`${JSON.stringify({ event: 'update', gameServer })}\n`);
   }
 
   final(view: LocalView): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#out.write(`${JSON.stringify({ event: 'final', gameServers: view.gameServers })}\n`);
+    if (this.done) return;
+    this.done = true;
+    this.out.write(`${JSON.stringify({ event: 'final', gameServers: view.gameServers })}\n`);
   }
 }

@@ -3,9 +3,9 @@
 // status conditions.
 import type { Outcome } from '../../common/outcome.js';
 import type { ServiceQuality } from '../../common/service-quality.js';
-import { decideFromOutcomes } from '../../decider/rules/decide-from-outcomes.js';
-import type { Decision } from '../../decider/rules/evaluate.js';
-import { applyGameServerPatch } from '../../decider/rules/gameserver-patch.js';
+import { decideFromOutcomes } from '../../rules/decide-from-outcomes.js';
+import type { Decision } from '../../rules/evaluate.js';
+import { applyGameServerPatch } from '../../rules/gameserver-patch.js';
 import type { MemoryStore } from './memory-store.js';
 
 export interface LocalPipelineOptions {
@@ -16,14 +16,14 @@ export interface LocalPipelineOptions {
 }
 
 export class LocalPipeline {
-  readonly #store: MemoryStore;
-  readonly #qualities: readonly ServiceQuality[];
-  readonly #now: () => Date;
+  private readonly store: MemoryStore;
+  private readonly qualities: readonly ServiceQuality[];
+  private readonly now: () => Date;
 
   constructor(options: LocalPipelineOptions) {
-    this.#store = options.store;
-    this.#qualities = options.qualities;
-    this.#now = options.now ?? (() => new Date());
+    this.store = options.store;
+    this.qualities = options.qualities;
+    this.now = options.now ?? (() => new Date());
   }
 
   /**
@@ -31,24 +31,24 @@ export class LocalPipeline {
    * unknown pod or leaves the pod condition as it is (an unchanged result writes nothing, as in a cluster).
    */
   accept(outcome: Outcome): { readonly gameServer: string; readonly decision: Decision } | undefined {
-    const pod = this.#store.podByUid(outcome.podUid);
+    const pod = this.store.podByUid(outcome.podUid);
     if (pod === undefined) return undefined;
-    const gameServer = this.#store.get(pod.name);
+    const gameServer = this.store.get(pod.name);
     if (gameServer === undefined) return undefined;
     const { conditionUpdates, podConditions, decision } = decideFromOutcomes({
-      qualities: this.#qualities,
+      qualities: this.qualities,
       podConditions: pod.conditions,
       outcomeOf: (quality) => (quality === outcome.quality ? outcome : undefined),
       gameServer,
-      now: this.#now(),
+      now: this.now(),
     });
     const errorKindChanged = (pod.errorKinds[outcome.quality] ?? '') !== outcome.errorKind;
     if (conditionUpdates.length === 0 && !errorKindChanged) return undefined;
-    this.#store.setPodConditions(pod.name, [...podConditions], { ...pod.errorKinds, [outcome.quality]: outcome.errorKind });
+    this.store.setPodConditions(pod.name, [...podConditions], { ...pod.errorKinds, [outcome.quality]: outcome.errorKind });
 
     const patched = applyGameServerPatch(gameServer, decision.gameServerPatch);
     // Keep the fields the pure core does not know (apiVersion, kind, uid, currentState).
-    this.#store.update({
+    this.store.update({
       ...gameServer,
       metadata: { ...gameServer.metadata, ...patched.metadata },
       spec: { ...gameServer.spec, ...patched.spec },

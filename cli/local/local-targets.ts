@@ -1,10 +1,10 @@
 // The simulated pods as the decider's planner sees pods, so `okg-sq local` builds its probe targets
-// with the very code that builds the agents' plans (decider/rules/plan.ts): same container choice,
+// with the very code that builds the agents' plans (rules/plan.ts): same container choice,
 // same named-port resolution, same problems. Only the address differs: every pod is 127.0.0.1.
 import type { ServiceQuality } from '../../common/service-quality.js';
 import type { ProbeTarget } from '../../common/probe/types.js';
-import { planPod, type PlanProblem, type PodView } from '../../decider/rules/plan.js';
-import type { TemplateContainer } from '../../decider/rules/schema.js';
+import { planPod, type PlanProblem, type PodView } from '../../rules/plan.js';
+import type { TemplateContainer } from '../../rules/schema.js';
 
 /** Where network probes go in local mode: every replica's server listens on this machine. */
 export const LOCAL_POD_IP = '127.0.0.1';

@@ -52,22 +52,22 @@ function killGroup(pid: number | undefined): void {
 }
 
 export class ProcessRuntime implements ExecRuntime {
-  readonly #cwd: string;
-  readonly #env: NodeJS.ProcessEnv;
-  readonly #maxOutputBytes: number;
-  readonly #onCannotRun: (message: string) => void;
-  readonly #containerEnv: (target: ExecTarget) => Record<string, string>;
-  readonly #clock: Clock;
+  private readonly cwd: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly maxOutputBytes: number;
+  private readonly onCannotRun: (message: string) => void;
+  private readonly containerEnv: (target: ExecTarget) => Record<string, string>;
+  private readonly clock: Clock;
   /** Process groups still running, killed by close() so no probe outlives `okg-sq local`. */
-  readonly #running = new Set<number>();
+  private readonly running = new Set<number>();
 
   constructor(options: ProcessRuntimeOptions) {
-    this.#cwd = options.cwd;
-    this.#env = options.env ?? process.env;
-    this.#maxOutputBytes = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
-    this.#onCannotRun = options.onCannotRun ?? (() => {});
-    this.#containerEnv = options.containerEnv ?? (() => ({}));
-    this.#clock = options.clock ?? systemClock;
+    this.cwd = options.cwd;
+    this.env = options.env ?? process.env;
+    this.maxOutputBytes = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+    this.onCannotRun = options.onCannotRun ?? (() => {});
+    this.containerEnv = options.containerEnv ?? (() => ({}));
+    this.clock = options.clock ?? systemClock;
   }
 
   async execSync(
@@ -83,8 +83,8 @@ export class ProcessRuntime implements ExecRuntime {
       throw new ProbeRunError('exec_failed', 'probe aborted before it started', { cause: opts.signal.reason });
     }
     const child = execa(file, args, {
-      cwd: this.#cwd,
-      env: { ...this.#env, ...this.#containerEnv(target), POD_NAME: target.podName, POD_NAMESPACE: target.namespace },
+      cwd: this.cwd,
+      env: { ...this.env, ...this.containerEnv(target), POD_NAME: target.podName, POD_NAMESPACE: target.namespace },
       extendEnv: false,
       stdin: 'ignore',
       buffer: false,
@@ -96,13 +96,13 @@ export class ProcessRuntime implements ExecRuntime {
       timeout: 0,
     });
     const pid = child.pid;
-    if (pid !== undefined) this.#running.add(pid);
-    const stdout = boundedCollect(child.stdout, this.#maxOutputBytes);
-    const stderr = boundedCollect(child.stderr, this.#maxOutputBytes);
+    if (pid !== undefined) this.running.add(pid);
+    const stdout = boundedCollect(child.stdout, this.maxOutputBytes);
+    const stderr = boundedCollect(child.stderr, this.maxOutputBytes);
 
     let timedOut = false;
     let aborted = false;
-    const timer = this.#clock.setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       timedOut = true;
       killGroup(pid);
     }, opts.timeoutMs);
@@ -129,8 +129,8 @@ export class ProcessRuntime implements ExecRuntime {
       }
       // Could not start: missing binary, not executable, bad cwd.
       const why = result.cause instanceof Error ? result.cause.message : result.shortMessage;
-      const message = `cannot run ${file} in ${this.#cwd}: ${why}`;
-      this.#onCannotRun(message);
+      const message = `cannot run ${file} in ${this.cwd}: ${why}`;
+      this.onCannotRun(message);
       throw new ProbeRunError('exec_failed', message, { cause: result.cause });
     } finally {
       timer.cancel();
@@ -138,14 +138,14 @@ export class ProcessRuntime implements ExecRuntime {
       if (pid !== undefined) {
         // The direct child is done; children it left behind in its group go with it.
         killGroup(pid);
-        this.#running.delete(pid);
+        this.running.delete(pid);
       }
     }
   }
 
   /** Kills every probe still running. */
   close(): void {
-    for (const pid of this.#running) killGroup(pid);
-    this.#running.clear();
+    for (const pid of this.running) killGroup(pid);
+    this.running.clear();
   }
 }

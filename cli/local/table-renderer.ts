@@ -24,64 +24,64 @@ const deferImmediate = (fn: () => void): { cancel(): void } => {
 };
 
 export class TableRenderer implements Renderer {
-  readonly #out: RenderOutput;
-  readonly #qualities: readonly string[];
-  readonly #now: () => Date;
-  readonly #defer: (fn: () => void) => { cancel(): void };
-  #pending: { view: LocalView; handle: { cancel(): void } } | undefined;
-  #drawnLines = 0;
-  #done = false;
-  #lastView: LocalView | undefined;
-  readonly #notes: string[] = [];
+  private readonly out: RenderOutput;
+  private readonly qualities: readonly string[];
+  private readonly now: () => Date;
+  private readonly defer: (fn: () => void) => { cancel(): void };
+  private pending: { view: LocalView; handle: { cancel(): void } } | undefined;
+  private drawnLines = 0;
+  private done = false;
+  private lastView: LocalView | undefined;
+  private readonly notes: string[] = [];
 
   constructor(options: TableRendererOptions) {
-    this.#out = options.out;
-    this.#qualities = options.qualities;
-    this.#now = options.now ?? (() => new Date());
-    this.#defer = options.defer ?? deferImmediate;
+    this.out = options.out;
+    this.qualities = options.qualities;
+    this.now = options.now ?? (() => new Date());
+    this.defer = options.defer ?? deferImmediate;
   }
 
   note(message: string): void {
-    if (this.#done) return;
+    if (this.done) return;
     const clean = message.replace(/[\u0000-\u001f\u007f]/g, ' ');
-    if (this.#out.isTTY !== true) {
-      this.#out.write(`note: ${clean}\n`);
+    if (this.out.isTTY !== true) {
+      this.out.write(`note: ${clean}\n`);
       return;
     }
-    this.#notes.push(`${this.#now().toTimeString().slice(0, 8)} ${clean}`);
-    if (this.#notes.length > MAX_NOTES_SHOWN) this.#notes.shift();
-    if (this.#lastView !== undefined) this.changed(undefined, this.#lastView);
+    this.notes.push(`${this.now().toTimeString().slice(0, 8)} ${clean}`);
+    if (this.notes.length > MAX_NOTES_SHOWN) this.notes.shift();
+    if (this.lastView !== undefined) this.changed(undefined, this.lastView);
   }
 
   changed(_gameServer: unknown, view: LocalView): void {
-    if (this.#done) return;
-    this.#lastView = view;
-    if (this.#pending !== undefined) {
-      this.#pending.view = view;
+    if (this.done) return;
+    this.lastView = view;
+    if (this.pending !== undefined) {
+      this.pending.view = view;
       return;
     }
     const pending = { view, handle: { cancel: () => {} } };
-    this.#pending = pending;
-    pending.handle = this.#defer(() => {
-      this.#pending = undefined;
-      this.#draw(pending.view);
+    this.pending = pending;
+    pending.handle = this.defer(() => {
+      this.pending = undefined;
+      this.draw(pending.view);
     });
   }
 
   final(view: LocalView): void {
-    if (this.#done) return;
-    this.#pending?.handle.cancel();
-    this.#pending = undefined;
-    this.#draw(view);
-    this.#done = true;
+    if (this.done) return;
+    this.pending?.handle.cancel();
+    this.pending = undefined;
+    this.draw(view);
+    this.done = true;
   }
 
-  #draw(view: LocalView): void {
-    const lines = formatTable(view.gameServers, (name) => view.pod(name), this.#qualities);
-    if (this.#out.isTTY === true) {
-      const width = this.#out.columns ?? 0;
-      const height = this.#out.rows ?? 0;
-      const footer = [...this.#notes, `updated ${this.#now().toTimeString().slice(0, 8)}`];
+  private draw(view: LocalView): void {
+    const lines = formatTable(view.gameServers, (name) => view.pod(name), this.qualities);
+    if (this.out.isTTY === true) {
+      const width = this.out.columns ?? 0;
+      const height = this.out.rows ?? 0;
+      const footer = [...this.notes, `updated ${this.now().toTimeString().slice(0, 8)}`];
       let table = lines;
       // Taller than the screen: the cursor cannot move up past its top, so keep the table within it.
       if (height > 0 && table.length + footer.length >= height) {
@@ -91,12 +91,12 @@ export class TableRenderer implements Renderer {
       const all = [...table, ...footer];
       // Lines cut to the terminal's width, so the next redraw moves up exactly as many lines.
       const fitted = width > 0 ? all.map((l) => ([...l].length > width ? [...l].slice(0, width).join('') : l)) : all;
-      const prefix = this.#drawnLines > 0 ? redrawFrom(this.#drawnLines) : '';
-      this.#out.write(`${prefix}${fitted.join('\n')}\n`);
-      this.#drawnLines = fitted.length;
+      const prefix = this.drawnLines > 0 ? redrawFrom(this.drawnLines) : '';
+      this.out.write(`${prefix}${fitted.join('\n')}\n`);
+      this.drawnLines = fitted.length;
       return;
     }
-    const stamp = this.#now().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    this.#out.write(`--- ${stamp}\n${lines.join('\n')}\n\n`);
+    const stamp = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.out.write(`--- ${stamp}\n${lines.join('\n')}\n\n`);
   }
 }

@@ -12,28 +12,28 @@ interface Waiter {
 }
 
 export class ExecSlots {
-  readonly #max: number;
-  readonly #clock: Clock;
-  readonly #busy = new Set<string>();
-  #waiters: Waiter[] = [];
+  private readonly max: number;
+  private readonly clock: Clock;
+  private readonly busy = new Set<string>();
+  private waiters: Waiter[] = [];
 
   constructor(maxConcurrent: number, clock: Clock) {
-    this.#max = Math.max(1, maxConcurrent);
-    this.#clock = clock;
+    this.max = Math.max(1, maxConcurrent);
+    this.clock = clock;
   }
 
   get active(): number {
-    return this.#busy.size;
+    return this.busy.size;
   }
 
   get waiting(): number {
-    return this.#waiters.length;
+    return this.waiters.length;
   }
 
   /** Resolves with a release function, or undefined when no slot came within `waitMs` or on abort. */
   acquire(container: string, waitMs: number, signal: AbortSignal): Promise<ReleaseSlot | undefined> {
     if (signal.aborted) return Promise.resolve(undefined);
-    if (this.#free(container)) return Promise.resolve(this.#take(container));
+    if (this.free(container)) return Promise.resolve(this.take(container));
     return new Promise((resolve) => {
       const waiter: Waiter = {
         container,
@@ -45,40 +45,40 @@ export class ExecSlots {
         timer: undefined,
       };
       const giveUp = (): void => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
         waiter.grant(undefined);
       };
       const onAbort = (): void => giveUp();
-      waiter.timer = this.#clock.setTimeout(giveUp, waitMs);
+      waiter.timer = this.clock.setTimeout(giveUp, waitMs);
       signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
+      this.waiters.push(waiter);
     });
   }
 
-  #free(container: string): boolean {
-    return this.#busy.size < this.#max && !this.#busy.has(container);
+  private free(container: string): boolean {
+    return this.busy.size < this.max && !this.busy.has(container);
   }
 
-  #take(container: string): ReleaseSlot {
-    this.#busy.add(container);
+  private take(container: string): ReleaseSlot {
+    this.busy.add(container);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.#busy.delete(container);
-      this.#grantWaiting();
+      this.busy.delete(container);
+      this.grantWaiting();
     };
   }
 
-  #grantWaiting(): void {
-    for (let i = 0; i < this.#waiters.length && this.#busy.size < this.#max; ) {
-      const w = this.#waiters[i]!;
-      if (this.#busy.has(w.container)) {
+  private grantWaiting(): void {
+    for (let i = 0; i < this.waiters.length && this.busy.size < this.max; ) {
+      const w = this.waiters[i]!;
+      if (this.busy.has(w.container)) {
         i++;
         continue;
       }
-      this.#waiters.splice(i, 1);
-      w.grant(this.#take(w.container));
+      this.waiters.splice(i, 1);
+      w.grant(this.take(w.container));
     }
   }
 }

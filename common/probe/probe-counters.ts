@@ -21,11 +21,11 @@ export function durationBucketIndex(seconds: number): number {
 }
 
 export class ProbeCounters {
-  readonly #entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry>();
 
   record(where: { namespace: string; gameServerSet: string; quality: string }, outcome: RunOutcome, errorKind: string, durationMs: number): void {
     const id = `${where.namespace}\u0000${where.gameServerSet}\u0000${where.quality}`;
-    let entry = this.#entries.get(id);
+    let entry = this.entries.get(id);
     if (!entry) {
       entry = {
         namespace: where.namespace,
@@ -35,7 +35,7 @@ export class ProbeCounters {
         buckets: new Array<number>(PROBE_DURATION_BUCKETS_SECONDS.length + 1).fill(0),
         sumSeconds: 0,
       };
-      this.#entries.set(id, entry);
+      this.entries.set(id, entry);
     }
     const runId = `${outcome}/${errorKind}`;
     const run = entry.runs.get(runId);
@@ -49,7 +49,7 @@ export class ProbeCounters {
   /** Everything counted since the previous call; resets. */
   take(): QualityCounters[] {
     const out: QualityCounters[] = [];
-    for (const e of this.#entries.values()) {
+    for (const e of this.entries.values()) {
       out.push({
         namespace: e.namespace,
         gameServerSet: e.gameServerSet,
@@ -59,7 +59,7 @@ export class ProbeCounters {
         durationSumSeconds: e.sumSeconds,
       });
     }
-    this.#entries.clear();
+    this.entries.clear();
     return out;
   }
 }

@@ -40,6 +40,11 @@ interface Scheduled {
   running: Promise<void> | undefined;
 }
 
+/** Which probe a log line is about (built only when a line is written: this is the hot path). */
+function targetFields(target: ProbeTarget): Record<string, string> {
+  return { [LOG.namespace]: target.namespace, [LOG.pod]: target.podName, [LOG.quality]: target.key.quality };
+}
+
 export class ProbeEngine {
   private readonly options: ProbeEngineOptions;
   private readonly clock: Clock;
@@ -207,10 +212,11 @@ export class ProbeEngine {
     const now = this.clock.now();
     const current = Math.floor(now / this.slotMs);
     const ready: Scheduled[] = [];
-    for (const [slot, set] of this.due) {
+    // Keys, not entries: no [slot, set] pair allocated per slot on every tick.
+    for (const slot of this.due.keys()) {
       if (slot > current) continue;
+      for (const s of this.due.get(slot)!) ready.push(s);
       this.due.delete(slot);
-      for (const s of set) ready.push(s);
     }
     for (const s of ready) {
       const period = Math.max(1, s.worker.target.timing.periodSeconds) * 1000;
@@ -247,9 +253,7 @@ export class ProbeEngine {
     if (logger?.isLevelEnabled('debug')) {
       logger.debug(
         {
-          [LOG.namespace]: target.namespace,
-          [LOG.pod]: target.podName,
-          [LOG.quality]: target.key.quality,
+          ...targetFields(target),
           [LOG.state]: step.run.state,
           [LOG.errorKind]: step.run.errorKind,
           [LOG.durationMs]: step.run.durationMs,
@@ -261,9 +265,7 @@ export class ProbeEngine {
     if (!step.published || this.state === 'stopped' || this.scheduled.get(probeKeyString(target.key)) !== s) return;
     logger?.info(
       {
-        [LOG.namespace]: target.namespace,
-        [LOG.pod]: target.podName,
-        [LOG.quality]: target.key.quality,
+        ...targetFields(target),
         [LOG.state]: step.published.state,
         [LOG.result]: step.published.result,
         [LOG.errorKind]: step.published.errorKind,

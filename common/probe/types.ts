@@ -50,7 +50,19 @@ export interface ExecRuntime {
    * running"): from a cache in steady state; `fresh` asks the runtime itself (after a failed run).
    * undefined: the runtime cannot tell, and the probe runs as if it did.
    */
-  containerState?(target: ExecTarget, opts?: { fresh?: boolean }): Promise<ContainerRunState | undefined>;
+  containerState?(target: ExecTarget, opts?: ContainerStateOptions): Promise<ContainerRunState | undefined>;
+}
+
+export interface ContainerStateOptions {
+  /** Ask the runtime itself, not its cache (after a first failed run). */
+  readonly fresh?: boolean;
+  /**
+   * With `fresh`: the failure may be the container going down under the probe (no answer, or an exec
+   * killed by a signal), so a container still running is asked again for a while, as the runtime may not
+   * have handled its exit yet. Without it, one look: waiting would delay every real `false`
+   * (docs/design.md §18, "The settle only after a failure without an answer").
+   */
+  readonly settle?: boolean;
 }
 
 /** What the runtime knows of a probe's container. */
@@ -58,7 +70,7 @@ export type ContainerRunState = 'running' | 'not_running' | 'not_found';
 
 /** Where the probe engine learns whether a container runs, when that is not its ExecRuntime (the decider: pod status). */
 export interface ContainerStates {
-  containerState(target: ExecTarget, opts?: { fresh?: boolean }): Promise<ContainerRunState | undefined>;
+  containerState(target: ExecTarget, opts?: ContainerStateOptions): Promise<ContainerRunState | undefined>;
 }
 
 /** Every run of one quality since the previous report (same shape as okgsq.v1 QualityCounters). */

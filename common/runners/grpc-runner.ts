@@ -5,8 +5,10 @@
 // closed before its HTTP/2 handshake finished left its socket open (docs/design.md §17 "A probe run owns
 // its connection").
 import { connect, constants as h2, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { callStatus, grpcFrame, readGrpcMessage, unaryCallHeaders } from '../grpc-frame.js';
 import { normaliseResult } from '../probe-result.js';
 import type { ErrorKind } from '../outcome.js';
+import { settleOnce } from '../settle-once.js';
 import { failedRun, NO_EXIT_CODE, networkErrorKind, type RunnerResult } from './runner-result.js';
 
 const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
@@ -83,56 +85,17 @@ const GRPC_OK = 0;
 const GRPC_DEADLINE_EXCEEDED = 4;
 /** A HealthCheckResponse is a few bytes; anything past this is not a health service. */
 export const MAX_GRPC_RESPONSE_BYTES = 16 * 1024;
-/** The gRPC length prefix: 1 byte compressed flag + 4 bytes big-endian length. */
-const GRPC_PREFIX_BYTES = 5;
-
-/** A gRPC length-prefixed message, uncompressed. */
-export function grpcFrame(message: Buffer): Buffer {
-  const prefix = Buffer.alloc(GRPC_PREFIX_BYTES);
-  prefix.writeUInt32BE(message.length, 1);
-  return Buffer.concat([prefix, message]);
-}
-
-/** The one message of a unary response body; throws on framing a health service would never send. */
-export function readGrpcMessage(body: Buffer): Buffer {
-  if (body.length < GRPC_PREFIX_BYTES) throw new Error(`response body of ${body.length} bytes is not a gRPC message`);
-  if (body[0] === 1) throw new Error('compressed response (none was offered)');
-  if (body[0] !== 0) throw new Error(`response body is not a gRPC message (flag byte ${body[0]})`);
-  const length = body.readUInt32BE(1);
-  if (body.length !== GRPC_PREFIX_BYTES + length) throw new Error(`gRPC message of ${length} bytes in a ${body.length}-byte body`);
-  return body.subarray(GRPC_PREFIX_BYTES);
-}
-
-/** grpc-message is percent-encoded (gRPC over HTTP/2). */
-function grpcMessage(headers: IncomingHttpHeaders): string {
-  const raw = headers['grpc-message'];
-  if (typeof raw !== 'string') return '';
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
 export function grpcRunner(host: string, port: number, service: string, opts: { timeoutMs: number; signal: AbortSignal }): Promise<RunnerResult> {
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise((resolve) => {
-    if (opts.signal.aborted) return resolve(failedRun('timeout', `grpc ${address} aborted`));
-    // A fresh session per run, like kubelet's fresh connection: pods come and go and a cached one would outlive them.
-    let session: ClientHttp2Session | undefined;
-    let done = false;
-    const finish = (result: RunnerResult): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal.removeEventListener('abort', onAbort);
-      // destroy(), not close(): close() waits for the peer, and a hung peer never answers.
-      session?.destroy();
-      resolve(result);
-    };
-    const onAbort = (): void => finish(failedRun('timeout', `grpc ${address} aborted`));
-    const timer = setTimeout(() => finish(failedRun('timeout', `grpc ${address}: no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    opts.signal.addEventListener('abort', onAbort, { once: true });
+  // A fresh session per run, like kubelet's fresh connection: pods come and go and a cached one would outlive them.
+  let session: ClientHttp2Session | undefined;
+  return settleOnce<RunnerResult>({
+    ...opts,
+    timedOut: () => failedRun('timeout', `grpc ${address}: no answer within ${opts.timeoutMs} ms`),
+    aborted: () => failedRun('timeout', `grpc ${address} aborted`),
+    // destroy(), not close(): close() waits for the peer, and a hung peer never answers.
+    release: () => session?.destroy(),
+  }, (finish) => {
     const fail = (streamOrSessionError: Error): void => {
       // A stream cancelled because its session failed carries the session's error (e.g. ECONNREFUSED) as cause.
       const cause = (streamOrSessionError as { cause?: unknown }).cause;
@@ -152,16 +115,7 @@ export function grpcRunner(host: string, port: number, service: string, opts: { 
     // The listeners stay after finish(): an error emitted by a destroyed session must find one.
     session.on('error', fail);
     session.once('close', () => finish(failedRun('connection_failed', `grpc ${address}: connection closed before an answer`)));
-    const req = session.request({
-      [h2.HTTP2_HEADER_METHOD]: 'POST',
-      [h2.HTTP2_HEADER_PATH]: HEALTH_CHECK_PATH,
-      [h2.HTTP2_HEADER_SCHEME]: 'http',
-      [h2.HTTP2_HEADER_AUTHORITY]: address,
-      [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
-      [h2.HTTP2_HEADER_TE]: 'trailers',
-      [h2.HTTP2_HEADER_USER_AGENT]: 'okg-sq-probe',
-      'grpc-timeout': `${Math.max(1, Math.ceil(opts.timeoutMs))}m`,
-    });
+    const req = session.request(unaryCallHeaders(HEALTH_CHECK_PATH, address, 'okg-sq-probe', opts.timeoutMs));
     req.on('error', fail);
     let response: IncomingHttpHeaders | undefined;
     let trailers: IncomingHttpHeaders | undefined;
@@ -190,13 +144,11 @@ function answered(address: string, response: IncomingHttpHeaders | undefined, tr
   if (httpStatus !== 200 || !contentType.startsWith('application/grpc')) {
     return failedRun('grpc_error', `grpc ${address}: not a gRPC answer (HTTP ${String(httpStatus)}, content-type "${contentType}")`);
   }
-  // A trailers-only answer (an error without a message) carries grpc-status in its headers.
-  const statusHeaders = trailers?.['grpc-status'] !== undefined ? trailers : response;
-  const grpcStatus = Number(statusHeaders?.['grpc-status']);
-  if (!Number.isInteger(grpcStatus)) return failedRun('grpc_error', `grpc ${address}: no grpc-status in the answer`);
-  if (grpcStatus !== GRPC_OK) {
-    const kind: ErrorKind = grpcStatus === GRPC_DEADLINE_EXCEEDED ? 'timeout' : 'grpc_error';
-    return failedRun(kind, `grpc ${address}: status ${grpcStatus} ${grpcMessage(statusHeaders ?? {})}`.trimEnd());
+  const grpcStatus = callStatus(response, trailers);
+  if (!grpcStatus) return failedRun('grpc_error', `grpc ${address}: no grpc-status in the answer`);
+  if (grpcStatus.code !== GRPC_OK) {
+    const kind: ErrorKind = grpcStatus.code === GRPC_DEADLINE_EXCEEDED ? 'timeout' : 'grpc_error';
+    return failedRun(kind, `grpc ${address}: status ${grpcStatus.code} ${grpcStatus.message}`.trimEnd());
   }
   let status: number;
   try {

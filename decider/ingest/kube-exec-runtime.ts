@@ -1,12 +1,17 @@
 // ExecRuntime over the Kubernetes exec API (pods/exec, websocket), for pods on nodes with no agent.
 // Only used when the operator opts in (OKGSQ_REMOTE_EXEC=true): pods/exec is a powerful permission.
+// client-node speaks the exec websocket's channel protocol; every REST call goes through KubeApi, the
+// decider's one HTTP path (docs/design.md §31).
 import { Writable } from 'node:stream';
-import { ApiException, CoreV1Api, Exec, type KubeConfig, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { Exec, type KubeConfig, type V1Pod, type V1Status } from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../../common/clock.js';
+import { settleOnce } from '../../common/settle-once.js';
 import type { ErrorKind } from '../../common/outcome.js';
 import { MAX_OUTPUT_BYTES } from '../../common/probe-result.js';
 import { ProbeRunError } from '../../common/probe/probe-run-error.js';
 import type { ExecOutput, ExecRuntime, ExecTarget } from '../../common/probe/types.js';
+import { OkgSqError, ERROR_CODES } from '../../common/errors.js';
+import type { KubeApi } from '../kube/kube-client.js';
 
 /** The websocket transport Exec uses (not exported by name from the package). */
 export type WebSocketInterface = NonNullable<ConstructorParameters<typeof Exec>[1]>;
@@ -14,8 +19,6 @@ export type WebSocketInterface = NonNullable<ConstructorParameters<typeof Exec>[
 export interface KubeExecDeps {
   /** Replaces the websocket transport (unit tests). */
   readonly ws?: WebSocketInterface;
-  /** Reads a pod, undefined when it does not exist; used only to explain a refused exec. */
-  readonly readPod?: (namespace: string, name: string) => Promise<V1Pod | undefined>;
   /** Times the exec timeout; the system clock by default. */
   readonly clock?: Clock;
 }
@@ -78,27 +81,23 @@ function messageOf(err: unknown): string {
 
 const HANDSHAKE_STATUS = /Unexpected server response: (\d{3})/;
 
+/** A pod, or undefined when it does not exist. */
+async function readPod(api: KubeApi, namespace: string, name: string): Promise<V1Pod | undefined> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
+  const res = await api.request('GET', path);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new OkgSqError(ERROR_CODES.KUBE_API, `GET pod ${namespace}/${name}: HTTP ${res.status}`);
+  return res.body as V1Pod;
+}
+
 export class KubeExecRuntime implements ExecRuntime {
   private readonly exec: Exec;
-  private readonly readPod: (namespace: string, name: string) => Promise<V1Pod | undefined>;
   private readonly clock: Clock;
 
-  constructor(kubeConfig: KubeConfig, deps: KubeExecDeps = {}) {
+  /** `api` reads the pod only to explain a refused exec. */
+  constructor(kubeConfig: KubeConfig, private readonly api: KubeApi, deps: KubeExecDeps = {}) {
     this.exec = new Exec(kubeConfig, deps.ws);
     this.clock = deps.clock ?? systemClock;
-    if (deps.readPod) {
-      this.readPod = deps.readPod;
-    } else {
-      const core = kubeConfig.makeApiClient(CoreV1Api);
-      this.readPod = async (namespace, name) => {
-        try {
-          return await core.readNamespacedPod({ namespace, name });
-        } catch (err) {
-          if (err instanceof ApiException && err.code === 404) return undefined;
-          throw err;
-        }
-      };
-    }
   }
 
   async execSync(
@@ -109,32 +108,25 @@ export class KubeExecRuntime implements ExecRuntime {
     const stdout = new BoundedSink();
     const stderr = new BoundedSink();
     const where = `${target.namespace}/${target.podName}/${target.containerName}`;
-    return new Promise<ExecOutput>((resolve, reject) => {
-      let socket: { close(): void; terminate?(): void } | undefined;
-      let settled = false;
-      const finish = (outcome: { ok: ExecOutput } | { err: ProbeRunError }): void => {
-        if (settled) return;
-        settled = true;
-        timer.cancel();
-        opts.signal.removeEventListener('abort', onAbort);
-        // A hanging command is abandoned: closing the websocket is all the exec API lets us do.
+    let socket: { close(): void; terminate?(): void } | undefined;
+    let released = false;
+    type Ended = { ok: ExecOutput } | { err: ProbeRunError };
+    const ended = settleOnce<Ended>({
+      ...opts,
+      clock: this.clock,
+      timedOut: () => ({ err: new ProbeRunError('timeout', `exec in ${where} timed out after ${opts.timeoutMs} ms`) }),
+      aborted: () => ({ err: new ProbeRunError('runtime_unavailable', `exec in ${where} aborted`) }),
+      // A hanging command is abandoned: closing the websocket is all the exec API lets us do.
+      release: () => {
+        released = true;
         try {
           if (socket?.terminate) socket.terminate();
           else socket?.close();
         } catch {
           // already closed
         }
-        if ('ok' in outcome) resolve(outcome.ok);
-        else reject(outcome.err);
-      };
-      const timer = this.clock.setTimeout(
-        () => finish({ err: new ProbeRunError('timeout', `exec in ${where} timed out after ${opts.timeoutMs} ms`) }),
-        opts.timeoutMs,
-      );
-      const onAbort = (): void => finish({ err: new ProbeRunError('runtime_unavailable', `exec in ${where} aborted`) });
-      if (opts.signal.aborted) return onAbort();
-      opts.signal.addEventListener('abort', onAbort, { once: true });
-
+      },
+    }, (finish) => {
       const onStatus = (status: V1Status): void => {
         const exitCode = exitCodeOf(status);
         if (exitCode !== undefined) {
@@ -149,7 +141,7 @@ export class KubeExecRuntime implements ExecRuntime {
         .then(
           (ws) => {
             socket = ws;
-            if (settled) {
+            if (released) {
               // Timed out or aborted while connecting: abandon the late socket.
               ws.close();
               return;
@@ -168,6 +160,9 @@ export class KubeExecRuntime implements ExecRuntime {
           },
         );
     });
+    const end = await ended;
+    if ('err' in end) throw end.err;
+    return end.ok;
   }
 
   private async refusalKind(message: string, target: ExecTarget): Promise<ErrorKind> {
@@ -175,7 +170,7 @@ export class KubeExecRuntime implements ExecRuntime {
     if (code === 0) return errorKindOf(message);
     if (code === 401 || code === 403 || code === 429) return 'runtime_unavailable';
     try {
-      return diagnoseRefusal(await this.readPod(target.namespace, target.podName), target);
+      return diagnoseRefusal(await readPod(this.api, target.namespace, target.podName), target);
     } catch {
       return 'runtime_unavailable';
     }

@@ -2,7 +2,7 @@
 // status in the decider's cache, the kubelet's view, since the decider has no CRI (docs/design.md §18
 // "A container that is not running"). A fresh look is the same look: the cache is all the decider has.
 import type { ContainerRunState, ContainerStates, ExecTarget } from '../../common/probe/types.js';
-import type { PodView } from '../rules/plan.js';
+import type { PodView } from '../../rules/plan.js';
 
 /** The pod's container as its status says; a pod gone or recreated (another UID) has no such container. */
 export function podContainerState(pod: PodView | undefined, podUid: string, containerName: string): ContainerRunState {

@@ -3,11 +3,11 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import { GAME_KRUISE_GROUP, GAME_KRUISE_VERSION, OWNER_GSS_LABEL } from '../../common/okg-defaults.js';
-import type { GameServerView } from '../rules/types.js';
-import type { PodView } from '../rules/plan.js';
+import type { GameServerView } from '../../rules/types.js';
+import type { PodView } from '../../rules/plan.js';
 import type { KubeApi } from './kube-client.js';
 import type { WrittenObjectSink } from './kube-writer.js';
-import { Reflector } from './reflector.js';
+import { Reflector, type KubeObject } from './reflector.js';
 
 export interface GameServerSetView {
   readonly metadata: {
@@ -126,36 +126,22 @@ export class ClusterCache {
       opts.namespaces.length === 0
         ? [`${group}/${plural}`]
         : opts.namespaces.map((ns) => `${group}/namespaces/${encodeURIComponent(ns)}/${plural}`);
-    const common = { api: opts.api, clock: opts.clock, logger: opts.logger };
-    this.gameServerSets = new Reflector({
-      ...common,
-      resource: 'gameserversets',
-      paths: paths(GAME_API_PREFIX, 'gameserversets'),
-      trim: trimGameServerSet,
-      onSynced: (s) => opts.onSynced?.('gameserversets', s),
-    });
-    this.gameServers = new Reflector({
-      ...common,
-      resource: 'gameservers',
-      paths: paths(GAME_API_PREFIX, 'gameservers'),
-      trim: trimGameServer,
-      onSynced: (s) => opts.onSynced?.('gameservers', s),
-    });
-    this.pods = new Reflector({
-      ...common,
-      resource: 'pods',
-      paths: paths('/api/v1', 'pods'),
-      labelSelector: OWNER_GSS_LABEL,
-      trim: trimPod,
-      onSynced: (s) => opts.onSynced?.('pods', s),
-    });
-    this.nodes = new Reflector({
-      ...common,
-      resource: 'nodes',
-      paths: ['/api/v1/nodes'],
-      trim: trimNode,
-      onSynced: (s) => opts.onSynced?.('nodes', s),
-    });
+    // One reflector per resource: its collection paths, its trim, and its sync reported under its name.
+    const reflector = <T extends KubeObject>(resource: ResourceName, collections: readonly string[], trim: (raw: any) => T, labelSelector?: string): Reflector<T> =>
+      new Reflector({
+        api: opts.api,
+        clock: opts.clock,
+        logger: opts.logger,
+        resource,
+        paths: collections,
+        ...(labelSelector ? { labelSelector } : {}),
+        trim,
+        onSynced: (s) => opts.onSynced?.(resource, s),
+      });
+    this.gameServerSets = reflector('gameserversets', paths(GAME_API_PREFIX, 'gameserversets'), trimGameServerSet);
+    this.gameServers = reflector('gameservers', paths(GAME_API_PREFIX, 'gameservers'), trimGameServer);
+    this.pods = reflector('pods', paths('/api/v1', 'pods'), trimPod, OWNER_GSS_LABEL);
+    this.nodes = reflector('nodes', ['/api/v1/nodes'], trimNode);
   }
 
   /**

@@ -1,6 +1,6 @@
-// A thin HTTP client for the kube-apiserver: one keep-alive agent, credentials from a KubeConfig,
-// status codes and Retry-After returned as data so the batcher decides what to retry.
-// (client-node's generated APIs hide the status and the headers we need for 429s and 409s.)
+// A thin HTTP client for the kube-apiserver, the decider's and the CLI's one REST path: one keep-alive
+// agent, credentials from a KubeConfig (client-node's own loading and application), status codes and
+// Retry-After returned as data so the batcher decides what to retry (docs/design.md §31).
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';

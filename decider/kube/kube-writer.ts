@@ -1,9 +1,9 @@
 // Sends the batcher's steps to the API server and feeds each answer (the object as written) back into
 // the cache, so the next computation starts from what we wrote, not from a lagging watch.
 // Every patch carries the uid of the object it was computed from, as Kubernetes' own status writers do:
-// the API server refuses it on a successor under the same name. A custom resource's status subresource
-// ignores metadata in the body, so its steps also carry a resourceVersion (docs/design.md, "Writes that
-// land on the object they were computed for").
+// the API server refuses it on a successor under the same name. A retry, and every write of a custom
+// resource's status subresource (which ignores metadata in the body), also carries the resourceVersion
+// (docs/design.md §13, "Writes that land on the object they were computed for").
 import type { KubeApi } from './kube-client.js';
 import type { StepAnswer, StepWriter, WriteStep, WriteResource } from './write-step.js';
 import { GAME_API_PREFIX } from './cluster-cache.js';
@@ -33,8 +33,8 @@ export function stepPath(resource: WriteResource, namespace: string, name: strin
 /** The step's patch with its precondition in `metadata`. */
 export function preconditionedBody(step: WriteStep): unknown {
   const body = (step.body ?? {}) as { metadata?: Record<string, unknown> };
-  const { uid, resourceVersion } = step.precondition;
-  return { ...body, metadata: { ...body.metadata, uid, ...(resourceVersion !== undefined ? { resourceVersion } : {}) } };
+  const { uid, resourceVersion, pinned } = step.precondition;
+  return { ...body, metadata: { ...body.metadata, uid, ...(pinned && resourceVersion !== undefined ? { resourceVersion } : {}) } };
 }
 
 /**

@@ -1,6 +1,8 @@
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: expiry is judged by our own
 // clock from when we last saw the record change (never by comparing clocks with the holder), the leader
-// renews every retry period and steps down when it could not renew for the renew deadline.
+// renews every retry period and steps down when it could not renew for the renew deadline. A leader
+// renews with one request, an update on the version its last write produced; only when that fails does
+// it read the Lease first (client-go's leader election renews so too).
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import { LOG } from '../../common/log-fields.js';
@@ -15,10 +17,10 @@ export interface LeaseSpec {
 
 export interface LeaseStore {
   get(): Promise<{ spec: LeaseSpec; resourceVersion: string } | null>;
-  /** false when someone else created it first. */
-  create(spec: LeaseSpec): Promise<boolean>;
-  /** false on a conflict (someone else wrote it since `resourceVersion`). */
-  update(spec: LeaseSpec, resourceVersion: string): Promise<boolean>;
+  /** The new resourceVersion; null when someone else created it first. */
+  create(spec: LeaseSpec): Promise<string | null>;
+  /** The new resourceVersion; null on a conflict (someone else wrote it since `resourceVersion`). */
+  update(spec: LeaseSpec, resourceVersion: string): Promise<string | null>;
 }
 
 export interface LeaderElectorOptions {
@@ -41,10 +43,17 @@ export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+/** Our own record, renewed at `nowMs`. */
+function renewal(spec: LeaseSpec, durationSeconds: number, nowMs: number): LeaseSpec {
+  return { ...spec, leaseDurationSeconds: durationSeconds, renewTime: microTime(nowMs) };
+}
+
 export class LeaderElector {
   private leading = false;
   private lastRenewMs = 0;
   private observed: { key: string; atMs: number } | undefined;
+  /** What our own last write of the Lease stored, while we lead: the next renewal updates it directly. */
+  private own: { spec: LeaseSpec; resourceVersion: string } | undefined;
   private timer: { cancel(): void } | undefined;
   private started = false;
   private stopped = false;
@@ -117,6 +126,7 @@ export class LeaderElector {
   private setLeading(leading: boolean): void {
     if (this.leading === leading) return;
     this.leading = leading;
+    if (!leading) this.own = undefined;
     this.log.info({ [LOG.identity]: this.opts.identity }, leading ? 'became leader' : 'lost leadership');
     if (leading) this.opts.onStartedLeading();
     else this.opts.onStoppedLeading();
@@ -126,9 +136,19 @@ export class LeaderElector {
     const now = this.opts.clock.now();
     const me = this.opts.identity;
     const durationSeconds = Math.ceil(this.opts.leaseDurationMs / 1000);
+    if (this.leading && this.own) {
+      const next = renewal(this.own.spec, durationSeconds, now);
+      try {
+        if (this.wrote(next, await this.opts.store.update(next, this.own.resourceVersion), now)) return true;
+      } catch (err) {
+        this.log.debug({ [LOG.err]: err }, 'renewal without a read failed, reading the lease');
+      }
+      this.own = undefined; // someone else wrote it, or the answer is unknown: read it first
+    }
     const current = await this.opts.store.get();
     if (!current) {
-      return this.opts.store.create({ holderIdentity: me, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 });
+      const spec: LeaseSpec = { holderIdentity: me, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
+      return this.wrote(spec, await this.opts.store.create(spec), now);
     }
     const spec = current.spec;
     const key = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}`;
@@ -142,7 +162,7 @@ export class LeaderElector {
     }
     const next: LeaseSpec =
       holder === me
-        ? { ...spec, leaseDurationSeconds: durationSeconds, renewTime: microTime(now) }
+        ? renewal(spec, durationSeconds, now)
         : {
             holderIdentity: me,
             leaseDurationSeconds: durationSeconds,
@@ -150,8 +170,14 @@ export class LeaderElector {
             renewTime: microTime(now),
             leaseTransitions: (spec.leaseTransitions ?? 0) + 1,
           };
-    const written = await this.opts.store.update(next, current.resourceVersion);
-    if (written) this.observed = { key: `${me}|${next.renewTime}`, atMs: now };
-    return written;
+    return this.wrote(next, await this.opts.store.update(next, current.resourceVersion), now);
+  }
+
+  /** Records our own successful write (`resourceVersion` null: it was refused); true when it succeeded. */
+  private wrote(spec: LeaseSpec, resourceVersion: string | null, now: number): boolean {
+    if (resourceVersion === null) return false;
+    this.own = { spec, resourceVersion };
+    this.observed = { key: `${this.opts.identity}|${spec.renewTime}`, atMs: now };
+    return true;
   }
 }

@@ -32,25 +32,33 @@ export class KubeLeaseStore implements LeaseStore {
     return { spec: body.spec ?? {}, resourceVersion: body.metadata.resourceVersion };
   }
 
-  async create(spec: LeaseSpec): Promise<boolean> {
+  async create(spec: LeaseSpec): Promise<string | null> {
     const res = await this.api.request('POST', this.collection, {
       body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace }, spec },
       timeoutMs: LEASE_TIMEOUT_MS,
     });
     this.onWrite?.('create', res.status);
-    if (res.status === 409) return false;
+    if (res.status === 409) return null;
     if (res.status >= 300) throw new OkgSqError(ERROR_CODES.KUBE_API, `create lease: HTTP ${res.status}`);
-    return true;
+    return this.written(spec, res.body);
   }
 
-  async update(spec: LeaseSpec, resourceVersion: string): Promise<boolean> {
+  async update(spec: LeaseSpec, resourceVersion: string): Promise<string | null> {
     const res = await this.api.request('PUT', `${this.collection}/${encodeURIComponent(this.name)}`, {
       body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace, resourceVersion }, spec },
       timeoutMs: LEASE_TIMEOUT_MS,
     });
     this.onWrite?.('update', res.status);
-    if (res.status === 409) return false;
+    if (res.status === 409) return null;
     if (res.status >= 300) throw new OkgSqError(ERROR_CODES.KUBE_API, `update lease: HTTP ${res.status}`);
-    return true;
+    return this.written(spec, res.body);
+  }
+
+  /** The version a successful write produced. */
+  private written(spec: LeaseSpec, body: unknown): string {
+    const version = (body as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata?.resourceVersion;
+    if (typeof version !== 'string') throw new OkgSqError(ERROR_CODES.KUBE_API, `lease ${this.namespace}/${this.name} written, but the answer has no resourceVersion`);
+    this.lastHolder = spec.holderIdentity || undefined;
+    return version;
   }
 }

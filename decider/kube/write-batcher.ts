@@ -8,7 +8,7 @@ import { LOG } from '../../common/log-fields.js';
 import { sleep } from '../../common/sleep.js';
 import type { ObjectKey } from './object-key.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { DEFAULT_RETRY_POLICY, MAX_STEPS_PER_JOB, runSteps, type RetryPolicy, type StepContext, type StepMetrics, type StepWriter, type WriteJob } from './write-step.js';
+import { DEFAULT_RETRY_POLICY, MAX_STEPS_PER_JOB, pinned, runSteps, type RetryPolicy, type StepContext, type StepMetrics, type StepWriter, type WriteJob } from './write-step.js';
 
 /** How long shutdown waits for queued writes before giving up on them. */
 export const SHUTDOWN_FLUSH_TIMEOUT_MS = 10_000;
@@ -183,13 +183,16 @@ export class WriteBatcher {
 
   private async process(key: ObjectKey, signal: AbortSignal): Promise<void> {
     try {
+      // After a conflict whose re-read failed, the cache may still lag what the API server has: the
+      // recomputed steps then carry their versions from the first attempt.
+      let stale = false;
       for (let conflicts = 0; conflicts <= this.retry.maxConflicts; conflicts++) {
         const job = this.opts.compute(key);
         if (!job || job.steps.length === 0) {
           this.firstDirtyAt.delete(key);
           return;
         }
-        const { result: outcome, step: conflicted } = await runSteps(this.steps, job.steps, signal);
+        const { result: outcome, step: conflicted } = await runSteps(this.steps, stale ? job.steps.map(pinned) : job.steps, signal);
         if (outcome === 'ok') {
           const since = this.firstDirtyAt.get(key);
           this.firstDirtyAt.delete(key);
@@ -198,7 +201,13 @@ export class WriteBatcher {
           return;
         }
         if (outcome === 'conflict' && conflicted) {
-          await this.opts.writer.refresh(conflicted, signal).catch((err) => this.log.warn({ [LOG.err]: err }, 'refresh after conflict failed'));
+          stale = await this.opts.writer.refresh(conflicted, signal).then(
+            () => false,
+            (err: unknown) => {
+              this.log.warn({ [LOG.err]: err }, 'refresh after conflict failed');
+              return true;
+            },
+          );
           continue;
         }
         if (outcome === 'failed') {

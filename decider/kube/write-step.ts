@@ -22,17 +22,25 @@ export interface WriteStep {
   readonly body: unknown;
   /**
    * The object this step was computed from. Its uid goes into every patch, so a write can never land on a
-   * successor under the same name; with `resourceVersion` the patch lands only on that very version
-   * (needed where the API server ignores metadata in the body: a custom resource's status). A step after
-   * our own successful write of the same object moves on to the version that write produced.
+   * successor under the same name. Its `resourceVersion` goes into every retry (`pinned`): an attempt
+   * whose answer never came may have landed, and a retry after a wait may meet another writer's change, so
+   * a retry lands only on the very version computed from, else it is refused (409) and the job recomputed
+   * from a fresh read (docs/design.md §13). `pinned` from the first attempt where the API server ignores
+   * the uid in the body (a custom resource's status). A step after our own successful write of the same
+   * object moves on to the version that write produced.
    */
-  readonly precondition: { readonly uid: string; readonly resourceVersion?: string };
+  readonly precondition: { readonly uid: string; readonly resourceVersion?: string; readonly pinned?: boolean };
 }
 
 /** Everything one GameServer needs written now, in order; `done` runs once all steps succeeded. */
 export interface WriteJob {
   readonly steps: readonly WriteStep[];
   done?(): void;
+}
+
+/** The precondition of a step computed from the object with `metadata`: its uid and version. */
+export function computedFrom(metadata: { readonly uid: string; readonly resourceVersion?: string }): WriteStep['precondition'] {
+  return { uid: metadata.uid, ...(metadata.resourceVersion !== undefined ? { resourceVersion: metadata.resourceVersion } : {}) };
 }
 
 /** The API server's answer to a step; `conflict` when its precondition failed (a 409, or the object replaced). */
@@ -91,7 +99,8 @@ export interface StepContext {
 }
 
 /** Writes one step under the shared rate limit, retrying what the API server asks us to; `signal` stops it. */
-export async function runStep(ctx: StepContext, step: WriteStep, signal: AbortSignal): Promise<[StepResult, StepAnswer?]> {
+export async function runStep(ctx: StepContext, planned: WriteStep, signal: AbortSignal): Promise<[StepResult, StepAnswer?]> {
+  let step = planned;
   const backoff = new Backoff({ initialMs: ctx.retry.initialBackoffMs, maxMs: ctx.retry.maxBackoffMs });
   const fields = { [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name };
   for (let attempt = 1; attempt <= ctx.retry.maxAttempts; attempt++) {
@@ -136,6 +145,7 @@ export async function runStep(ctx: StepContext, step: WriteStep, signal: AbortSi
     if (attempt === ctx.retry.maxAttempts) break;
     ctx.log.debug({ [LOG.resource]: step.resource, [LOG.httpStatus]: status, [LOG.delayMs]: delayMs, [LOG.attempt]: attempt }, 'write retry');
     if (!(await sleep(ctx.clock, delayMs, signal))) return ['stopped'];
+    step = pinned(step);
   }
   return ['failed'];
 }
@@ -154,6 +164,12 @@ export async function runSteps(ctx: StepContext, steps: readonly WriteStep[], si
     rememberWritten(step, answer, written);
   }
   return { result: 'ok' };
+}
+
+/** `step` with its version in every attempt from now on (a retry never lands blind), when it has one. */
+export function pinned(step: WriteStep): WriteStep {
+  if (step.precondition.resourceVersion === undefined || step.precondition.pinned) return step;
+  return { ...step, precondition: { ...step.precondition, pinned: true } };
 }
 
 /** The version our own write of an object produced, by object (a resource and its subresources are one). */

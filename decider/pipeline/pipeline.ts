@@ -9,16 +9,16 @@ import { probeKeyString, type Outcome, type ProbeKey } from '../../common/outcom
 import type { ProbeTarget, QualityCounters } from '../../common/probe/types.js';
 import type { ServiceQuality } from '../../common/service-quality.js';
 import type { OutcomeSink, PlanDelta } from '../ingest/ports.js';
-import type { Decision, DecisionWarning } from '../rules/evaluate.js';
-import { decideFromOutcomes } from '../rules/decide-from-outcomes.js';
+import type { Decision, DecisionWarning } from '../../rules/evaluate.js';
+import { decideFromOutcomes } from '../../rules/decide-from-outcomes.js';
 import { objectKey, splitObjectKey, type ObjectKey } from '../kube/object-key.js';
 import { outcomeTimeProblem } from './outcome-time.js';
-import type { PodCondition } from '../rules/types.js';
-import type { PodView } from '../rules/plan.js';
+import type { PodCondition } from '../../rules/types.js';
+import type { PodView } from '../../rules/plan.js';
 import type { CachedGameServer } from '../kube/cluster-cache.js';
 import type { CacheView } from '../kube/reflector.js';
 import { gameServerRef, gameServerSetRef, type EventSink } from '../kube/object-ref.js';
-import type { WriteJob, WriteStep } from '../kube/write-step.js';
+import { computedFrom, type WriteJob, type WriteStep } from '../kube/write-step.js';
 
 export interface PipelineMetrics {
   probeCounters(counters: readonly QualityCounters[]): void;
@@ -186,11 +186,11 @@ export class Pipeline implements OutcomeSink {
         name,
         contentType: 'application/strategic-merge-patch+json',
         body: { status: { conditions: updates } },
-        precondition: { uid: pod.metadata.uid },
+        precondition: computedFrom(pod.metadata),
       });
     }
     if (decision.gameServerPatch) {
-      steps.push({ resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: decision.gameServerPatch, precondition: { uid: gs.metadata.uid } });
+      steps.push({ resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: decision.gameServerPatch, precondition: computedFrom(gs.metadata) });
     }
     if (decision.statusChanged) {
       // A merge patch replaces lists: the whole list is sent. The status subresource ignores a uid in the
@@ -203,7 +203,7 @@ export class Pipeline implements OutcomeSink {
         name,
         contentType: 'application/merge-patch+json',
         body: { status: { serviceQualitiesConditions: decision.serviceQualitiesConditions } },
-        precondition: { uid: gs.metadata.uid, ...(gs.metadata.resourceVersion ? { resourceVersion: gs.metadata.resourceVersion } : {}) },
+        precondition: { ...computedFrom(gs.metadata), pinned: true },
       });
     }
     if (steps.length === 0) return null;

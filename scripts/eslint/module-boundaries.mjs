@@ -1,6 +1,6 @@
-// An ESLint rule for the module boundaries the design depends on (README "Layout", docs/design.md §5):
-//  - decider/rules/ is pure: it imports only decider/rules/ and the few common/ files that do no I/O;
-//  - common/ imports neither program nor the CLI;  - agent/ never imports decider/ or cli/.
+// An ESLint rule for the module boundaries the design depends on (README "Layout", docs/design.md §3):
+//  - rules/ is pure: it imports only rules/ and the few common/ files that do no I/O;
+//  - common/ imports neither program, the CLI nor the core;  - agent/ never imports decider/, cli/ or rules/.
 // It reads real import/export declarations and dynamic imports from the AST, so comments, strings and
 // multi-line imports cannot fool it.
 import { dirname, relative, resolve } from 'node:path';
@@ -23,9 +23,9 @@ function target(root, file, spec) {
 
 /** Why `from` may not import `to`, or undefined when it may. Both repository-relative. */
 export function boundaryViolation(from, to) {
-  if (from.startsWith('decider/rules/') && !(to.startsWith('decider/rules/') || PURE_COMMON.has(to))) return 'the pure core (decider/rules/) may import only itself and pure common/ files';
-  if (from.startsWith('common/') && /^(agent|decider|cli)\//.test(to)) return 'common/ may not import either program or the CLI';
-  if (from.startsWith('agent/') && /^(decider|cli)\//.test(to)) return 'the agent may not import the decider or the CLI';
+  if (from.startsWith('rules/') && !(to.startsWith('rules/') || PURE_COMMON.has(to))) return 'the pure core (rules/) may import only itself and pure common/ files';
+  if (from.startsWith('common/') && /^(agent|decider|cli|rules)\//.test(to)) return 'common/ may not import either program, the CLI or the core';
+  if (from.startsWith('agent/') && /^(decider|cli|rules)\//.test(to)) return 'the agent may not import the decider, the CLI or the core';
   return undefined;
 }
 

@@ -34,8 +34,13 @@ describe('metric series bounded by objects, not by results', () => {
       agent.sendOutcomes([outcome(room, 'state', true, `Result${i}`)], [counters(bed.ns, 'state')]);
       await bed.waitGameServer(room.name, (gs) => gs.spec.opsState === `Result${i}`, `opsState Result${i}`);
     }
-    const actions = (await series()).filter((l) => l.startsWith('okgsq_actions_applied_total{'));
-    assert.deepEqual(actions, [`okgsq_actions_applied_total{namespace="${bed.ns}",gameserverset="${SET}",quality="state"} ${FLIPS}`]);
+    // The decider counts an action once all its writes landed (the spec, then the status), after the spec
+    // change can already be seen: wait for the last count, which must be in exactly one series.
+    const actions = async (): Promise<string[]> => (await series()).filter((l) => l.startsWith('okgsq_actions_applied_total{'));
+    const expected = [`okgsq_actions_applied_total{namespace="${bed.ns}",gameserverset="${SET}",quality="state"} ${FLIPS}`];
+    await waitFor(async () => (await actions()).join() === expected.join(), { timeoutMs: 10_000, what: `${FLIPS} actions counted` }).catch(async (err) => {
+      throw new Error(`${err.message}; the series:\n${(await actions()).join('\n')}`, { cause: err });
+    });
     // Every family with a quality label has at most one series per (quality, outcome, error kind, bucket).
     assert.ok((await series()).length <= 20, (await series()).join('\n'));
   });

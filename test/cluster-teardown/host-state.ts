@@ -1,8 +1,9 @@
 // What a cluster bed could change on the host, read the same way before, during and after one: the KUBE-*
-// iptables chains, the kubepods cgroups, the sysctls the kubelet and kube-proxy would set, the kubelet's
-// fixed paths, and the mounts outside the beds' own work dirs (other beds' come and go meanwhile).
+// iptables chains and the built-in chains' rules into them, kube-router's ipsets (--netpol), the kubepods
+// cgroups, the sysctls the kubelet, kube-proxy and --netpol would set, the kubelet's fixed paths, and the
+// mounts outside the beds' own work dirs (other beds' come and go meanwhile).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { kubeChains, kubepodsCgroups } from '../testbed/cluster-host.js';
+import { BRIDGE_NF_SYSCTLS, kubeChains, kubepodsCgroups, kubeRouterIpsets, kubeRules } from '../testbed/cluster-host.js';
 import { KUBELET_SYSCTLS } from '../testbed/cluster-node.js';
 
 const KUBE_PROXY_SYSCTLS = [
@@ -16,6 +17,9 @@ const BED_WORK_DIRS = /^\/tmp\/okgsq-tb-[^/]+(\/|$)/;
 
 export interface HostState {
   kubeChains: string[];
+  /** Rules of the built-in chains that jump to KUBE-* chains. */
+  kubeRules: string[];
+  kubeRouterIpsets: string[];
   kubepodsCgroups: string[];
   sysctls: Record<string, string>;
   varLibKubelet: boolean;
@@ -26,7 +30,7 @@ export interface HostState {
 
 export function hostState(): HostState {
   const sysctls: Record<string, string> = {};
-  for (const name of [...Object.keys(KUBELET_SYSCTLS), ...KUBE_PROXY_SYSCTLS]) {
+  for (const name of [...Object.keys(KUBELET_SYSCTLS), ...KUBE_PROXY_SYSCTLS, ...BRIDGE_NF_SYSCTLS]) {
     try {
       sysctls[name] = readFileSync(`/proc/sys/${name}`, 'utf8').trim();
     } catch {
@@ -41,6 +45,8 @@ export function hostState(): HostState {
   }
   return {
     kubeChains: kubeChains(),
+    kubeRules: kubeRules(),
+    kubeRouterIpsets: kubeRouterIpsets(),
     kubepodsCgroups: kubepodsCgroups(),
     sysctls,
     varLibKubelet: existsSync('/var/lib/kubelet'),

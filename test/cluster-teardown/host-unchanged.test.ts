@@ -1,5 +1,6 @@
-// A cluster bed leaves the host as it found it (run outside any bed: it starts one itself). While the bed
-// runs a pod, its KUBE-* chains and kubepods cgroups exist (so the comparison can fail), but the host's
+// A cluster bed leaves the host as it found it (run outside any bed: it starts one itself, with --netpol:
+// kube-router's network-policy controller too). While the bed runs a pod under a NetworkPolicy, its KUBE-*
+// chains (kube-router's among them), kube-router's ipsets and kubepods cgroups exist (so the comparison can fail), but the host's
 // sysctls and mounts are untouched (the node's live in its private mount namespace); afterwards chains,
 // cgroups, mounts, sysctls, the kubelet's fixed paths are as before, and no process, bridge, route or work
 // dir of that bed is left.
@@ -15,13 +16,16 @@ import { hostState, type HostState } from './host-state.js';
 const cli = fileURLToPath(new URL('../testbed/cli.js', import.meta.url));
 const probe = fileURLToPath(new URL('./probe-host.js', import.meta.url));
 
-test('a cluster bed leaves the host as before: chains, cgroups, mounts, sysctls, processes, bridge, route, work dir', () => {
+test('a cluster bed with --netpol leaves the host as before: chains, ipsets, cgroups, mounts, sysctls, processes, bridge, route, work dir', () => {
   const before = hostState();
-  const run = spawnSync(process.execPath, [cli, 'run', '--cluster', '--', process.execPath, probe], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  assert.equal(run.status, 0, `cli.js run --cluster failed:\n${run.stderr.slice(-4000)}`);
+  const run = spawnSync(process.execPath, [cli, 'run', '--cluster', '--netpol', '--', process.execPath, probe], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(run.status, 0, `cli.js run --cluster --netpol failed:\n${run.stderr.slice(-4000)}`);
   const during = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { workDir: string; runnerPid: number; slot: number; state: HostState; mountsInWorkDir: string[] };
 
   assert.ok(during.state.kubeChains.length > 0, 'kube-proxy and the kubelet made their chains while the bed ran');
+  assert.ok(during.state.kubeChains.includes('v4 filter/KUBE-ROUTER-FORWARD'), 'kube-router made its chains while the bed ran');
+  assert.ok(during.state.kubeRules.some((r) => r.includes('KUBE-ROUTER-FORWARD')), 'kube-router hooked FORWARD while the bed ran');
+  assert.ok(during.state.kubeRouterIpsets.length > 0, 'kube-router made ipsets for the NetworkPolicy while the bed ran');
   assert.ok(during.state.kubepodsCgroups.length > 0, 'the kubelet made its kubepods cgroups while the bed ran');
   assert.deepEqual(during.state.sysctls, before.sysctls, 'the host\'s sysctls are untouched even while the bed runs');
   assert.deepEqual(during.mountsInWorkDir, [], 'the node\'s mounts (pod root filesystems, volumes, network namespaces) stay in its mount namespace');
@@ -32,7 +36,8 @@ test('a cluster bed leaves the host as before: chains, cgroups, mounts, sysctls,
   if (next && next.ownerPid !== during.runnerPid) {
     // Another cluster bed started since ours ended (a developer's machine): the host-wide chains and
     // cgroups are its own now; the rest must still be as before.
-    assert.deepEqual({ ...after, kubeChains: [], kubepodsCgroups: [] }, { ...before, kubeChains: [], kubepodsCgroups: [] }, 'the host is as before');
+    const shared = { kubeChains: [], kubeRules: [], kubeRouterIpsets: [], kubepodsCgroups: [] };
+    assert.deepEqual({ ...after, ...shared }, { ...before, ...shared }, 'the host is as before');
   } else {
     assert.deepEqual(after, before, 'the host is as before');
   }

@@ -17,8 +17,8 @@ test('delete the agent pod: recreated by the DaemonSet, it resyncs with 0 spurio
     const before = await bed.deciderWrites(leader);
     const versions = await Promise.all(['arena-0', 'arena-1'].map(async (name) => (await bed.gameServer(namespace, name)).metadata.resourceVersion as string));
 
-    const [oldAgent] = await bed.readyPods('agent');
-    assert.ok(oldAgent);
+    // The agent probes (and so moved arena-0) before its readiness probe first passes: wait for Ready.
+    const oldAgent = await waitFor(async () => (await bed.readyPods('agent'))[0], { timeoutMs: POD_READY_TIMEOUT_MS, intervalMs: 500, what: 'the agent pod Ready' });
     await bed.core.deleteNamespacedPod({ namespace: bed.releaseNamespace, name: oldAgent.metadata!.name! });
     const newAgent = await waitFor(async () => (await bed.readyPods('agent')).find((p) => p.metadata!.uid !== oldAgent.metadata!.uid), {
       timeoutMs: POD_READY_TIMEOUT_MS, intervalMs: 500, what: 'the DaemonSet\'s new agent pod Ready',

@@ -2,7 +2,11 @@
 // kube-proxy does for a Service with several Ready endpoints. A connection is never moved: a client that
 // wants another backend must open a new connection. A backend that refuses makes the client's
 // connection close (an endpoint that went away), and the next connection goes to the next backend.
+// A `SILENT` backend accepts the connection, reads what comes and never answers (a hung process, or a
+// path lost after the handshake): the client's TLS or HTTP/2 handshake waits until the client gives up.
 import net from 'node:net';
+
+export const SILENT = 'silent';
 
 export interface RoundRobinProxy {
   readonly address: string;
@@ -13,7 +17,7 @@ export interface RoundRobinProxy {
   close(): Promise<void>;
 }
 
-export async function startRoundRobinProxy(backends: readonly number[]): Promise<RoundRobinProxy> {
+export async function startRoundRobinProxy(backends: readonly (number | typeof SILENT)[]): Promise<RoundRobinProxy> {
   const picks: number[] = [];
   const events: string[] = [];
   const t0 = Date.now();
@@ -28,7 +32,15 @@ export async function startRoundRobinProxy(backends: readonly number[]): Promise
     picks.push(index);
     const n = picks.length;
     note(n, `-> backend ${index}`);
-    const upstream = net.connect({ host: '127.0.0.1', port: backends[index]! });
+    const backend = backends[index]!;
+    if (backend === SILENT) {
+      track(client);
+      client.on('error', () => client.destroy());
+      client.on('close', () => note(n, 'closed (silent backend)'));
+      client.resume();
+      return;
+    }
+    const upstream = net.connect({ host: '127.0.0.1', port: backend });
     let fromUpstream = 0;
     let fromClient = 0;
     upstream.on('data', (b: Buffer) => (fromUpstream += b.length));

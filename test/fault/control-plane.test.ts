@@ -2,8 +2,9 @@
 // (restartable), the decider as a child process (`node dist/decider/main.js`), a fault-injecting proxy
 // between the two, and a simulated agent (the real reporter + probe engine over real gRPC, TokenReview
 // auth). Each scenario flips a fresh group of GameServers to `false` (one action each) under a fault and
-// asserts: every action applied (no lost action), exactly once (one spec write that landed, one Event),
-// and a bounded number of requests (no write storm). Convergence times are reported as diagnostics.
+// asserts: every action applied (no lost action), exactly once (one spec write that changed the
+// GameServer, one Event), and a bounded number of requests (no write storm). Convergence times are
+// reported as diagnostics.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -127,8 +128,14 @@ const inGroup = (names: readonly string[]) => (r: SeenRequest) => names.includes
  */
 async function assertExactlyOnce(names: readonly string[], from: number, result: string, eventMayBeLost: ReadonlySet<string> = new Set()): Promise<void> {
   await waitAll(admin, NS, names, (gs) => showsAction(gs, result), 'final state', 5_000);
-  const specOk = countBy(proxy.writes((r) => isSpec(r) && ok(r) && names.includes(r.name), from), (r) => r.name);
-  for (const n of names) assert.equal(specOk.get(n) ?? 0, 1, `${n}: GameServer spec written (and landed) exactly once, got ${specOk.get(n) ?? 0}`);
+  // A spec write that landed and changed the GameServer answers with a new version. The same patch landing
+  // again (an attempt whose answer was lost, re-sent, both held by the apiserver until etcd is back) is a
+  // no-op the apiserver does not store: it answers with the version the object already had.
+  const landed = proxy.writes((r) => isSpec(r) && ok(r) && names.includes(r.name), from);
+  for (const n of names) {
+    const versions = landed.filter((r) => r.name === n).map((r) => r.answeredVersion ?? `unknown@${r.atMs}`);
+    assert.equal(new Set(versions).size, 1, `${n}: GameServer spec changed by exactly one write, got versions ${versions.join(', ') || 'none'}`);
+  }
   const occurrences = (e: { perGameServer: Map<string, number>; onSets: number }): number =>
     names.reduce((sum, n) => sum + (e.perGameServer.get(n) ?? 0), 0) + e.onSets - onSetsBefore;
   // Events are written after the actions (an update of the set's Event at most every 30 s): wait for them.
@@ -209,6 +216,32 @@ test('proxy: 429 with Retry-After, 500 and slow responses are retried with backo
     assert.equal(writes.filter((r) => r.name === n && r.resource === 'pods/status').length, 1, `${n}: a slow answer is waited for, not re-sent`);
   }
   t.diagnostic(`writes through the proxy for ${names.length} flips: ${JSON.stringify(writesByResource(from, names))}`);
+});
+
+test('a write whose answer is lost after it landed: the retry names the version it was computed from, is refused, and nothing lands twice', async (t) => {
+  const { names, uids } = await group('la', 4);
+  const from = proxy.requests.length;
+  const lost = new Set<string>();
+  // The first spec patch of each GameServer reaches the apiserver and lands; its answer never comes back.
+  proxy.setRule((r) => {
+    if (r.method !== 'PATCH' || r.resource !== 'gameservers' || !names.includes(r.name) || lost.has(r.name)) return undefined;
+    lost.add(r.name);
+    return { kind: 'lose-answer' };
+  });
+  try {
+    agent.answer(uids, 1, 'la-down');
+    const ms = await waitAll(admin, NS, names, (gs) => showsAction(gs, 'la-down'), 'actions applied after the lost answers', 60_000);
+    t.diagnostic(`converged ${ms} ms after the flip; writes: ${JSON.stringify(writesByResource(from, names))}`);
+  } finally {
+    proxy.setRule(undefined);
+  }
+  for (const n of names) {
+    const spec = proxy.writes((r) => r.name === n && isSpec(r), from);
+    assert.ok(spec[0]?.answerLost && ok(spec[0]), `${n}: the first spec patch landed and its answer was lost`);
+    assert.deepEqual(spec.slice(1).filter(ok).map((r) => r.body), [], `${n}: no spec patch landed after the one whose answer was lost`);
+    assert.ok(spec.slice(1).some((r) => r.status === 409), `${n}: the retry named the version and was refused (${spec.map((r) => r.status).join(',')})`);
+  }
+  await assertExactlyOnce(names, from, 'la-down');
 });
 
 test('decider kill -9 in the middle of a batch of writes: after restart every action applied exactly once', async (t) => {

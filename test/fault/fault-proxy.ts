@@ -22,6 +22,13 @@ export interface SeenRequest {
   body?: string;
   /** When `status` became known. */
   answeredAtMs?: number;
+  /**
+   * The `metadata.resourceVersion` of the object a successful write answered with: a write that changed
+   * nothing (the same patch again) answers with the version the object already had.
+   */
+  answeredVersion?: string;
+  /** The answer reached the apiserver's client no more: the proxy dropped it (a `lose-answer` fault). */
+  answerLost?: boolean;
   injected?: boolean;
 }
 
@@ -29,7 +36,9 @@ export type Fault =
   | { readonly kind: 'status'; readonly status: number; readonly retryAfterSeconds?: number }
   | { readonly kind: 'delay'; readonly ms: number }
   /** The request waits until the returned promise settles, then is forwarded (or dropped when it resolves false). */
-  | { readonly kind: 'hold'; readonly until: Promise<boolean> };
+  | { readonly kind: 'hold'; readonly until: Promise<boolean> }
+  /** Forwarded; the apiserver's answer is read, then the client's connection is dropped instead (a lost answer). */
+  | { readonly kind: 'lose-answer' };
 
 export type FaultRule = (req: SeenRequest) => Fault | undefined;
 
@@ -51,6 +60,24 @@ export function describePath(path: string): { resource: string; name: string } {
   const m = /\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(path);
   if (!m) return { resource: path, name: '' };
   return { resource: m[3] ? `${m[1]}/${m[3]}` : m[1]!, name: m[2] ?? '' };
+}
+
+/** Reads the version out of a write's answer (a copy of the stream: the answer still goes on to the client). */
+function recordVersion(seen: SeenRequest, upRes: http.IncomingMessage): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  upRes.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= 1 << 20) chunks.push(c);
+  });
+  upRes.on('end', () => {
+    try {
+      const version = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata?: { resourceVersion?: unknown } }).metadata?.resourceVersion;
+      if (typeof version === 'string') seen.answeredVersion = version;
+    } catch {
+      // not an object (a Status, or cut short): no version
+    }
+  });
 }
 
 export async function startFaultProxy(options: { upstream: string; ca: string | Buffer }): Promise<FaultProxy> {
@@ -96,12 +123,19 @@ export async function startFaultProxy(options: { upstream: string; ca: string | 
   const handle = (seen: SeenRequest, body: Buffer, req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (MUTATING.has(seen.method)) seen.body = body.toString('utf8');
     const fault = rule?.(seen);
-    const forward = (): void => {
+    const forward = (loseAnswer = false): void => {
       const up = https.request(
         { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host }, agent },
         (upRes) => {
           seen.status = upRes.statusCode ?? 0;
           seen.answeredAtMs = Date.now();
+          if (MUTATING.has(seen.method)) recordVersion(seen, upRes);
+          if (loseAnswer) {
+            seen.answerLost = true;
+            upRes.resume();
+            res.destroy();
+            return;
+          }
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
           upRes.pipe(res);
           upRes.on('error', () => res.destroy());
@@ -151,6 +185,8 @@ export async function startFaultProxy(options: { upstream: string; ca: string | 
         fault.until.then((go) => (go ? forward() : drop()), drop);
         return;
       }
+      case 'lose-answer':
+        return forward(true);
     }
   };
   server.on('connection', (s) => {

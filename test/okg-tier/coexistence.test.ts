@@ -4,16 +4,13 @@
 // GameServer once per change, OKG never reverts it, nobody writes a settled pod or GameServer, and OKG,
 // reconciling, computes the serviceQualitiesConditions okg-sq wrote.
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
 import { OKGSQ_CONDITION_REASON } from '../../common/okg-defaults.js';
 import { httpGet } from '../testbed/https-get.js';
 import { waitFor } from '../testbed/wait-for.js';
-import { ADMIN_USER, describeWrites, okgQualityFromPod, OkgBed, requireOkgMode, QUIET_WINDOW_MS, SCENARIO_SEQUENCES } from './okg-kit.js';
+import { ADMIN_USER, describeWrites, okgQualityFromPod, OkgBed, requireOkgMode, SCENARIO_SEQUENCES } from './okg-kit.js';
 
 const KRUISE_GAME_METRICS_PORT = 8080;
-/** A write older than this ends a flip's burst of writes (okg-sq's three, OKG's label copy onto the pod). */
-const BURST_GAP_MS = 5_000;
 
 /** controller_runtime_reconcile_total of kruise-game-manager's gameserver controller. */
 async function okgReconciles(bed: OkgBed): Promise<number> {
@@ -26,18 +23,6 @@ async function okgReconciles(bed: OkgBed): Promise<number> {
   return sum;
 }
 
-/** Waits until the flipped objects' writes have stopped (no write for BURST_GAP_MS), then asserts nobody writes them for QUIET_WINDOW_MS. */
-async function assertQuietAfterSettling(bed: OkgBed, namespace: string, names: string[]): Promise<void> {
-  const ours = (since?: Date) => bed.audit(namespace, since).filter((e) => names.includes(e.objectRef?.name ?? ''));
-  await waitFor(() => {
-    const last = ours().at(-1);
-    return !last || Date.now() - new Date(last.requestReceivedTimestamp).getTime() > BURST_GAP_MS;
-  }, { timeoutMs: 120_000, intervalMs: 500, what: `writes to ${names.join(', ')} to stop` });
-  const start = new Date();
-  await delay(QUIET_WINDOW_MS);
-  assert.deepEqual(describeWrites(ours(start)), [], `no write to ${names.join(', ')} in the ${QUIET_WINDOW_MS / 1000} s after settling`);
-}
-
 test('beside OKG\'s controllers: the minecraft scenario flips each GameServer once per change, OKG never reverts it, nothing writes a settled pod or GameServer, and OKG computes the same serviceQualitiesConditions', async () => {
   requireOkgMode('probing-off');
   const bed = new OkgBed('probing-off');
@@ -46,23 +31,21 @@ test('beside OKG\'s controllers: the minecraft scenario flips each GameServer on
     const namespace = await bed.applyMinecraft('okg-coexist');
     await bed.waitForReplicas(namespace, 3);
     // okg-sq publishes the first real outcome (all processes up: state false → opsState None).
-    for (const name of ['minecraft-0', 'minecraft-1', 'minecraft-2']) {
-      await waitFor(async () => (await bed.gameServer(namespace, name)).status?.serviceQualitiesConditions?.[0]?.status === 'False', { timeoutMs: 120_000, intervalMs: 500, what: `${name}'s first outcome` });
-    }
+    await bed.waitForFirstOutcomes(namespace, ['minecraft-0', 'minecraft-1', 'minecraft-2'], ['healthy']);
     const recorder = await bed.recordOpsStates(namespace);
     try {
       await bed.ctl(namespace, 'minecraft-0', 'kill-gate', 'minecraft-0');
       await bed.ctl(namespace, 'minecraft-1', 'kill-data', 'minecraft-1');
       await bed.waitForOpsState(namespace, 'minecraft-0', 'GateMaintaining');
       await bed.waitForOpsState(namespace, 'minecraft-1', 'DataMaintaining');
-      await assertQuietAfterSettling(bed, namespace, ['minecraft-0', 'minecraft-1', 'minecraft-2']);
+      await bed.assertQuietAfterSettling(namespace, ['minecraft-0', 'minecraft-1', 'minecraft-2']);
 
       const flipped = new Date();
       await bed.ctl(namespace, 'minecraft-0', 'start', 'minecraft-0');
       await bed.ctl(namespace, 'minecraft-1', 'start', 'minecraft-1');
       await bed.waitForOpsState(namespace, 'minecraft-0', 'None');
       await bed.waitForOpsState(namespace, 'minecraft-1', 'None');
-      await assertQuietAfterSettling(bed, namespace, ['minecraft-0', 'minecraft-1', 'minecraft-2']);
+      await bed.assertQuietAfterSettling(namespace, ['minecraft-0', 'minecraft-1', 'minecraft-2']);
 
       const specWrites = bed.audit(namespace, flipped).filter((e) => e.objectRef?.resource === 'gameservers' && !e.objectRef.subresource && e.verb !== 'create');
       assert.ok(specWrites.some((e) => e.user.username === decider), `okg-sq's decider wrote the GameServers: ${describeWrites(specWrites).join('; ')}`);

@@ -7,10 +7,12 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, Watch, type V1Pod } from '@kubernetes/client-node';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, Watch, type V1Pod } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { AUDIT_LOG_ENV_VAR, CLUSTER_ENV_VARS, OKG_ENV_VAR } from '../testbed/cluster-bed.js';
 import { CriClient } from '../testbed/cri-client.js';
+import { deciderMetric, type MetricSample } from '../testbed/decider-metrics.js';
 import { testbedEnv } from '../testbed/env.js';
 import { adminKubeConfig, createNamespace } from '../testbed/kube.js';
 import { repoPath } from '../testbed/repo-root.js';
@@ -24,6 +26,8 @@ export const POD_TIMEOUT_MS = 300_000;
 export const FLIP_TIMEOUT_MS = 120_000;
 /** How long nobody may write to a settled pod or GameServer (issue 11: 60 s after each flip). */
 export const QUIET_WINDOW_MS = 60_000;
+/** A write older than this ends a burst of writes (okg-sq's three per change, OKG's label copy onto the pod). */
+const BURST_GAP_MS = 5_000;
 export const MINECRAFT_IMAGE = (version: string): string => `localhost:5000/okgsq/minecraft-example:${version}`;
 /** The users of OKG's controllers and okg-sq's decider (their ServiceAccounts), as the audit log names them. */
 export const USERS = {
@@ -42,6 +46,8 @@ export interface AuditEvent {
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   responseStatus?: { code?: number };
   requestReceivedTimestamp: string;
+  /** The body of a write to a GameServer's spec (the bed's audit policy records only those). */
+  requestObject?: unknown;
 }
 
 export type OkgMode = 'probing-on' | 'probing-off';
@@ -65,6 +71,7 @@ export class OkgBed {
   readonly kc = adminKubeConfig();
   readonly core = this.kc.makeApiClient(CoreV1Api);
   readonly custom = this.kc.makeApiClient(CustomObjectsApi);
+  readonly coordination = this.kc.makeApiClient(CoordinationV1Api);
   readonly cri = new CriClient(this.env.containerdSocket);
 
   constructor(want?: OkgMode) {
@@ -98,21 +105,22 @@ export class OkgBed {
    */
   async applyMinecraft(prefix: string, change: (gss: any) => void = () => {}): Promise<string> {
     const namespace = await createNamespace(prefix, this.kc);
-    await this.applyGss(namespace, (gss) => {
-      const game = gss.spec.gameServerTemplate.spec.containers[0];
-      game.image = MINECRAFT_IMAGE('1.0');
-      // The bed's images are imported, never pulled; kruise's Advanced StatefulSet defaults an unset policy
-      // to Always (for in-place updates: apis/apps/defaults/pod.go), which would try a registry.
-      game.imagePullPolicy = 'IfNotPresent';
-      change(gss);
-    });
+    await this.applyGss(namespace, change);
     return namespace;
   }
 
-  /** Re-applies the example (kubectl apply) with the given changes. */
+  /**
+   * (Re-)applies the example (kubectl apply) with the example image 1.0 and the given changes: a change
+   * the previous apply made and this one does not is undone, as with any `kubectl apply`.
+   */
   async applyGss(namespace: string, change: (gss: any) => void): Promise<void> {
     const gss = parse(readFileSync(repoPath('examples', 'minecraft', 'gameserverset.yaml'), 'utf8'));
     gss.metadata.namespace = namespace;
+    const game = gss.spec.gameServerTemplate.spec.containers[0];
+    game.image = MINECRAFT_IMAGE('1.0');
+    // The bed's images are imported, never pulled; kruise's Advanced StatefulSet defaults an unset policy
+    // to Always (for in-place updates: apis/apps/defaults/pod.go), which would try a registry.
+    game.imagePullPolicy = 'IfNotPresent';
     change(gss);
     const file = join(this.env.workDir, `${namespace}-gss.yaml`);
     writeFileSync(file, stringify(gss));
@@ -150,31 +158,86 @@ export class OkgBed {
     }, { timeoutMs: POD_TIMEOUT_MS, intervalMs: 1000, what: `${replicas} running pods of ${namespace}/${set}, each with its GameServer` });
   }
 
+  /**
+   * Waits until each named GameServer's status has the first outcome of every quality okg-sq probes
+   * (all False: the game's processes are up and, with okg-sq, nothing is published before a real outcome).
+   */
+  async waitForFirstOutcomes(namespace: string, names: string[], qualities: string[]): Promise<void> {
+    for (const name of names) {
+      await waitFor(async () => {
+        const conditions: any[] = (await this.gameServer(namespace, name)).status?.serviceQualitiesConditions ?? [];
+        return qualities.every((q) => conditions.find((c) => c.name === q)?.status === 'False');
+      }, { timeoutMs: FLIP_TIMEOUT_MS, intervalMs: 500, what: `${namespace}/${name}'s first outcomes of ${qualities.join(', ')}` });
+    }
+  }
+
   waitForOpsState(namespace: string, name: string, opsState: string): Promise<any> {
     return waitForOpsState(() => this.gameServer(namespace, name), `${namespace}/${name}`, opsState, FLIP_TIMEOUT_MS);
   }
 
   /** Runs examples/minecraft/ctl.sh in the pod's game container through the CRI (kill-gate, kill-data, start). */
   async ctl(namespace: string, pod: string, ...args: string[]): Promise<void> {
+    await this.exec(namespace, pod, '/bin/sh', '/minecraft/ctl.sh', ...args);
+  }
+
+  /** Runs a command in the pod's game container through the CRI (as the game would change its own state); it must exit 0. */
+  async exec(namespace: string, pod: string, ...argv: string[]): Promise<void> {
     const { containers } = await this.cri.listContainers({ filter: { id: '', state: undefined, podSandboxId: '', labelSelector: { 'io.kubernetes.pod.namespace': namespace, 'io.kubernetes.pod.name': pod, 'io.kubernetes.container.name': 'minecraft' } } });
     const running = containers.filter((c) => c.state === 1); // CONTAINER_RUNNING
     assert.equal(running.length, 1, `one running minecraft container in ${namespace}/${pod}`);
-    const res = await this.cri.execSync({ containerId: running[0]!.id, cmd: ['/bin/sh', '/minecraft/ctl.sh', ...args], timeout: 30 });
-    assert.equal(res.exitCode, 0, `ctl.sh ${args.join(' ')} in ${namespace}/${pod}: ${res.stdout.toString()}${res.stderr.toString()}`);
+    const res = await this.cri.execSync({ containerId: running[0]!.id, cmd: argv, timeout: 30 });
+    assert.equal(res.exitCode, 0, `${argv.join(' ')} in ${namespace}/${pod}: ${res.stdout.toString()}${res.stderr.toString()}`);
   }
 
   /** Audit events (ResponseComplete, successful) of writes to the namespace's pods and GameServers. */
   audit(namespace: string, since?: Date): AuditEvent[] {
+    return this.auditAll(namespace, since).filter((e) => (e.responseStatus?.code ?? 0) < 300);
+  }
+
+  /** Audit events (ResponseComplete) of writes to the namespace's pods and GameServers, refused ones included. */
+  auditAll(namespace: string, since?: Date): AuditEvent[] {
     const out: AuditEvent[] = [];
     for (const line of readFileSync(this.auditLog, 'utf8').split('\n')) {
       if (!line) continue;
       const e = JSON.parse(line) as AuditEvent;
       if (e.stage !== 'ResponseComplete' || e.objectRef?.namespace !== namespace) continue;
-      if ((e.responseStatus?.code ?? 0) >= 300) continue;
       if (since && new Date(e.requestReceivedTimestamp) < since) continue;
       out.push(e);
     }
     return out;
+  }
+
+  /**
+   * Waits until the named objects' writes have stopped (none for BURST_GAP_MS: okg-sq's three, OKG's label
+   * copy onto the pod), then asserts that nobody writes them for QUIET_WINDOW_MS.
+   */
+  async assertQuietAfterSettling(namespace: string, names: string[]): Promise<void> {
+    const ours = (since?: Date) => this.audit(namespace, since).filter((e) => names.includes(e.objectRef?.name ?? ''));
+    await waitFor(() => {
+      const last = ours().at(-1);
+      return !last || Date.now() - new Date(last.requestReceivedTimestamp).getTime() > BURST_GAP_MS;
+    }, { timeoutMs: 120_000, intervalMs: 500, what: `writes to ${names.join(', ')} to stop` });
+    const start = new Date();
+    await delay(QUIET_WINDOW_MS);
+    assert.deepEqual(describeWrites(ours(start)), [], `no write to ${names.join(', ')} in the ${QUIET_WINDOW_MS / 1000} s after settling`);
+  }
+
+  /** The decider pod holding the leader Lease (okg-sq installed). */
+  async leaderDecider(): Promise<V1Pod> {
+    assert.ok(this.release, 'okg-sq is installed (--install)');
+    const [namespace, name] = this.release.split('/') as [string, string];
+    return waitFor(async () => {
+      const lease = await this.coordination.readNamespacedLease({ namespace, name: `${name}-decider` });
+      const holder = lease.spec?.holderIdentity;
+      if (!holder) return false;
+      const pod = await this.core.readNamespacedPod({ namespace, name: holder });
+      return pod.status?.podIP ? pod : false;
+    }, { timeoutMs: 120_000, intervalMs: 500, what: 'the leader decider pod' });
+  }
+
+  /** The samples of one metric family on the leader decider's /metrics. */
+  async deciderMetric(family: string): Promise<MetricSample[]> {
+    return deciderMetric(await this.leaderDecider(), family);
   }
 
   /** Watches the namespace's GameServers and records each one's sequence of spec.opsState values. */
@@ -204,7 +267,7 @@ export const SCENARIO_SEQUENCES: Readonly<Record<string, readonly string[]>> = {
 
 /** "user verb resource[/subresource] name" for messages. */
 export function describeWrites(events: AuditEvent[]): string[] {
-  return events.map((e) => `${e.requestReceivedTimestamp} ${e.user.username} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.name}`);
+  return events.map((e) => `${e.requestReceivedTimestamp} ${e.user.username} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.name}${e.requestObject === undefined ? '' : ` ${JSON.stringify(e.requestObject)}`}`);
 }
 
 /**

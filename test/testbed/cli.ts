@@ -6,16 +6,18 @@
 // `up` and `run` take --cluster (a real kubelet cluster, cluster-bed.ts; prints KUBECONFIG=<path> on its own
 // line) and, with it, --install (the images built from the Dockerfiles and `helm install` of charts/okg-sq)
 // and --okg (OpenKruiseGame's stack from its Go modules, okg-stack.ts; kruise-daemon's probing off when
-// --install is given too, on otherwise).
+// --install is given too, on otherwise) and --netpol (kube-router's network-policy controller enforces
+// NetworkPolicies; the bridge CNI alone ignores them). The plain bed's `--runtime cri-o` runs CRI-O instead of containerd
+// (crio.ts); OKGSQ_TB_CONTAINERD_SOCKET is then CRI-O's socket.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureClusterBinaries, startClusterTestbed } from './cluster-bed.js';
+import { ensureClusterBinaries, ensureKubeRouter, startClusterTestbed } from './cluster-bed.js';
 import { testbedEnvVars } from './env.js';
 import { pidAlive } from './managed-process.js';
-import { ensurePrerequisites } from './prerequisites.js';
-import { listSlots, releaseSlot, stateDir } from './slots.js';
+import { ensureCrioBinaries, ensurePrerequisites } from './prerequisites.js';
+import { listSlots, releaseSlot, stateDir, withSlotLock } from './slots.js';
 import { cleanupStaleSlot, startTestbed, type RunningTestbed } from './testbed.js';
 import { waitFor } from './wait-for.js';
 
@@ -61,20 +63,28 @@ interface BedFlags {
   install: boolean;
   okg: boolean;
   auditAll: boolean;
+  /** The cluster bed enforces NetworkPolicies (kube-router's network-policy controller). */
+  netpol: boolean;
+  /** The plain bed's CRI runtime: containerd (default) or CRI-O (`--runtime cri-o`). */
+  crio: boolean;
 }
 
-/** Splits `[--cluster] [--install] [--okg] [--audit-all] [--] rest…`. */
+/** Splits `[--runtime containerd|cri-o] [--cluster] [--install] [--okg] [--audit-all] [--netpol] [--] rest…`. */
 function parseFlags(args: string[]): { flags: BedFlags; rest: string[] } {
-  const flags: BedFlags = { cluster: false, install: false, okg: false, auditAll: false };
+  const flags: BedFlags = { cluster: false, install: false, okg: false, auditAll: false, netpol: false, crio: false };
   let i = 0;
   for (; i < args.length; i++) {
     if (args[i] === '--cluster') flags.cluster = true;
     else if (args[i] === '--install') flags.install = true;
     else if (args[i] === '--okg') flags.okg = true;
     else if (args[i] === '--audit-all') flags.auditAll = true;
+    else if (args[i] === '--netpol') flags.netpol = true;
+    else if (args[i] === '--runtime' && ['containerd', 'cri-o'].includes(args[i + 1] ?? '')) flags.crio = args[++i] === 'cri-o';
+    else if (args[i] === '--runtime') throw new Error('--runtime takes containerd or cri-o');
     else break;
   }
-  if ((flags.install || flags.okg) && !flags.cluster) throw new Error('--install and --okg need --cluster');
+  if (flags.crio && flags.cluster) throw new Error('--runtime cri-o is for the plain bed (the cluster bed runs containerd)');
+  if ((flags.install || flags.okg || flags.netpol) && !flags.cluster) throw new Error('--install, --okg and --netpol need --cluster');
   if (flags.auditAll && !flags.okg) throw new Error('--audit-all needs --cluster --okg');
   const rest = args.slice(args[i] === '--' ? i + 1 : i);
   return { flags, rest };
@@ -84,10 +94,12 @@ function parseFlags(args: string[]): { flags: BedFlags; rest: string[] } {
 async function startBed(flags: BedFlags, keepWorkDir: boolean): Promise<{ bed: RunningTestbed; vars: Record<string, string> }> {
   const binaries = ensurePrerequisites(log);
   if (!flags.cluster) {
-    const bed = await startTestbed({ binaries, log, keepWorkDir });
+    const crio = flags.crio ? ensureCrioBinaries(log) : undefined;
+    const bed = await startTestbed({ binaries, crio, log, keepWorkDir });
     return { bed, vars: testbedEnvVars(bed.env) };
   }
-  const bed = await startClusterTestbed({ binaries, cluster: ensureClusterBinaries(log), install: flags.install, okg: flags.okg, auditAll: flags.auditAll, log, keepWorkDir });
+  const kubeRouter = flags.netpol ? ensureKubeRouter(log) : undefined;
+  const bed = await startClusterTestbed({ binaries, cluster: ensureClusterBinaries(log), install: flags.install, okg: flags.okg, auditAll: flags.auditAll, kubeRouter, log, keepWorkDir });
   return { bed, vars: bed.vars() };
 }
 
@@ -96,7 +108,7 @@ async function up(flags: BedFlags): Promise<void> {
   mkdirSync(stateDir(), { recursive: true });
   writeFileSync(upPidFile(), String(process.pid));
   stopOnExitSignals(bed, () => rmSync(upPidFile(), { force: true }));
-  process.stdout.write(`kubeconfig: ${bed.env.kubeconfig}\ncontainerd socket: ${bed.env.containerdSocket}\n`);
+  process.stdout.write(`kubeconfig: ${bed.env.kubeconfig}\nCRI socket: ${bed.env.containerdSocket}\n`);
   for (const [name, value] of Object.entries(vars)) process.stdout.write(`export ${name}='${value}'\n`);
   process.stdout.write(`export KUBECONFIG='${bed.env.kubeconfig}'\n`);
   if (flags.cluster) process.stdout.write(`KUBECONFIG=${bed.env.kubeconfig}\n`);
@@ -124,16 +136,18 @@ async function down(): Promise<void> {
 }
 
 async function cleanup(): Promise<void> {
-  for (const slot of listSlots()) {
-    if (pidAlive(slot.ownerPid)) continue;
-    log(`testbed: cleaning up slot ${slot.slot} left by dead runner ${slot.ownerPid}`);
-    await cleanupStaleSlot(slot, log);
-    releaseSlot(slot);
-  }
+  await withSlotLock(async () => {
+    for (const slot of listSlots()) {
+      if (pidAlive(slot.ownerPid)) continue;
+      log(`testbed: cleaning up slot ${slot.slot} left by dead runner ${slot.ownerPid}`);
+      await cleanupStaleSlot(slot, log);
+      releaseSlot(slot);
+    }
+  });
 }
 
 async function run(flags: BedFlags, command: string[]): Promise<void> {
-  if (command.length === 0) throw new Error('usage: cli.js run [--cluster [--install] [--okg [--audit-all]]] -- <command…>');
+  if (command.length === 0) throw new Error('usage: cli.js run [--runtime containerd|cri-o | --cluster [--install] [--okg [--audit-all]] [--netpol]] -- <command…>');
   const { bed, vars } = await startBed(flags, process.env.OKGSQ_TB_KEEP === '1');
   let child: ReturnType<typeof spawn> | undefined;
   stopOnExitSignals(bed, (signal) => {
@@ -172,7 +186,7 @@ async function main(argv: string[]): Promise<void> {
       return run(flags, command);
     }
     default:
-      log('usage: cli.js up [--cluster [--install] [--okg [--audit-all]]] | down | cleanup | run [--cluster [--install] [--okg [--audit-all]]] -- <command…>');
+      log('usage: cli.js up|run [--runtime containerd|cri-o | --cluster [--install] [--okg [--audit-all]] [--netpol]] [-- <command…>] | down | cleanup');
       process.exit(2);
   }
 }

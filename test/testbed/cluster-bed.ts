@@ -2,12 +2,15 @@
 // a real single-node cluster: containerd + kubelet (cluster-node.ts), kube-scheduler,
 // kube-controller-manager, kube-proxy (iptables) and CoreDNS behind a kube-dns Service, all built from Go
 // modules (scripts/build-testbed.sh cluster). Optionally (`install`) the agent and decider images built from
-// the unchanged Dockerfiles are imported and charts/okg-sq is `helm install`ed with them.
+// the unchanged Dockerfiles are imported and charts/okg-sq is `helm install`ed with them; optionally
+// (`kubeRouter`, cli.js --netpol) kube-router's network-policy controller enforces NetworkPolicies (the bridge
+// CNI ignores them; docs/design.md §32 "NetworkPolicy enforcement on the cluster bed").
 //
 // It takes a slot like a plain bed (own bridge, subnet, work dir), so plain beds run beside it; the
 // apiserver binds the slot's bridge gateway, where pods reach it. kube-proxy's rules and the kubepods
 // cgroups are global to the host: one cluster bed at a time (cluster-host.ts's lock), and teardown undoes
-// exactly what it made: processes (shims too), KUBE-* chains, kubepods cgroups, its bridge, its work dir.
+// exactly what it made: processes (shims too), KUBE-* chains, kube-router's ipsets, kubepods cgroups, its
+// bridge, its work dir.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +18,10 @@ import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ensureOkgsqImages, importImages as importBuiltImages } from './built-images.js';
 import { bridgeExists, deleteBridge } from './cni.js';
-import { claimClusterLock, releaseClusterLock, removeKubeChains, removeKubepodsCgroups } from './cluster-host.js';
+import {
+  claimClusterLock, enableBridgeNetfilter, kubeChains, releaseClusterLock, removeKubeChains, removeKubepodsCgroups, removeKubeRouterIpsets,
+  restoreBridgeNetfilter, undoClusterHostChanges,
+} from './cluster-host.js';
 import { startNode, type RunningNode } from './cluster-node.js';
 import { installOkgStack } from './okg-stack.js';
 import { applyCrds } from './crds.js';
@@ -36,10 +42,16 @@ import { TeardownSteps } from './teardown-steps.js';
 const execFileAsync = promisify(execFile);
 const WORK_DIR_PARENT = '/tmp';
 const NODE_READY_TIMEOUT_MS = 180_000;
+const NETPOL_READY_TIMEOUT_MS = 60_000;
 const HELM_INSTALL_TIMEOUT = '10m';
 /** The cluster bed's Service range: away from the plain beds' 10.0.0.0/24 and the machine's networks. */
 const SERVICE_CIDR = '10.253.0.0/24';
 const CLUSTER_DNS_IP = '10.253.0.10';
+/**
+ * With a NetworkPolicy implementation, CoreDNS answers on port 53 as a cluster's does: policies see the port
+ * after the Service's DNAT, and the chart's DNS egress rule names 53. The port must be free on the host.
+ */
+const DNS_PORT = 53;
 export const RELEASE_NAME = 'okg-sq';
 export const RELEASE_NAMESPACE = 'okg-sq-system';
 
@@ -77,6 +89,9 @@ export function clusterEnv(source: NodeJS.ProcessEnv = process.env): ClusterEnv 
   return Object.freeze(out as ClusterEnv);
 }
 
+/** Set with `--netpol`: the NetworkPolicy implementation that enforces policies on the bed (`kube-router`). */
+export const NETPOL_ENV_VAR = 'OKGSQ_TB_CLUSTER_NETPOL';
+
 /** Set with `--okg`: `probing-off` (kruise-daemon's PodProbeMarkerGate off, okg-sq installed) or `probing-on`. */
 export const OKG_ENV_VAR = 'OKGSQ_TB_CLUSTER_OKG';
 
@@ -89,20 +104,36 @@ export interface RunningClusterTestbed extends RunningTestbed {
   vars(): Record<string, string>;
 }
 
+/** Runs `scripts/build-testbed.sh <target>` (builds the first time, reuses after) and returns what it printed as NAME → PATH. */
+function buildTestbed(target: string): (name: string) => string {
+  const out = execFileSync('bash', [repoPath('scripts', 'build-testbed.sh'), target], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const built = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
+  return (name) => {
+    const path = built[name];
+    if (!path) throw new Error(`scripts/build-testbed.sh ${target} did not report ${name}`);
+    return path;
+  };
+}
+
 /** Builds (first time) or reuses the cluster mode's binaries. */
 export function ensureClusterBinaries(log: (line: string) => void): ClusterBinaries {
   log('testbed: building or reusing kubelet, kube-scheduler, kube-controller-manager, kube-proxy, kubectl and CoreDNS (scripts/build-testbed.sh cluster)');
-  const out = execFileSync('bash', [repoPath('scripts', 'build-testbed.sh'), 'cluster'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const built = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
-  const need = (name: string): string => {
-    const path = built[name];
-    if (!path) throw new Error(`scripts/build-testbed.sh cluster did not report ${name}`);
-    return path;
-  };
+  const need = buildTestbed('cluster');
   return {
     kubelet: need('kubelet'), kubeScheduler: need('kube-scheduler'), kubeControllerManager: need('kube-controller-manager'),
     kubeProxy: need('kube-proxy'), kubectl: need('kubectl'), coredns: need('coredns'),
   };
+}
+
+/** kube-router (its network-policy controller enforces NetworkPolicies on the bed, `--netpol`), built the first time, reused after. */
+export function ensureKubeRouter(log: (line: string) => void): string {
+  log('testbed: building or reusing kube-router (scripts/build-testbed.sh netpol)');
+  return buildTestbed('netpol')('kube-router');
+}
+
+/** The real kubectl of the cluster mode's version, built the first time (alone), reused after. */
+export function ensureKubectl(): string {
+  return buildTestbed('kubectl')('kubectl');
 }
 
 export async function startClusterTestbed(options: {
@@ -113,6 +144,8 @@ export async function startClusterTestbed(options: {
   okg?: boolean;
   /** With okg: the audit log has every request (reads and watches too, any resource), not only pod and GameServer writes. */
   auditAll?: boolean;
+  /** kube-router's binary (ensureKubeRouter()): its network-policy controller alone enforces NetworkPolicies. */
+  kubeRouter?: string;
   log?: (line: string) => void;
   keepWorkDir?: boolean;
 }): Promise<RunningClusterTestbed> {
@@ -131,9 +164,9 @@ export async function startClusterTestbed(options: {
         await cleanupStaleSlot(staleSlot, log);
         releaseSlot(staleSlot);
       }
-      removeKubeChains();
-      removeKubepodsCgroups();
-    });
+      // Its slot may be gone or reused: undo the host changes whatever the slot's cleanup did.
+      for (const left of undoClusterHostChanges()) log(`testbed: cluster host cleanup: ${left}`);
+    }, (holder) => log(`testbed: waiting for the cluster bed of runner ${holder.ownerPid} (slot ${holder.slot}) to go down: one cluster bed runs at a time`));
   } catch (err) {
     releaseSlot(slot);
     rmSync(workDir, { recursive: true, force: true });
@@ -148,16 +181,16 @@ export async function startClusterTestbed(options: {
   let apiserver: RunningApiserver | undefined;
   let node: RunningNode | undefined;
   let kubeProxy: ManagedProcess | undefined;
-  let stopped = false;
+  // Every caller waits for the one teardown (a signal and the runner's own exit path both call stop()).
+  let stopping: Promise<void> | undefined;
   const pids = (): number[] => [etcd?.process.pid, apiserver?.process.pid, node?.kubelet.pid, node?.containerdPid, ...processes.map((p) => p.pid)]
     .filter((p): p is number => p !== undefined && p !== 0);
   const record = (): void => {
     slot.pids = pids();
     updateSlot(slot);
   };
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+  const stop = (): Promise<void> => (stopping ??= teardown());
+  const teardown = async (): Promise<void> => {
     const steps = new TeardownSteps(log);
     const attempt = (what: string, fn: () => Promise<void> | void): Promise<void> => steps.attempt(what, fn);
     // Controllers first (nothing recreates pods), then the node (pods through CRI, containerd, shims).
@@ -168,6 +201,11 @@ export async function startClusterTestbed(options: {
       if (kubeProxy) await execFileAsync(options.cluster.kubeProxy, ['--cleanup'], { maxBuffer: 16 << 20 }).catch(() => {});
       removeKubeChains();
     });
+    await attempt('kube-router ipsets removal', () => {
+      const left = removeKubeRouterIpsets();
+      if (left.length > 0) throw new Error(`could not destroy ipsets ${left.join(', ')}`);
+    });
+    await attempt('bridge-nf-call restore', () => restoreBridgeNetfilter());
     await attempt('kubepods cgroups removal', () => {
       const failed = removeKubepodsCgroups();
       if (failed.length > 0) throw new Error(`could not remove ${failed.join('; ')}`);
@@ -224,8 +262,22 @@ export async function startClusterTestbed(options: {
       '--iptables-localhost-nodeports=false',
       `--healthz-bind-address=127.0.0.1:${await freePort()}`, `--metrics-bind-address=127.0.0.1:${await freePort()}`, '--v=1',
     ]);
-    await startClusterDns(kc, workDir, apiserver.kubeconfig, options.cluster.coredns, gateway, start);
+    await startClusterDns(kc, workDir, apiserver.kubeconfig, options.cluster.coredns, gateway, options.kubeRouter ? DNS_PORT : await freePort(), start);
     await waitForNodeReady(kc, nodeName, processes.concat(node.kubelet));
+    if (options.kubeRouter) {
+      // After the Node exists: kube-router reads its address (the pods' host IP) from it at start.
+      enableBridgeNetfilter();
+      const netpolStarted = Date.now();
+      const kubeRouter = start('kube-router', options.kubeRouter, [
+        kubeconfig, `--hostname-override=${nodeName}`, '--run-firewall=true', '--run-router=false', '--run-service-proxy=false',
+        `--service-cluster-ip-range=${SERVICE_CIDR}`, `--health-port=${await freePort()}`, '--v=1',
+      ]);
+      await waitFor(() => {
+        kubeRouter.assertRunning();
+        return kubeChains().includes('v4 filter/KUBE-ROUTER-FORWARD');
+      }, { timeoutMs: NETPOL_READY_TIMEOUT_MS, intervalMs: 250, what: 'kube-router\'s KUBE-ROUTER-FORWARD chain' });
+      log(`testbed: kube-router enforces NetworkPolicies (its chains in place ${Date.now() - netpolStarted} ms after its start)`);
+    }
     const okg = options.okg ? (options.install ? 'probing-off' : 'probing-on') : '';
     if (options.okg) {
       await installOkgStack({ kc, kubeconfig: apiserver.kubeconfig, kubectl: options.cluster.kubectl, criSocket: node.containerdSocket, workDir, daemonProbing: !options.install, log });
@@ -241,6 +293,7 @@ export async function startClusterTestbed(options: {
       apiserverUrl: apiserver.url,
       adminToken: apiserver.adminToken,
       containerdSocket: node.containerdSocket,
+      criRuntime: 'containerd',
       workDir,
       prometheusBin: options.binaries.prometheus,
       promtoolBin: options.binaries.promtool,
@@ -254,6 +307,7 @@ export async function startClusterTestbed(options: {
       [CLUSTER_ENV_VARS.kubectlBin]: cluster.kubectlBin,
       ...(release ? { [CLUSTER_ENV_VARS.release]: release } : {}),
       ...(okg ? { [OKG_ENV_VAR]: okg, [AUDIT_LOG_ENV_VAR]: auditLog } : {}),
+      ...(options.kubeRouter ? { [NETPOL_ENV_VAR]: 'kube-router' } : {}),
     });
     slot.env = vars();
     updateSlot(slot);
@@ -266,7 +320,8 @@ export async function startClusterTestbed(options: {
 
 /**
  * An audit log (JSON lines) of every write to pods, pods/status, GameServers and their status: the user and
- * user agent of each, so a test can tell okg-sq's writes from OKG's and kruise's. With `all`, every request
+ * user agent of each, so a test can tell okg-sq's writes from OKG's and kruise's, and the body of each write
+ * to a GameServer's spec, so it can tell what a write set. With `all`, every request's metadata
  * (bench/vs-okg.ts counts each component's requests, reads and watches included).
  */
 function auditLogFlags(workDir: string, logFile: string, all: boolean): string[] {
@@ -280,6 +335,11 @@ rules:
 kind: Policy
 omitStages: [RequestReceived]
 rules:
+  - level: Request
+    verbs: [update, patch]
+    resources:
+      - group: game.kruise.io
+        resources: [gameservers]
   - level: Metadata
     verbs: [create, update, patch, delete]
     resources:
@@ -293,8 +353,8 @@ rules:
 }
 
 /**
- * CoreDNS on the host (a free port on every address), behind a kube-dns Service at the kubelet's clusterDNS.
- * It answers for cluster.local only: the bed's pods need no names outside the cluster.
+ * CoreDNS on the host (`port` on every address), behind a kube-dns Service at the kubelet's clusterDNS. It
+ * answers for cluster.local only: the bed's pods need no names outside the cluster.
  */
 async function startClusterDns(
   kc: KubeConfig,
@@ -302,9 +362,9 @@ async function startClusterDns(
   kubeconfig: string,
   bin: string,
   gateway: string,
+  port: number,
   start: (name: string, bin: string, args: string[]) => ManagedProcess,
 ): Promise<void> {
-  const port = await freePort();
   const corefile = join(workDir, 'Corefile');
   writeFileSync(corefile, `cluster.local:${port} in-addr.arpa:${port} {
   errors

@@ -56,7 +56,9 @@ export async function startContainerd(options: { dir: string; network: CniNetwor
   return { socket, process: proc, stop };
 }
 
+/** Containers first (SIGKILL: CRI-O's StopPodSandbox would wait out the call deadline after SIGTERM), then sandboxes. */
 export async function removeAllSandboxes(cri: CriClient): Promise<void> {
+  for (const c of (await cri.listContainers()).containers) await cri.stopContainer({ containerId: c.id, timeout: 0 });
   const { items } = await cri.listPodSandbox();
   for (const sandbox of items) {
     await cri.stopPodSandbox({ podSandboxId: sandbox.id });

@@ -4,8 +4,10 @@ export interface TestbedEnv {
   kubeconfig: string;
   apiserverUrl: string;
   adminToken: string;
-  /** Absolute path of containerd's CRI unix socket. */
+  /** Absolute path of the bed's CRI unix socket: containerd's, or CRI-O's with `run --runtime cri-o`. */
   containerdSocket: string;
+  /** The runtime behind that socket, as CRI Version names it: `containerd` or `cri-o`. */
+  criRuntime: string;
   /** Scratch directory of this bed run; tests may create subdirectories. */
   workDir: string;
   prometheusBin: string;
@@ -20,6 +22,7 @@ export const TESTBED_ENV_VARS = {
   apiserverUrl: 'OKGSQ_TB_APISERVER_URL',
   adminToken: 'OKGSQ_TB_ADMIN_TOKEN',
   containerdSocket: 'OKGSQ_TB_CONTAINERD_SOCKET',
+  criRuntime: 'OKGSQ_TB_CRI_RUNTIME',
   workDir: 'OKGSQ_TB_WORK_DIR',
   prometheusBin: 'OKGSQ_TB_PROMETHEUS_BIN',
   promtoolBin: 'OKGSQ_TB_PROMTOOL_BIN',

@@ -2,8 +2,9 @@
 // object and writes its status (nodeName, podIP, phase Running, containerStatuses with real container IDs).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CoreV1Api, type KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
-import type { ContainerConfig, PodSandboxConfig } from '../../proto/gen/cri/runtime/v1/api.js';
+import { NamespaceMode, type ContainerConfig, type NamespaceOption, type PodSandboxConfig } from '../../proto/gen/cri/runtime/v1/api.js';
 import { criNanosToMs } from '../../agent/cri/cri-time.js';
 import { CriClient } from './cri-client.js';
 import { TEST_IMAGES } from './images.js';
@@ -54,8 +55,15 @@ const STOP_CONTAINER_TIMEOUT_SECONDS = 0; // tests want a prompt SIGKILL, not a 
 const KUBELET_CONDITION_TYPES: readonly string[] = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'];
 const HTTP_CONFLICT = 409;
 const MAX_STATUS_WRITE_ATTEMPTS = 5;
+/**
+ * The kubelet's namespaces for a pod without shareProcessNamespace or host namespaces: network and IPC per
+ * pod, PID per container. CRI-O then runs no infra container (drop_infra_ctr), whose oom_score_adj of -998
+ * this machine may not set (no CAP_SYS_RESOURCE).
+ */
+const POD_NAMESPACES: NamespaceOption = Object.freeze({ network: NamespaceMode.POD, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD });
 
 export class FakeKubelet {
+  private runtimeName: string | undefined;
   private readonly cri: CriClient;
   private readonly nodeName: string;
   private readonly nodeLabels: Record<string, string>;
@@ -109,7 +117,7 @@ export class FakeKubelet {
       dnsConfig: undefined,
       labels: { ...spec.labels, [KUBELET_LABELS.podName]: spec.name, [KUBELET_LABELS.podNamespace]: spec.namespace, [KUBELET_LABELS.podUid]: uid },
       annotations: {},
-      linux: { cgroupParent: '', sysctls: {} },
+      linux: { cgroupParent: '', securityContext: { namespaceOptions: POD_NAMESPACES }, sysctls: {} },
     };
     const { podSandboxId } = await this.cri.runPodSandbox({ config: sandboxConfig, runtimeHandler: '' });
     const status = await this.cri.podSandboxStatus({ podSandboxId, verbose: false });
@@ -131,7 +139,7 @@ export class FakeKubelet {
     record.attempts.set(name, attempt + 1);
     const config: ContainerConfig = {
       metadata: { name, attempt },
-      image: { image: container.image ?? TEST_IMAGES.busybox },
+      image: { image: container.image ?? TEST_IMAGES.busybox, userSpecifiedImage: container.image ?? TEST_IMAGES.busybox },
       command: container.command,
       args: [],
       workingDir: '',
@@ -144,6 +152,7 @@ export class FakeKubelet {
       },
       annotations: {},
       logPath: `${name}_${attempt}.log`,
+      linux: { securityContext: { namespaceOptions: POD_NAMESPACES } },
     };
     const { containerId } = await this.cri.createContainer({ podSandboxId: record.pod.sandboxId, config, sandboxConfig: record.sandboxConfig });
     await this.cri.startContainer({ containerId });
@@ -180,6 +189,14 @@ export class FakeKubelet {
   async removePod(pod: RunningPod): Promise<void> {
     const record = this.record(pod);
     this.pods.delete(podKey(pod));
+    // As the kubelet: containers first (SIGKILL), then the sandbox. CRI-O's StopPodSandbox would give a
+    // running container the whole call deadline to exit after SIGTERM, which a shell or sleep as PID 1 ignores.
+    // A container a test removed already (NOT_FOUND) is stopped.
+    for (const c of record.pod.containers) {
+      await this.cri.stopContainer({ containerId: c.id, timeout: STOP_CONTAINER_TIMEOUT_SECONDS }).catch((err: { code?: number }) => {
+        if (err.code !== GrpcStatus.NOT_FOUND) throw err;
+      });
+    }
     await this.cri.stopPodSandbox({ podSandboxId: record.pod.sandboxId });
     await this.cri.removePodSandbox({ podSandboxId: record.pod.sandboxId });
     if (record.inApiserver) {
@@ -203,6 +220,9 @@ export class FakeKubelet {
 
   private async writeStatus(record: PodRecord): Promise<void> {
     const core = this.core();
+    // The kubelet's container IDs are <runtime name>://<id>: containerd://… or cri-o://….
+    this.runtimeName ??= (await this.cri.version()).runtimeName;
+    const runtime = this.runtimeName;
     const containerStatuses: V1ContainerStatus[] = [];
     for (const c of record.pod.containers) {
       const { status } = await this.cri.containerStatus({ containerId: c.id, verbose: false });
@@ -214,13 +234,13 @@ export class FakeKubelet {
         name: c.name,
         image: spec.image ?? TEST_IMAGES.busybox,
         imageID: status.imageRef,
-        containerID: `containerd://${c.id}`,
+        containerID: `${runtime}://${c.id}`,
         ready: running,
         started: running,
         restartCount: Math.max(0, (record.attempts.get(c.name) ?? 1) - 1),
         state: running
           ? { running: { startedAt } }
-          : { terminated: { exitCode: status.exitCode, reason: status.reason || 'Error', startedAt, finishedAt: new Date(criNanosToMs(status.finishedAt)), containerID: `containerd://${c.id}` } },
+          : { terminated: { exitCode: status.exitCode, reason: status.reason || 'Error', startedAt, finishedAt: new Date(criNanosToMs(status.finishedAt)), containerID: `${runtime}://${c.id}` } },
       });
     }
     const allReady = containerStatuses.every((s) => s.ready);

@@ -8,8 +8,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { AdmissionregistrationV1Api, AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
+import { tcpRunner } from '../../common/runners/tcp-runner.js';
 import { ensureFilesImage, importImages, type BuiltImage, type FilesImageSpec } from './built-images.js';
 import { repoPath } from './repo-root.js';
 import { versions } from './versions.js';
@@ -214,14 +215,35 @@ async function waitForDaemonSet(kc: KubeConfig, namespace: string, name: string)
   }, { timeoutMs: STACK_READY_TIMEOUT_MS, intervalMs: 1000, what: `DaemonSet ${namespace}/${name} ready` });
 }
 
-/** Each manager writes its CA into its webhook configurations once its serving certificate exists. */
+type Hook = { clientConfig: { caBundle?: string; service?: { namespace: string; name: string; port?: number } } };
+
+/**
+ * Each manager writes its CA into its webhook configurations once its serving certificate exists; then
+ * the webhooks' Services must take connections where the apiserver dials them (their ClusterIPs, through
+ * kube-proxy's rules on this host). A CA alone is not enough: before the Service has a ready endpoint the
+ * apiserver's call is refused, and a `kubectl apply` right after "ready" failed so.
+ */
 async function waitForWebhookCa(kc: KubeConfig, mutating: string[], validating: string[]): Promise<void> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
-  const hasCa = (hooks: { clientConfig: { caBundle?: string } }[] | undefined): boolean => (hooks ?? []).length > 0 && hooks!.every((h) => (h.clientConfig.caBundle ?? '').length > 0);
-  for (const name of mutating) {
-    await waitFor(async () => hasCa((await api.readMutatingWebhookConfiguration({ name })).webhooks), { timeoutMs: STACK_READY_TIMEOUT_MS, intervalMs: 1000, what: `MutatingWebhookConfiguration ${name} with a CA` });
+  const hasCa = (hooks: Hook[] | undefined): boolean => (hooks ?? []).length > 0 && hooks!.every((h) => (h.clientConfig.caBundle ?? '').length > 0);
+  const configs: { what: string; read: () => Promise<Hook[] | undefined> }[] = [
+    ...mutating.map((name) => ({ what: `MutatingWebhookConfiguration ${name}`, read: async () => (await api.readMutatingWebhookConfiguration({ name })).webhooks })),
+    ...validating.map((name) => ({ what: `ValidatingWebhookConfiguration ${name}`, read: async () => (await api.readValidatingWebhookConfiguration({ name })).webhooks })),
+  ];
+  const hooks: Hook[] = [];
+  for (const { what, read } of configs) {
+    hooks.push(...await waitFor(async () => {
+      const found = await read();
+      return hasCa(found) && found!;
+    }, { timeoutMs: STACK_READY_TIMEOUT_MS, intervalMs: 1000, what: `${what} with a CA` }));
   }
-  for (const name of validating) {
-    await waitFor(async () => hasCa((await api.readValidatingWebhookConfiguration({ name })).webhooks), { timeoutMs: STACK_READY_TIMEOUT_MS, intervalMs: 1000, what: `ValidatingWebhookConfiguration ${name} with a CA` });
+  const core = kc.makeApiClient(CoreV1Api);
+  const services = new Map(hooks.flatMap((h) => (h.clientConfig.service ? [[`${h.clientConfig.service.namespace}/${h.clientConfig.service.name}:${h.clientConfig.service.port ?? 443}`, h.clientConfig.service] as const] : [])));
+  for (const [key, ref] of services) {
+    const service = await core.readNamespacedService({ namespace: ref.namespace, name: ref.name });
+    const ip = service.spec?.clusterIP;
+    if (!ip) throw new Error(`webhook Service ${key} has no ClusterIP`);
+    // okg-sq's own tcp probe: a connection accepted, then closed at once.
+    await waitFor(async () => (await tcpRunner(ip, ref.port ?? 443, { timeoutMs: 2000, signal: new AbortController().signal })).state, { timeoutMs: STACK_READY_TIMEOUT_MS, intervalMs: 1000, what: `webhook Service ${key} (${ip}) taking connections` });
   }
 }

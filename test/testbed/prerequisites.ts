@@ -3,6 +3,7 @@
 // error naming it, never a silent skip.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { CrioBinaries } from './crio.js';
 import { repoRoot } from './repo-root.js';
 
 export interface TestbedBinaries {
@@ -36,4 +37,18 @@ export function ensurePrerequisites(log: (line: string) => void): TestbedBinarie
     return path;
   };
   return { etcd: need('etcd'), kubeApiserver: need('kube-apiserver'), helm: need('helm'), prometheus: which('prometheus')!, promtool: which('promtool')! };
+}
+
+/** CRI-O for `run --runtime cri-o` (scripts/build-testbed.sh crio; conmon and runc from install-prereqs.sh). */
+export function ensureCrioBinaries(log: (line: string) => void): CrioBinaries {
+  const root = repoRoot(import.meta.url);
+  for (const command of ['conmon', 'runc']) {
+    if (!which(command)) throw new Error(`missing prerequisite command: ${command} (scripts/install-prereqs.sh installs it as root)`);
+  }
+  log('testbed: building or reusing CRI-O (scripts/build-testbed.sh crio)');
+  const out = execFileSync('bash', [join(root, 'scripts', 'build-testbed.sh'), 'crio'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const built = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
+  const { crio, 'crio-pinns': pinns, 'crio-copyimg': copyimg } = built;
+  if (!crio || !pinns || !copyimg) throw new Error('scripts/build-testbed.sh crio did not report crio, crio-pinns and crio-copyimg');
+  return { crio, pinns, copyimg };
 }

@@ -1,13 +1,14 @@
-// Starts and stops a whole bed: etcd + kube-apiserver (with the OKG CRDs) and containerd + CNI, each bed in
-// its own slot (bridge, subnet, work dir). Stop order: pods through CRI, containerd, shims, apiserver, etcd,
-// bridge, mounts, work dir.
+// Starts and stops a whole bed: etcd + kube-apiserver (with the OKG CRDs) and containerd (or CRI-O) + CNI,
+// each bed in its own slot (bridge, subnet, work dir). Stop order: pods through CRI, the runtime, its shims
+// or conmons, apiserver, etcd, bridge, mounts, work dir.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteBridge } from './cni.js';
-import { releaseClusterLock, removeKubeChains, removeKubepodsCgroups } from './cluster-host.js';
+import { releaseClusterLock, undoClusterHostChanges } from './cluster-host.js';
 import { CriClient } from './cri-client.js';
 import { applyCrds } from './crds.js';
-import { startContainerd, stopOwnShims, unmountUnder, type RunningContainerd } from './containerd.js';
+import { removeAllSandboxes, startContainerd, stopOwnShims, unmountUnder } from './containerd.js';
+import { crioPaths, startCrio, teardownCrio, type CrioBinaries, type RunningCriRuntime } from './crio.js';
 import { testbedEnvVars, type TestbedEnv } from './env.js';
 import { startEtcd, type RunningEtcd } from './etcd.js';
 import { adminKubeConfig } from './kube.js';
@@ -29,7 +30,8 @@ export interface RunningTestbed {
   stop(): Promise<void>;
 }
 
-export async function startTestbed(options: { binaries: TestbedBinaries; log?: (line: string) => void; keepWorkDir?: boolean }): Promise<RunningTestbed> {
+/** `crio`: run CRI-O (crio.ts) instead of containerd as the bed's CRI runtime. */
+export async function startTestbed(options: { binaries: TestbedBinaries; crio?: CrioBinaries; log?: (line: string) => void; keepWorkDir?: boolean }): Promise<RunningTestbed> {
   const log = options.log ?? (() => {});
   mkdirSync(WORK_DIR_PARENT, { recursive: true });
   const workDir = mkdtempSync(join(WORK_DIR_PARENT, 'okgsq-tb-'));
@@ -39,15 +41,15 @@ export async function startTestbed(options: { binaries: TestbedBinaries; log?: (
   });
   let etcd: RunningEtcd | undefined;
   let apiserver: RunningApiserver | undefined;
-  let containerd: RunningContainerd | undefined;
-  let stopped = false;
+  let containerd: RunningCriRuntime | undefined;
+  // Every caller waits for the one teardown (a signal and the runner's own exit path both call stop()).
+  let stopping: Promise<void> | undefined;
   const pids = (): number[] => [etcd?.process.pid, apiserver?.process.pid, containerd?.process.pid].filter((p): p is number => p !== undefined);
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+  const stop = (): Promise<void> => (stopping ??= teardown());
+  const teardown = async (): Promise<void> => {
     const steps = new TeardownSteps(log);
     const attempt = (what: string, fn: () => Promise<void> | void): Promise<void> => steps.attempt(what, fn);
-    await attempt('containerd teardown', async () => containerd?.stop());
+    await attempt(`${options.crio ? 'CRI-O' : 'containerd'} teardown`, async () => containerd?.stop());
     await attempt('kube-apiserver stop', async () => apiserver?.stop());
     await attempt('etcd stop', async () => etcd?.stop());
     await attempt('bridge delete', () => deleteBridge(slot.network.bridge));
@@ -60,10 +62,11 @@ export async function startTestbed(options: { binaries: TestbedBinaries; log?: (
     const started = Date.now();
     [etcd, containerd] = await Promise.all([
       startEtcd({ bin: options.binaries.etcd, dir: workDir }),
-      startContainerd({ dir: workDir, network: slot.network }),
+      options.crio ? startCrio({ dir: workDir, network: slot.network, binaries: options.crio }) : startContainerd({ dir: workDir, network: slot.network }),
     ]);
     slot.pids = pids();
-    slot.containerdSocket = containerd.socket;
+    if (options.crio) slot.crio = options.crio.crio;
+    else slot.containerdSocket = containerd.socket;
     updateSlot(slot);
     apiserver = await startKubeApiserver({ bin: options.binaries.kubeApiserver, dir: workDir, etcdUrl: etcd.url });
     slot.pids = pids();
@@ -75,6 +78,7 @@ export async function startTestbed(options: { binaries: TestbedBinaries; log?: (
       apiserverUrl: apiserver.url,
       adminToken: apiserver.adminToken,
       containerdSocket: containerd.socket,
+      criRuntime: options.crio ? 'cri-o' : 'containerd',
       workDir,
       prometheusBin: options.binaries.prometheus,
       promtoolBin: options.binaries.promtool,
@@ -105,10 +109,7 @@ export async function cleanupStaleSlot(state: SlotState, log: (line: string) => 
       const cri = new CriClient(state.containerdSocket);
       try {
         await waitFor(async () => (await cri.version()).runtimeApiVersion !== '', { timeoutMs: 30_000, what: 'containerd (cleanup) CRI' });
-        for (const sandbox of (await cri.listPodSandbox()).items) {
-          await cri.stopPodSandbox({ podSandboxId: sandbox.id });
-          await cri.removePodSandbox({ podSandboxId: sandbox.id });
-        }
+        await removeAllSandboxes(cri);
       } finally {
         cri.close();
         await containerd.stop();
@@ -118,15 +119,32 @@ export async function cleanupStaleSlot(state: SlotState, log: (line: string) => 
       log(`testbed: containerd cleanup of ${state.workDir} failed: ${(err as Error).message}`);
     }
   }
+  if (state.crio) await cleanupStaleCrio(state, log);
   if (state.cluster) {
-    // Its kube-proxy is dead now: nothing re-adds the chains.
-    removeKubeChains();
-    for (const failure of removeKubepodsCgroups()) log(`testbed: cgroup cleanup: ${failure}`);
+    // Its kube-proxy (and kube-router, --netpol) are dead now: nothing re-adds the chains or the ipsets.
+    for (const left of undoClusterHostChanges()) log(`testbed: cluster host cleanup: ${left}`);
     releaseClusterLock(state.ownerPid);
   }
   deleteBridge(state.network.bridge);
   unmountUnder(state.workDir);
   rmSync(state.workDir, { recursive: true, force: true });
+}
+
+/** Like containerd's: CRI-O restarted on the dead bed's config removes its sandboxes, then its conmons go. */
+async function cleanupStaleCrio(state: SlotState, log: (line: string) => void): Promise<void> {
+  const dir = join(state.workDir, 'crio');
+  const paths = crioPaths(dir);
+  try {
+    const crio = new ManagedProcess('crio (cleanup)', state.crio!, ['--config', paths.config, '--config-dir', ''], { logFile: join(state.workDir, 'crio-cleanup.log'), env: { ...process.env, ...paths.env } });
+    const cri = new CriClient(paths.socket);
+    try {
+      await waitFor(async () => (await cri.version()).runtimeApiVersion !== '', { timeoutMs: 60_000, what: 'CRI-O (cleanup) CRI' });
+    } finally {
+      await teardownCrio(cri, crio, dir);
+    }
+  } catch (err) {
+    log(`testbed: CRI-O cleanup of ${state.workDir} failed: ${(err as Error).message}`);
+  }
 }
 
 function commandLineMentions(pid: number, text: string): boolean {

@@ -1,4 +1,4 @@
-// The built agent as a process: real containerd (the bed's), a real grpc-js decider stub, its own
+// The built agent as a process: the bed's real CRI runtime (containerd or CRI-O), a real grpc-js decider stub, its own
 // /metrics, /healthz and /readyz, and a clean exit on SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -140,7 +140,7 @@ describe('agent process', () => {
       const conn = await waitFor(() => stub.connections[earlier], { timeoutMs: 15_000, what: `agent connection (output: ${output})` });
       assert.equal(conn.authorization, 'Bearer agent-token');
       const hello = stub.helloOf(conn);
-      assert.equal(hello?.$case === 'hello' && hello.value.runtimeName, 'containerd');
+      assert.equal(hello?.$case === 'hello' && hello.value.runtimeName, testbedEnv().criRuntime);
       const outcome = await waitFor(() => stub.batches(conn).flatMap((b) => b.outcomes).find((o) => o.podUid === pod.uid), {
         timeoutMs: 15_000,
         what: 'the outcome of the real exec probe',

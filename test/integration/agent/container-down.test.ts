@@ -1,4 +1,4 @@
-// A container that is stopped, restarted or crash-looping, on real containerd through the agent's CRI adapter
+// A container that is stopped, restarted or crash-looping, on real containerd (or CRI-O) through the agent's CRI adapter
 // (docs/design.md §18 "A container that is not running"): it is not probed, nothing is published for it (its
 // last outcome stands), the skipped runs are counted as could-not-run, and a restarted container waits for
 // initialDelaySeconds from its own start.
@@ -47,7 +47,7 @@ function targets(pod: RunningPod, container: string): ProbeTarget[] {
   }));
 }
 
-describe('a container that is not running, on real containerd', () => {
+describe(`a container that is not running, on real ${process.env.OKGSQ_TB_CRI_RUNTIME ?? 'containerd'}`, () => {
   let kubelet: FakeKubelet;
   let cri: CriClient;
   let runtime: CriExecRuntime;

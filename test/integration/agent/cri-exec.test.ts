@@ -1,4 +1,5 @@
-// The agent's CRI adapter against real containerd containers started by the bed's FakeKubelet.
+// The agent's CRI adapter against real containers of the bed's runtime (containerd, or CRI-O with
+// `run --runtime cri-o`) started by the bed's FakeKubelet.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { getEventListeners } from 'node:events';
@@ -20,7 +21,7 @@ const NAMESPACE = `agent-it-${randomUUID().slice(0, 8)}`;
 // The seed's probe.sh, written into the container at start (the test image is plain busybox).
 const GAME_COMMAND = ['sh', '-c', 'printf "#!/bin/sh\\necho gate\\n" > /probe.sh && chmod +x /probe.sh && exec sleep 100000'];
 
-describe('CriExecRuntime on real containerd', () => {
+describe(`CriExecRuntime on real ${process.env.OKGSQ_TB_CRI_RUNTIME ?? 'containerd'}`, () => {
   let kubelet: FakeKubelet;
   let cri: CriClient;
   let runtime: CriExecRuntime;
@@ -85,7 +86,8 @@ describe('CriExecRuntime on real containerd', () => {
     const t0 = Date.now();
     const r = await execRunner(runtime, targetOf(game, 'game'), ['sleep', '37'], opts(1_000));
     assert.deepEqual([r.state, r.errorKind], [false, 'timeout']);
-    assert.ok(Date.now() - t0 < 4_000, `took ${Date.now() - t0} ms`);
+    // Reported at the probe's deadline, not when the sleep would end (37 s): a wide margin for a loaded machine.
+    assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
     await waitFor(
       async () => {
         const ps = await execRunner(runtime, targetOf(game, 'game'), ['sh', '-c', 'ps -o args | grep -c "^sleep 37" || true'], opts());

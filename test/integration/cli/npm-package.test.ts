@@ -1,16 +1,20 @@
 // The okg-sq npm package as a user gets it: `npm pack` holds the CLI and nothing of the tests, the
 // programs' own code, sources or source maps; installed from the tarball it runs every command as
-// `okg-sq` and as the kubectl plugin `kubectl-okg_sq`; and `npx` runs it straight from the tarball.
+// `okg-sq` and as the kubectl plugin `kubectl-okg_sq`, which the real kubectl finds on PATH and runs as
+// `kubectl okg-sq` against the bed; and `npx` runs it straight from the tarball.
 // Dependencies come from npm's cache (`npm ci` filled it); the built dist/ is packed as it is.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { KUBECTL_PLUGIN_EXECUTABLE } from '../../../cli/args.js';
+import type { Explanation } from '../../../cli/explain.js';
+import { ensureKubectl } from '../../testbed/cluster-bed.js';
 import { repoPath } from '../../testbed/repo-root.js';
+import { explainFixture, GONE_SERVER } from './explain-fixture.js';
 
 const run = promisify(execFile);
 const NPM_TIMEOUT_MS = 300_000;
@@ -95,6 +99,37 @@ describe('npm package', () => {
     const bogus = await exec(join(bin, KUBECTL_PLUGIN_EXECUTABLE), ['help', 'bogus']);
     assert.equal(bogus.code, 2);
     assert.match(bogus.stderr, /Usage: kubectl okg-sq <command>/);
+  });
+
+  it('runs as `kubectl okg-sq` under the real kubectl, found on PATH: explain with -n and --context against the bed', async () => {
+    const kubectl = ensureKubectl();
+    const { namespace, kubeconfig } = await explainFixture('okgsq-plugin');
+    // PATH as after `npm install -g okg-sq`: the package's bin folder and node, nothing else of this repository.
+    const env = { PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`, KUBECONFIG: kubeconfig, HOME: dir };
+    const listed = await exec(kubectl, ['plugin', 'list'], { env });
+    assert.ok(listed.stdout.split('\n').includes(join(bin, KUBECTL_PLUGIN_EXECUTABLE)), `kubectl plugin list: ${listed.stdout}${listed.stderr}`);
+
+    // -n names the namespace where the context has none.
+    const json = await exec(kubectl, ['okg-sq', 'explain', '-n', namespace, 'mc-0', '--context', 'bed-default', '-o', 'json'], { env });
+    assert.equal(json.code, 0, json.stderr);
+    const e = JSON.parse(json.stdout) as Explanation;
+    assert.deepEqual(e.gameServer, { namespace, name: 'mc-0', opsState: 'None' });
+    assert.deepEqual(e.qualities.map((q) => [q.name, q.latest?.result, q.evaluation.fires]), [['idle', 'idle', true]]);
+    assert.deepEqual(e.pending?.gameServerPatch, { spec: { opsState: 'WaitToBeDeleted' } });
+    // Without -n: the context's namespace, else "default" (where there is no mc-0).
+    const text = await exec(kubectl, ['okg-sq', 'explain', 'mc-0', '--context', 'bed'], { env });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`^GameServer ${namespace}/mc-0: opsState "None"`));
+    const elsewhere = await exec(kubectl, ['okg-sq', 'explain', 'mc-0', '--context', 'bed-default'], { env });
+    assert.equal(elsewhere.code, 1);
+    assert.match(elsewhere.stderr, /GameServer default\/mc-0 not found/);
+    // Without --context: the kubeconfig's current one (unreachable); kubectl hands back the plugin's exit codes.
+    const current = await exec(kubectl, ['okg-sq', 'explain', '-n', namespace, 'mc-0'], { env });
+    assert.equal(current.code, 1);
+    assert.ok(current.stderr.includes(`cannot reach the Kubernetes API server ${GONE_SERVER}`), current.stderr);
+    const usage = await exec(kubectl, ['okg-sq', 'explain'], { env });
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /Usage: kubectl okg-sq explain /);
   });
 
   it('runs with npx from the tarball', async () => {

@@ -1,12 +1,13 @@
 // KubeWriter against the real apiserver: a patch computed for one object never lands on its successor
 // under the same name. Also pins the API server behaviour the design relies on: a wrong uid in a pod or
 // GameServer patch is refused 422 on metadata.uid (not 409), and a custom resource's status subresource
-// ignores metadata.uid in the body, which is why status steps also carry a resourceVersion.
+// ignores metadata.uid in the body, which is why status steps also carry a resourceVersion; and a patch
+// naming a resourceVersion is refused 409 once the object moved on, which makes a retry safe.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeClient } from '../../../decider/kube/kube-client.js';
 import { KubeWriter } from '../../../decider/kube/kube-writer.js';
-import type { WriteResource, WriteStep } from '../../../decider/kube/write-step.js';
+import { pinned, type WriteResource, type WriteStep } from '../../../decider/kube/write-step.js';
 import { adminKubeConfig, createNamespace } from '../../testbed/kube.js';
 import { GAME, must } from './kit.js';
 
@@ -54,7 +55,7 @@ describe('KubeWriter preconditions on a real apiserver', () => {
       assert.ok(!res.conflict);
     }
     const current = await must(api, 'GET', `${GAME}/namespaces/${ns}/gameservers/room-a`);
-    assert.equal((await writer.write(step('gameservers/status', 'room-a', { uid: gs.metadata.uid, resourceVersion: current.metadata.resourceVersion }), never)).status, 200);
+    assert.equal((await writer.write(step('gameservers/status', 'room-a', { uid: gs.metadata.uid, resourceVersion: current.metadata.resourceVersion, pinned: true }), never)).status, 200);
   });
 
   it('is refused by a successor under the same name, as a conflict, and writes nothing there', async () => {
@@ -66,7 +67,7 @@ describe('KubeWriter preconditions on a real apiserver', () => {
       assert.equal(res.status, 422, `${s.resource}: ${JSON.stringify(res.body)}`);
       assert.equal(res.conflict, true, s.resource);
     }
-    const status = await writer.write(step('gameservers/status', 'room-b', { uid: a.gs.metadata.uid, resourceVersion: a.gs.metadata.resourceVersion }), never);
+    const status = await writer.write(step('gameservers/status', 'room-b', { uid: a.gs.metadata.uid, resourceVersion: a.gs.metadata.resourceVersion, pinned: true }), never);
     assert.equal(status.status, 409);
     const pod = await must(api, 'GET', `/api/v1/namespaces/${ns}/pods/room-b`);
     const gs = await must(api, 'GET', `${GAME}/namespaces/${ns}/gameservers/room-b`);
@@ -74,6 +75,24 @@ describe('KubeWriter preconditions on a real apiserver', () => {
     assert.ok(!pod.status?.conditions?.some((c: any) => c.type === 'game.kruise.io/q'));
     assert.equal(gs.spec.opsState, 'None');
     assert.equal(gs.status?.serviceQualitiesConditions, undefined);
+  });
+
+  it('lands a retry only on the version it was computed from: after the first attempt landed unanswered, the retry is a conflict', async () => {
+    const { pod, gs } = await make('room-e');
+    for (const [s, from] of [
+      [step('pods/status', 'room-e', { uid: pod.metadata.uid }), pod],
+      [step('gameservers', 'room-e', { uid: gs.metadata.uid }), gs],
+    ] as const) {
+      const planned: WriteStep = { ...s, precondition: { uid: from.metadata.uid, resourceVersion: from.metadata.resourceVersion } };
+      // The first attempt carries only the uid and lands; say its answer was lost.
+      assert.equal((await writer.write(planned, never)).status, 200, s.resource);
+      const retry = await writer.write(pinned(planned), never);
+      assert.equal(retry.status, 409, `${s.resource}: the retry names the version the step was computed from: ${JSON.stringify(retry.body)}`);
+    }
+    // Nothing moved on meanwhile: a retry lands.
+    const current = await must(api, 'GET', `${GAME}/namespaces/${ns}/gameservers/room-e`);
+    const retry = await writer.write(pinned({ ...step('gameservers', 'room-e', { uid: gs.metadata.uid, resourceVersion: current.metadata.resourceVersion }), body: { spec: { opsState: 'None' } } }), never);
+    assert.equal(retry.status, 200);
   });
 
   it('relies on a resourceVersion for a GameServer status: that subresource ignores metadata.uid in the body', async () => {

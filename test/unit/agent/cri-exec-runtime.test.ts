@@ -5,8 +5,10 @@ import { CriExecRuntime, FRESH_SETTLE_MS, KUBELET_LABELS, type CriPort } from '.
 import { resolveCriEndpoint } from '../../../agent/cri/cri-endpoint.js';
 import { Container, ContainerState, ContainerStatus } from '../../../proto/gen/cri/runtime/v1/api.js';
 import { ProbeRunError } from '../../../common/probe/probe-run-error.js';
-import type { ExecTarget } from '../../../common/probe/types.js';
-import { FakeClock } from '../probe/fake-clock.js';
+import type { ExecTarget, ProbeTarget } from '../../../common/probe/types.js';
+import { FakeClock, settle } from '../probe/fake-clock.js';
+import type { Outcome } from '../../../common/outcome.js';
+import { ProbeEngine } from '../../../common/probe/probe-engine.js';
 
 const RUNNING = ContainerState.CONTAINER_RUNNING;
 const EXITED = ContainerState.CONTAINER_EXITED;
@@ -53,6 +55,16 @@ class FakeCri implements CriPort {
   }
 }
 
+/** One running container 'a' of uid-1, listed; no call recorded yet. */
+async function listedRunning(clock = new FakeClock()): Promise<{ cri: FakeCri; rt: CriExecRuntime }> {
+  const cri = new FakeCri();
+  cri.containers = [container('a', 'uid-1', 'game')];
+  const rt = new CriExecRuntime(cri, { clock });
+  await rt.refresh();
+  cri.calls.length = 0;
+  return { cri, rt };
+}
+
 const target: ExecTarget = { namespace: 'ns', podName: 'p', podUid: 'uid-1', containerName: 'game' };
 const opts = { timeoutMs: 1_000, signal: new AbortController().signal };
 
@@ -95,18 +107,72 @@ describe('CriExecRuntime.containerState', () => {
     assert.equal(await rt.containerState(target, { fresh: true }), 'not_found');
   });
 
-  it('fresh: a container still running is asked again until FRESH_SETTLE_MS, then is running', async () => {
-    const cri = new FakeCri();
-    cri.containers = [container('a', 'uid-1', 'game')];
+  it('fresh with settle: a container still running is asked again until FRESH_SETTLE_MS, then is running', async () => {
     const clock = new FakeClock();
-    const rt = new CriExecRuntime(cri, { clock });
-    await rt.refresh();
-    cri.calls.length = 0;
-    const answer = rt.containerState(target, { fresh: true });
+    const { cri, rt } = await listedRunning(clock);
+    const answer = rt.containerState(target, { fresh: true, settle: true });
     await clock.advance(FRESH_SETTLE_MS);
     assert.equal(await answer, 'running');
     assert.ok(cri.calls.filter((c) => c === 'ContainerStatus').length > 1);
     assert.ok(!cri.calls.includes('ListContainers'));
+  });
+
+  it('fresh without settle: one ContainerStatus, answered with no time passing', async () => {
+    const { cri, rt } = await listedRunning();
+    let answer: string | undefined;
+    void rt.containerState(target, { fresh: true }).then((a) => void (answer = a));
+    await settle();
+    assert.equal(answer, 'running');
+    assert.deepEqual(cri.calls, ['ContainerStatus']);
+  });
+});
+
+describe('CriExecRuntime under the probe engine (docs/design.md §18)', () => {
+  const probe: ProbeTarget = {
+    key: { podUid: 'uid-1', quality: 'up' },
+    namespace: 'ns',
+    podName: 'p',
+    gameServerSet: 'gss',
+    containerName: 'game',
+    podIp: '127.0.0.1',
+    handler: { kind: 'exec', command: ['/probe.sh'] },
+    timing: { initialDelaySeconds: 1, timeoutSeconds: 2, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 },
+    containerStartedAtMs: 0,
+  };
+
+  /** The engine over the runtime over a fake CRI, the container started 100 s before the clock's start (a whole second: a slot). */
+  async function bed() {
+    const clock = new FakeClock(Math.ceil(Number(STARTED_NS / 1_000_000n) / 1_000) * 1_000 + 100_000);
+    const { cri, rt } = await listedRunning(clock);
+    const outcomes: Outcome[] = [];
+    const engine = new ProbeEngine({ exec: rt, clock, onOutcome: (o) => outcomes.push(o), random: () => 0 });
+    engine.upsert([probe]);
+    engine.start();
+    await clock.advance(0);
+    assert.deepEqual(outcomes.map((o) => o.state), [true], 'the first run: exit 0');
+    return { cri, clock, engine, outcomes };
+  }
+
+  it("a live container's exec that starts failing (its own exit code) is published false by the run that saw it", async () => {
+    const { cri, clock, engine, outcomes } = await bed();
+    const started = clock.now();
+    cri.execAnswer = async () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 1 });
+    await clock.advance(1_000); // the next run, one period on
+    assert.deepEqual(outcomes.map((o) => [o.state, o.exitCode]), [[true, 0], [false, 1]]);
+    assert.equal(outcomes[1]!.observedAtMs, started + 1_000, 'not held for FRESH_SETTLE_MS');
+    await engine.stop();
+  });
+
+  it('an exec killed with its container (exit 137), which the runtime still lists as running for a moment, publishes no false', async () => {
+    const { cri, clock, engine, outcomes } = await bed();
+    cri.execAnswer = async () => {
+      // containerd handles the container's own exit a little after the killed exec returns.
+      clock.setTimeout(() => void (cri.containers = [container('a', 'uid-1', 'game', EXITED)]), 300);
+      return { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 137 };
+    };
+    await clock.advance(3_000);
+    assert.deepEqual(outcomes.map((o) => o.state), [true]);
+    await engine.stop();
   });
 });
 
@@ -180,6 +246,16 @@ describe('CriExecRuntime', () => {
       };
       await rejectsWithKind(rt.execSync(target, ['x'], opts), kind);
     }
+  });
+
+  it("CRI-O's answer to a timed-out exec (exit -1, 'command timed out') is a timeout; another exit -1 is an exit code", async () => {
+    const cri = new FakeCri();
+    cri.containers = [container('c1', 'uid-1', 'game')];
+    const rt = new CriExecRuntime(cri, { clock: new FakeClock() });
+    cri.execAnswer = async () => ({ stdout: Buffer.alloc(0), stderr: Buffer.from('command timed out'), exitCode: -1 });
+    await rejectsWithKind(rt.execSync(target, ['sleep', '30'], opts), 'timeout');
+    cri.execAnswer = async () => ({ stdout: Buffer.from('x'), stderr: Buffer.from('oops'), exitCode: -1 });
+    assert.equal((await rt.execSync(target, ['sh'], opts)).exitCode, -1);
   });
 
   it('reads the container start once per container ID', async () => {

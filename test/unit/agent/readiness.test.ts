@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { startHttpServer } from '../../../agent/http-server.js';
 import { AgentMetrics } from '../../../agent/metrics.js';
@@ -46,7 +45,7 @@ describe('AgentReadiness', () => {
     const state: { session?: boolean } = { session: false };
     const r = readiness(state);
     const server = await startHttpServer(0, new AgentMetrics(() => 0), () => true, () => r.notReadyReasons(), '127.0.0.1');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = `http://127.0.0.1:${server.port}`;
     try {
       const notReady = await fetch(`${base}/readyz`);
       assert.deepEqual([notReady.status, await notReady.text()], [503, 'no session with the decider\n']);
@@ -55,7 +54,7 @@ describe('AgentReadiness', () => {
       const ready = await fetch(`${base}/readyz`);
       assert.deepEqual([ready.status, await ready.text()], [200, 'ok\n']);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.stop();
     }
   });
 });

@@ -30,7 +30,7 @@ describe('okg-sq check', () => {
       ['error', 'spec.serviceQualities[6].containerName', 'UnknownContainer'],
       ['error', 'spec.serviceQualities[7].httpGet.port', 'UnknownPortName'],
       ['error', 'spec.serviceQualities[8].httpGet.host', 'HostRefused'],
-      ['error', 'spec.serviceQualities[9].grpc.port', 'InvalidPort'],
+      ['error', 'spec.serviceQualities[9].grpc.port', 'WrongType'],
       ['error', 'spec.serviceQualities[10].periodSeconds', 'NegativeValue'],
       ['warning', 'spec.serviceQualities[11].serviceQualityAction[0].result', 'NeverMatches'],
       ['warning', 'spec.serviceQualities[11].serviceQualityAction[1]', 'Shadowed'],
@@ -138,7 +138,7 @@ describe('okg-sq check', () => {
         apiVersion: 'game.kruise.io/v1alpha1',
         kind: 'GameServerSet',
         metadata: { name: `set-${host || 'ok'}` },
-        spec: { gameServerTemplate: { spec: { containers: [{ name: 'game' }] } }, serviceQualities: [{ name: 'h', containerName: 'game', tcpSocket: { port: 80, ...(host ? { host } : {}) } }] },
+        spec: { gameServerTemplate: { spec: { containers: [{ name: 'game' }] } }, serviceQualities: [{ name: 'h', containerName: 'game', permanent: false, tcpSocket: { port: 80, ...(host ? { host } : {}) } }] },
       });
       await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [gss(''), gss('10.0.0.1')] }));
       const r = await runCli(['check', file]);

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { applyGameServerPatch } from '../../../decider/rules/gameserver-patch.js';
-import type { GameServerPatch, GameServerView, PodCondition, ServiceQualityCondition } from '../../../decider/rules/types.js';
+import { applyGameServerPatch } from '../../../rules/gameserver-patch.js';
+import type { GameServerPatch, GameServerView, PodCondition, ServiceQualityCondition } from '../../../rules/types.js';
 import { repoPath } from '../../testbed/repo-root.js';
 import { runCli } from './run-cli.js';
 

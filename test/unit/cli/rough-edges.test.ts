@@ -103,6 +103,7 @@ describe('okg-sq check with several handlers', () => {
       '  gameServerTemplate: {spec: {containers: [{name: a}]}}',
       '  serviceQualities:',
       '  - name: q',
+      '    permanent: false',
       '    containerName: a',
       '    exec: {command: [x]}',
       '    httpGet: {port: 80, host: metadata.internal}',
@@ -110,8 +111,8 @@ describe('okg-sq check with several handlers', () => {
     ].join('\n');
     const r = await runCli(['check', '-'], undefined, { input: yaml });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /^-:10:14: error: spec\.serviceQualities\[0\]\.httpGet: only one probe handler may be set, found exec, httpGet \[SeveralHandlers\]$/m);
-    assert.match(r.stdout, /^-:10:31: error: spec\.serviceQualities\[0\]\.httpGet\.host: host is refused: .*\[HostRefused\]$/m);
+    assert.match(r.stdout, /^-:11:14: error: spec\.serviceQualities\[0\]\.httpGet: only one probe handler may be set, found exec, httpGet \[SeveralHandlers\]$/m);
+    assert.match(r.stdout, /^-:11:31: error: spec\.serviceQualities\[0\]\.httpGet\.host: host is refused: .*\[HostRefused\]$/m);
   });
 });
 
@@ -124,6 +125,7 @@ describe('okg-sq check without a pod template', () => {
       'spec:',
       '  serviceQualities:',
       '  - name: q',
+      '    permanent: false',
       '    containerName: game',
       '    tcpSocket: {port: web}',
       '',

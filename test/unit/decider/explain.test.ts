@@ -70,3 +70,25 @@ test('usage errors exit 2 with the usage text', async () => {
   assert.equal(code, 2);
   assert.match(err, /"a\/b\/c" is not \[<namespace>\/\]<gameserver>/);
 });
+
+test('a converged permanent quality whose latest outcome came after its action says that is why it did not fire', () => {
+  const once = { ...gss, spec: { ...gss.spec, serviceQualities: [{ ...gss.spec.serviceQualities[0]!, permanent: true }] } };
+  const input = (permanent: typeof once, lastProbeTime: string) => ({
+    gameServerSet: permanent,
+    gameServer: {
+      metadata: { name: 'mc-0', namespace: 'ns' },
+      spec: { opsState: 'WaitToBeDeleted' },
+      // As the decider stores it: the outcome "busy" did not fire, the action time of "idle" carried over.
+      status: { serviceQualitiesConditions: [{ name: 'idle', status: 'True', result: 'busy', lastProbeTime, lastTransitionTime: lastProbeTime, lastActionTransitionTime: '2026-11-25T19:00:00Z' }] },
+    },
+    podConditions: [{ type: 'game.kruise.io/idle', status: 'True', reason: OKGSQ_CONDITION_REASON, message: 'busy', lastProbeTime }],
+    now: new Date('2026-11-25T20:00:05Z'),
+  });
+  const text = explainGameServer(input(once, '2026-11-25T20:00:00Z'));
+  assert.match(text, /evaluation now: does not fire: status and result unchanged \(edge trigger\); this outcome came at 2026-11-25T20:00:00Z, after an action applied at 2026-11-25T19:00:00Z, and did not fire: permanent, an action already applied/);
+  assert.match(text, /action 1: matches/);
+  assert.match(text, /converged/);
+  // The outcome the action applied on (not after it), and the same history without permanent: edge trigger only.
+  assert.match(explainGameServer(input(once, '2026-11-25T19:00:00Z')), /does not fire: status and result unchanged \(edge trigger\)\n/);
+  assert.match(explainGameServer(input(gss, '2026-11-25T20:00:00Z')), /does not fire: status and result unchanged \(edge trigger\)\n/);
+});

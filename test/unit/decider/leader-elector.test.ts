@@ -9,25 +9,28 @@ class MemoryLease {
   spec: LeaseSpec | undefined;
   rv = 0;
   down = false;
-  storeFor(): LeaseStore {
+  /** Requests by caller and verb, e.g. `a get`. */
+  readonly requests: string[] = [];
+  storeFor(identity = ''): LeaseStore {
     return {
       get: async () => {
+        this.requests.push(`${identity} get`);
         if (this.down) throw new Error('apiserver down');
         return this.spec ? { spec: { ...this.spec }, resourceVersion: String(this.rv) } : null;
       },
       create: async (spec) => {
+        this.requests.push(`${identity} create`);
         if (this.down) throw new Error('apiserver down');
-        if (this.spec) return false;
+        if (this.spec) return null;
         this.spec = spec;
-        this.rv++;
-        return true;
+        return String(++this.rv);
       },
       update: async (spec, rv) => {
+        this.requests.push(`${identity} update`);
         if (this.down) throw new Error('apiserver down');
-        if (String(this.rv) !== rv) return false;
+        if (String(this.rv) !== rv) return null;
         this.spec = spec;
-        this.rv++;
-        return true;
+        return String(++this.rv);
       },
     };
   }
@@ -35,7 +38,7 @@ class MemoryLease {
 
 function elector(lease: MemoryLease, clock: FakeClock, identity: string, log: string[]) {
   return new LeaderElector({
-    store: lease.storeFor(),
+    store: lease.storeFor(identity),
     identity,
     leaseDurationMs: 15_000,
     clock,
@@ -105,4 +108,35 @@ test('stop() releases the lease so another replica takes over without waiting fo
   assert.equal(lease.spec?.holderIdentity, null);
   await b.tick();
   assert.deepEqual(log, ['a leads', 'a stops', 'b leads']);
+});
+
+test('a leader renews with one request (an update on the version its last write produced); it reads the Lease only when that fails', async () => {
+  const clock = new FakeClock();
+  const lease = new MemoryLease();
+  const log: string[] = [];
+  const a = elector(lease, clock, 'a', log);
+  await a.tick();
+  lease.requests.length = 0;
+  for (let i = 0; i < 5; i++) {
+    await clock.advance(2000);
+    await a.tick();
+  }
+  assert.deepEqual(lease.requests, Array(5).fill('a update'), 'no read while its writes keep landing');
+  // Someone else wrote the Lease (an operator's edit, another holder): the update is refused, then read.
+  lease.rv++;
+  lease.requests.length = 0;
+  await clock.advance(2000);
+  await a.tick();
+  assert.deepEqual(lease.requests, ['a update', 'a get', 'a update']);
+  assert.equal(a.isLeader, true, 'still its own: it renewed on what it read');
+  // An unknown answer (the apiserver away) is never retried blind either: the next renewal reads first.
+  lease.down = true;
+  await clock.advance(2000);
+  await a.tick();
+  lease.down = false;
+  lease.requests.length = 0;
+  await clock.advance(2000);
+  await a.tick();
+  assert.deepEqual(lease.requests, ['a get', 'a update']);
+  assert.deepEqual(log, ['a leads']);
 });

@@ -6,12 +6,12 @@ import { Planner } from '../../../decider/planner/planner.js';
 import { labelSelector } from '../../../decider/planner/label-selector.js';
 import { Pipeline, type PipelineMetrics } from '../../../decider/pipeline/pipeline.js';
 import { StaleTracker } from '../../../decider/pipeline/stale-tracker.js';
-import { applyGameServerPatch } from '../../../decider/rules/gameserver-patch.js';
+import { applyGameServerPatch } from '../../../rules/gameserver-patch.js';
 import { objectKey } from '../../../decider/kube/object-key.js';
-import { mergePodConditions } from '../../../decider/rules/pod-conditions.js';
+import { mergePodConditions } from '../../../rules/pod-conditions.js';
 import type { CachedGameServer, GameServerSetView, NodeView } from '../../../decider/kube/cluster-cache.js';
-import type { PodView } from '../../../decider/rules/plan.js';
-import type { PodCondition, ServiceQualityCondition } from '../../../decider/rules/types.js';
+import type { PodView } from '../../../rules/plan.js';
+import type { PodCondition, ServiceQualityCondition } from '../../../rules/types.js';
 import type { WriteJob } from '../../../decider/kube/write-step.js';
 import type { Outcome } from '../../../common/outcome.js';
 import { OKGSQ_CONDITION_REASON } from '../../../common/okg-defaults.js';
@@ -28,6 +28,7 @@ const gss: GameServerSetView = {
       {
         name: 'gate',
         containerName: 'game',
+        permanent: false,
         exec: { command: ['/probe.sh', 'gate'] },
         serviceQualityAction: [
           { state: false, opsState: 'Maintaining' },
@@ -40,7 +41,7 @@ const gss: GameServerSetView = {
 
 function podOf(name: string, uid = `uid-${name}`, conditions: PodCondition[] = []): PodView {
   return {
-    metadata: { name, namespace: 'ns', uid, labels: { 'game.kruise.io/owner-gss': 'mc' } },
+    metadata: { name, namespace: 'ns', uid, resourceVersion: '7', labels: { 'game.kruise.io/owner-gss': 'mc' } },
     spec: { nodeName: 'node-a', containers: [{ name: 'game' }] },
     status: { phase: 'Running', podIP: '10.254.77.9', conditions, containerStatuses: [] },
   };
@@ -131,8 +132,12 @@ test('a flip writes the pod condition, then the GameServer patch, then its statu
     },
   });
   assert.deepEqual(job.steps[1]!.body, { spec: { opsState: 'Maintaining' } });
-  // Each step is bound to the object it was computed from; the GameServer's status also to its version.
-  assert.deepEqual(job.steps.map((st) => st.precondition), [{ uid: 'uid-mc-0' }, { uid: 'gs-mc-0' }, { uid: 'gs-mc-0', resourceVersion: '1' }]);
+  // Each step is bound to the object it was computed from.
+  assert.deepEqual(job.steps.map((st) => st.precondition), [
+    { uid: 'uid-mc-0', resourceVersion: '7' },
+    { uid: 'gs-mc-0', resourceVersion: '1' },
+    { uid: 'gs-mc-0', resourceVersion: '1', pinned: true },
+  ], 'each step names the version it was computed from; only the status carries it from the first attempt');
   const sqc = (job.steps[2]!.body as { status: { serviceQualitiesConditions: ServiceQualityCondition[] } }).status.serviceQualitiesConditions;
   assert.equal(sqc.length, 1);
   assert.equal(sqc[0]!.name, 'gate');

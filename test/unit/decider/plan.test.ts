@@ -1,7 +1,7 @@
 // Table tests of the pure planner: which probes a pod gets, with ports resolved and timing carried.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planPod, resolveHandler, type PodView } from '../../../decider/rules/plan.js';
+import { planPod, resolveHandler, type PodView } from '../../../rules/plan.js';
 import type { ServiceQuality } from '../../../common/service-quality.js';
 
 const timing = { initialDelaySeconds: 10, timeoutSeconds: 5, periodSeconds: 3, successThreshold: 1, failureThreshold: 3 };

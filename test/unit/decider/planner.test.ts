@@ -6,7 +6,7 @@ import { Planner } from '../../../decider/planner/planner.js';
 import { labelSelector } from '../../../decider/planner/label-selector.js';
 import { AGENTLESS_NODE, type PlanDelta } from '../../../decider/ingest/ports.js';
 import type { GameServerSetView, NodeView } from '../../../decider/kube/cluster-cache.js';
-import type { PodView } from '../../../decider/rules/plan.js';
+import type { PodView } from '../../../rules/plan.js';
 import { FakeCache, FakeEvents, silentLogger } from './kit.js';
 
 function set(name: string, qualities: unknown[], generation = 1): GameServerSetView {
@@ -19,8 +19,8 @@ function set(name: string, qualities: unknown[], generation = 1): GameServerSetV
   };
 }
 
-const gate = { name: 'gate', containerName: 'game', exec: { command: ['/probe.sh', 'gate'] }, serviceQualityAction: [{ state: false, opsState: 'Maintaining' }] };
-const web = { name: 'web', containerName: 'game', httpGet: { port: 'http', path: '/' }, serviceQualityAction: [{ state: true, opsState: 'None' }] };
+const gate = { name: 'gate', containerName: 'game', permanent: false, exec: { command: ['/probe.sh', 'gate'] }, serviceQualityAction: [{ state: false, opsState: 'Maintaining' }] };
+const web = { name: 'web', containerName: 'game', permanent: false, httpGet: { port: 'http', path: '/' }, serviceQualityAction: [{ state: true, opsState: 'None' }] };
 
 function pod(name: string, node: string, over: Partial<{ uid: string; phase: string; set: string }> = {}): PodView {
   return {
@@ -113,7 +113,7 @@ test('a pod that stops running leaves the plan', () => {
 
 test('invalid qualities are skipped with one Warning Event per spec change and the metric; valid ones keep working', () => {
   const { sets, pods, planner, events, invalid } = setup();
-  const broken = { name: 'web', httpGet: { port: 'nope', path: '/' }, serviceQualityAction: [{ state: true, opsState: 'None' }] };
+  const broken = { name: 'web', permanent: false, httpGet: { port: 'nope', path: '/' }, serviceQualityAction: [{ state: true, opsState: 'None' }] };
   sets.set(set('mc', [gate, broken]));
   pods.set(pod('mc-0', 'node-a'));
   assert.deepEqual(planner.planOf('node-a').map((t) => t.key.quality), ['gate']);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Reflector } from '../../../decider/kube/reflector.js';
 import type { KubeApi, KubeResponse } from '../../../decider/kube/kube-client.js';
 import { trimPod } from '../../../decider/kube/cluster-cache.js';
-import type { PodView } from '../../../decider/rules/plan.js';
+import type { PodView } from '../../../rules/plan.js';
 import { FakeClock } from '../probe/fake-clock.js';
 import { silentLogger } from './kit.js';
 import { waitFor } from '../../testbed/wait-for.js';

@@ -6,6 +6,7 @@ import { RateLimiter } from '../../../decider/kube/rate-limiter.js';
 import { WriteBatcher, type BatcherMetrics } from '../../../decider/kube/write-batcher.js';
 import type { StepAnswer, StepWriter, WriteJob, WriteStep } from '../../../decider/kube/write-step.js';
 import { objectKey } from '../../../decider/kube/object-key.js';
+import { preconditionedBody } from '../../../decider/kube/kube-writer.js';
 import { silentLogger } from './kit.js';
 
 type Responder = (step: WriteStep, call: number) => StepAnswer | Promise<StepAnswer>;
@@ -55,9 +56,9 @@ function threeSteps(key: string): WriteJob {
   const [namespace, name] = key.split('/') as [string, string];
   return {
     steps: [
-      { resource: 'pods/status', namespace, name, contentType: 'application/strategic-merge-patch+json', body: { n: 1 }, precondition: { uid: `pod-${name}` } },
+      { resource: 'pods/status', namespace, name, contentType: 'application/strategic-merge-patch+json', body: { n: 1 }, precondition: { uid: `pod-${name}`, resourceVersion: '5' } },
       { resource: 'gameservers', namespace, name, contentType: 'application/merge-patch+json', body: { n: 2 }, precondition: { uid: `gs-${name}`, resourceVersion: '10' } },
-      { resource: 'gameservers/status', namespace, name, contentType: 'application/merge-patch+json', body: { n: 3 }, precondition: { uid: `gs-${name}`, resourceVersion: '10' } },
+      { resource: 'gameservers/status', namespace, name, contentType: 'application/merge-patch+json', body: { n: 3 }, precondition: { uid: `gs-${name}`, resourceVersion: '10', pinned: true } },
     ],
   };
 }
@@ -211,6 +212,42 @@ test('a transport error (timeout) is retried like a 5xx', async () => {
   assert.equal(writer.calls.length, 4);
 });
 
+test('a retry carries the version its step was computed from: the attempt whose answer was lost may have landed', async () => {
+  const { clock, writer, batcher } = setup({
+    respond: (step, call) => {
+      if (step.resource === 'gameservers' && call === 2) throw new Error('request timed out');
+      return { status: 200, body: {} };
+    },
+  });
+  batcher.enqueue(objectKey('ns', 'gs-0'));
+  await clock.advance(1000);
+  const bodies = writer.calls.filter((c) => c.step.resource === 'gameservers').map((c) => preconditionedBody(c.step));
+  assert.deepEqual(bodies, [
+    { n: 2, metadata: { uid: 'gs-gs-0' } },
+    { n: 2, metadata: { uid: 'gs-gs-0', resourceVersion: '10' } },
+  ], 'the first attempt carries only the uid, the retry also the version: it lands only if nothing landed since');
+  // The first attempt of a later job carries only the uid again.
+  batcher.enqueue(objectKey('ns', 'gs-0'));
+  await clock.advance(1000);
+  assert.deepEqual(preconditionedBody(writer.calls.filter((c) => c.step.resource === 'gameservers').at(-1)!.step), { n: 2, metadata: { uid: 'gs-gs-0' } });
+});
+
+test('after a conflict whose re-read failed, the recomputed job carries its versions from the first attempt', async () => {
+  const { clock, writer, batcher, computed } = setup({ respond: (s, call) => (s.resource === 'gameservers' && call === 2 ? { status: 409, body: {} } : { status: 200, body: {} }) });
+  writer.refresh = async () => {
+    throw new Error('apiserver unreachable');
+  };
+  batcher.enqueue(objectKey('ns', 'gs-0'));
+  await clock.advance(20);
+  assert.equal(computed.length, 2);
+  const retried = writer.calls.slice(2).map((c) => preconditionedBody(c.step) as { metadata: unknown });
+  assert.deepEqual(retried.map((b) => b.metadata), [
+    { uid: 'pod-gs-0', resourceVersion: '5' },
+    { uid: 'gs-gs-0', resourceVersion: '10' },
+    { uid: 'gs-gs-0', resourceVersion: '10' },
+  ]);
+});
+
 test('404 drops the GameServer\'s remaining writes without retrying', async () => {
   const { clock, writer, batcher } = setup({ respond: (step) => (step.resource === 'gameservers' ? { status: 404, body: {} } : { status: 200, body: {} }) });
   batcher.enqueue(objectKey('ns', 'gs-0'));
@@ -243,12 +280,12 @@ test('a step after our own write of the same object takes the resourceVersion th
   batcher.enqueue(objectKey('ns', 'gs-0'));
   await clock.advance(20);
   const status = writer.calls.find((c) => c.step.resource === 'gameservers/status')!.step;
-  assert.deepEqual(status.precondition, { uid: 'gs-gs-0', resourceVersion: '11' });
+  assert.deepEqual(status.precondition, { uid: 'gs-gs-0', resourceVersion: '11', pinned: true });
   // An answer for another uid (not ours to follow) leaves the computed version in place.
   const other = setup({ respond: (step) => ({ status: 200, body: { metadata: { uid: step.resource === 'gameservers' ? 'someone-else' : step.precondition.uid, resourceVersion: '12' } } }) });
   other.batcher.enqueue(objectKey('ns', 'gs-0'));
   await other.clock.advance(20);
-  assert.deepEqual(other.writer.calls.find((c) => c.step.resource === 'gameservers/status')!.step.precondition, { uid: 'gs-gs-0', resourceVersion: '10' });
+  assert.deepEqual(other.writer.calls.find((c) => c.step.resource === 'gameservers/status')!.step.precondition, { uid: 'gs-gs-0', resourceVersion: '10', pinned: true });
 });
 
 test('nothing to write → no write at all', async () => {

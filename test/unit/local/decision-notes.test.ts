@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decisionNotes } from '../../../cli/local/decision-notes.js';
-import type { Decision } from '../../../decider/rules/evaluate.js';
+import type { Decision } from '../../../rules/evaluate.js';
 
 const decision = {
   serviceQualitiesConditions: [],

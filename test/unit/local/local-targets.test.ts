@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { localPodView, localTargets } from '../../../cli/local/local-targets.js';
 import type { ServiceQuality } from '../../../common/service-quality.js';
-import { podTemplateContainers } from '../../../decider/rules/schema.js';
+import { podTemplateContainers } from '../../../rules/schema.js';
 
 const timing = { initialDelaySeconds: 1, timeoutSeconds: 2, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 };
 const gss = {

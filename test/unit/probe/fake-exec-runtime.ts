@@ -1,6 +1,6 @@
 // An ExecRuntime whose answers the test scripts per container; records every call.
 import { ProbeRunError } from '../../../common/probe/probe-run-error.js';
-import type { ContainerRunState, ExecOutput, ExecRuntime, ExecTarget } from '../../../common/probe/types.js';
+import type { ContainerRunState, ContainerStateOptions, ExecOutput, ExecRuntime, ExecTarget } from '../../../common/probe/types.js';
 
 export type FakeAnswer =
   | { readonly exitCode: number; readonly stdout?: string }
@@ -31,11 +31,11 @@ export class FakeExecRuntime implements ExecRuntime {
 
   /** What containerState() answers per container; a container not in it: the runtime cannot tell. */
   readonly states = new Map<string, ContainerRunState>();
-  readonly stateCalls: { container: string; fresh: boolean }[] = [];
+  readonly stateCalls: { container: string; fresh: boolean; settle: boolean }[] = [];
 
-  async containerState(target: ExecTarget, opts: { fresh?: boolean } = {}): Promise<ContainerRunState | undefined> {
+  async containerState(target: ExecTarget, opts: ContainerStateOptions = {}): Promise<ContainerRunState | undefined> {
     const container = `${target.podUid}/${target.containerName}`;
-    this.stateCalls.push({ container, fresh: opts.fresh ?? false });
+    this.stateCalls.push({ container, fresh: opts.fresh ?? false, settle: opts.settle ?? false });
     return this.states.get(container);
   }
 

@@ -5,7 +5,7 @@ import { ProbeEngine } from '../../../common/probe/probe-engine.js';
 import type { ProbeTarget } from '../../../common/probe/types.js';
 import type { ProbeTiming } from '../../../common/service-quality.js';
 import { FakeClock } from './fake-clock.js';
-import { FakeExecRuntime } from './fake-exec-runtime.js';
+import { FakeExecRuntime, type FakeAnswer } from './fake-exec-runtime.js';
 
 const TIMING: ProbeTiming = { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, successThreshold: 1, failureThreshold: 1 };
 
@@ -30,6 +30,14 @@ function harness(opts: { maxConcurrentExecs?: number } = {}) {
   const outcomes: Outcome[] = [];
   const engine = new ProbeEngine({ exec, clock, onOutcome: (o) => outcomes.push(o), random: () => 0, ...opts });
   return { clock, exec, outcomes, engine };
+}
+
+/** Advances the fake clock until the worker has asked afresh (a real socket answers between fake ticks). */
+async function waitForFresh(clock: FakeClock, exec: FakeExecRuntime): Promise<void> {
+  for (let i = 0; i < 200 && !exec.stateCalls.some((c) => c.fresh); i++) {
+    await clock.advance(100);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /** Advances the fake clock until an outcome arrives (a real socket answers between fake ticks). */
@@ -219,6 +227,27 @@ describe('ProbeEngine', () => {
     await clock.advance(1_000);
     assert.deepEqual(outcomes.map((o) => [o.state, o.exitCode]), [[true, 0], [false, 137]]);
     await engine.stop();
+  });
+
+  it('a first failure waits for the runtime to catch up (settle) only when it may be its container going down', async () => {
+    // Port 1 refuses: no answer, as from a server that died with its container.
+    const cases: [string, FakeAnswer | undefined, boolean][] = [
+      ['exec, its own exit code (a real false of a live container)', { exitCode: 1 }, false],
+      ['exec killed by SIGKILL (its container died)', { exitCode: 137 }, true],
+      ['exec that the runtime could not finish', { error: 'timeout' }, true],
+      ['tcp, connection refused', undefined, true],
+    ];
+    for (const [what, answer, settle] of cases) {
+      const { clock, exec, engine } = harness();
+      exec.states.set('p1/main', 'running');
+      const probe = answer ? target('p1') : target('p1', 'web', { handler: { kind: 'tcpSocket', port: 1 } });
+      exec.answer('p1/main', answer ?? { exitCode: 0 });
+      engine.upsert([probe]);
+      engine.start();
+      await waitForFresh(clock, exec);
+      assert.deepEqual(exec.stateCalls.filter((c) => c.fresh).map((c) => c.settle), [settle], what);
+      await engine.stop();
+    }
   });
 
   it('counts runs per quality with duration buckets that add up', async () => {

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceQuality } from '../../../common/service-quality.js';
 import { withOkgDefaults } from '../../../common/thresholds.js';
-import { decideFromOutcomes } from '../../../decider/rules/decide-from-outcomes.js';
-import type { ConditionOutcome } from '../../../decider/rules/pod-conditions.js';
-import type { GameServerView, PodCondition } from '../../../decider/rules/types.js';
+import { decideFromOutcomes } from '../../../rules/decide-from-outcomes.js';
+import type { ConditionOutcome } from '../../../rules/pod-conditions.js';
+import type { GameServerView, PodCondition } from '../../../rules/types.js';
 
 const NOW = new Date('2026-11-25T20:00:00Z');
 const OBSERVED_MS = Date.parse('2026-11-25T19:59:58Z');

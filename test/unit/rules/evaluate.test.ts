@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceQuality, ServiceQualityAction } from '../../../common/service-quality.js';
 import { withOkgDefaults } from '../../../common/thresholds.js';
-import { decide, type Decision } from '../../../decider/rules/evaluate.js';
-import { applyGameServerPatch } from '../../../decider/rules/gameserver-patch.js';
-import type { GameServerView, PodCondition, ServiceQualityCondition } from '../../../decider/rules/types.js';
+import { decide, type Decision } from '../../../rules/evaluate.js';
+import { applyGameServerPatch } from '../../../rules/gameserver-patch.js';
+import type { GameServerView, PodCondition, ServiceQualityCondition } from '../../../rules/types.js';
 
 const NOW = new Date('2026-11-25T20:00:00.400Z');
 const NOW_KUBE = '2026-11-25T20:00:00Z';

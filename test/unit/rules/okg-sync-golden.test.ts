@@ -8,11 +8,11 @@
 // refuses; opsState, label and annotation templates that fail to render).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decide } from '../../../decider/rules/evaluate.js';
-import { applyGameServerPatch } from '../../../decider/rules/gameserver-patch.js';
-import { kubeTime } from '../../../decider/rules/kube-time.js';
-import { parseServiceQualities } from '../../../decider/rules/schema.js';
-import type { GameServerView, PodCondition, ServiceQualityCondition } from '../../../decider/rules/types.js';
+import { decide } from '../../../rules/evaluate.js';
+import { applyGameServerPatch } from '../../../rules/gameserver-patch.js';
+import { kubeTime } from '../../../rules/kube-time.js';
+import { parseServiceQualities } from '../../../rules/schema.js';
+import type { GameServerView, PodCondition, ServiceQualityCondition } from '../../../rules/types.js';
 import { readGolden } from './okg-golden.js';
 
 interface Step {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OKGSQ_CONDITION_REASON } from '../../../common/okg-defaults.js';
-import { kubeTime } from '../../../decider/rules/kube-time.js';
-import { conditionType, mergePodConditions, podConditionFor } from '../../../decider/rules/pod-conditions.js';
-import type { PodCondition } from '../../../decider/rules/types.js';
+import { kubeTime } from '../../../rules/kube-time.js';
+import { conditionType, mergePodConditions, podConditionFor } from '../../../rules/pod-conditions.js';
+import type { PodCondition } from '../../../rules/types.js';
 
 const T1 = Date.parse('2026-11-25T20:00:00.900Z');
 const T2 = Date.parse('2026-11-25T20:00:05Z');

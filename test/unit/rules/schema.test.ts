@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_PROBLEMS_PER_OBJECT, parseServiceQualities, type Problem } from '../../../decider/rules/schema.js';
+import { MAX_PROBLEMS_PER_OBJECT, parseServiceQualities, type Problem } from '../../../rules/schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -14,7 +14,7 @@ function gss(qualities: unknown[], containers: Json[] = [{ name: 'game', ports: 
 }
 
 function exec(extra: Json = {}): Json {
-  return { name: 'healthy', containerName: 'game', exec: { command: ['/probe.sh'] }, serviceQualityAction: [{ state: false, opsState: 'Maintaining' }], ...extra };
+  return { name: 'healthy', containerName: 'game', permanent: false, exec: { command: ['/probe.sh'] }, serviceQualityAction: [{ state: false, opsState: 'Maintaining' }], ...extra };
 }
 
 function problemsOf(q: unknown[], containers?: Json[]): Problem[] {
@@ -70,10 +70,25 @@ describe('parseServiceQualities', () => {
     { name: 'an unknown container', qualities: [exec({ containerName: 'nope' })], code: 'UnknownContainer', path: 'spec.serviceQualities[0].containerName' },
     { name: 'a named port not in the container', qualities: [exec({ exec: undefined, httpGet: { port: 'admin', path: '/' } })], code: 'UnknownPortName', path: 'spec.serviceQualities[0].httpGet.port' },
     { name: 'a tcp named port not in the container', qualities: [exec({ exec: undefined, tcpSocket: { port: 'game' } })], code: 'UnknownPortName', path: 'spec.serviceQualities[0].tcpSocket.port' },
-    { name: 'a grpc port given by name', qualities: [exec({ exec: undefined, grpc: { port: 'http' } })], code: 'InvalidPort', path: 'spec.serviceQualities[0].grpc.port' },
+    { name: 'a grpc port given by name (the CRD says integer)', qualities: [exec({ exec: undefined, grpc: { port: 'http' } })], code: 'WrongType', path: 'spec.serviceQualities[0].grpc.port' },
     { name: 'a port out of range', qualities: [exec({ exec: undefined, tcpSocket: { port: 70000 } })], code: 'InvalidPort', path: 'spec.serviceQualities[0].tcpSocket.port' },
     { name: 'host on httpGet', qualities: [exec({ exec: undefined, httpGet: { port: 8080, host: '169.254.169.254' } })], code: 'HostRefused', path: 'spec.serviceQualities[0].httpGet.host' },
     { name: 'host on tcpSocket', qualities: [exec({ exec: undefined, tcpSocket: { port: 8080, host: 'db' } })], code: 'HostRefused', path: 'spec.serviceQualities[0].tcpSocket.host' },
+    { name: 'a missing permanent (required by the CRD)', qualities: [exec({ permanent: undefined })], code: 'MissingField', path: 'spec.serviceQualities[0].permanent' },
+    { name: 'an action without state (required by the CRD)', qualities: [exec({ serviceQualityAction: [{ opsState: 'None' }] })], code: 'MissingField', path: 'spec.serviceQualities[0].serviceQualityAction[0].state' },
+    { name: 'a header without a value (required by the CRD)', qualities: [exec({ exec: undefined, httpGet: { port: 8080, httpHeaders: [{ name: 'x' }] } })], code: 'MissingField', path: 'spec.serviceQualities[0].httpGet.httpHeaders[0].value' },
+    {
+      name: 'a label value that is not a string',
+      qualities: [exec({ serviceQualityAction: [{ state: true, labels: { a: 1 } }] })],
+      code: 'WrongType',
+      path: 'spec.serviceQualities[0].serviceQualityAction[0].labels["a"]',
+    },
+    {
+      name: 'a container resource that is no quantity (the CRD\'s pattern)',
+      qualities: [exec({ serviceQualityAction: [{ state: true, containers: [{ name: 'game', resources: { limits: { cpu: 'lots' } } }] }] })],
+      code: 'InvalidValue',
+      path: 'spec.serviceQualities[0].serviceQualityAction[0].containers[0].resources.limits["cpu"]',
+    },
     { name: 'a negative timing value', qualities: [exec({ timeoutSeconds: -1 })], code: 'NegativeValue', path: 'spec.serviceQualities[0].timeoutSeconds' },
     { name: 'a timing value that is not an integer', qualities: [exec({ periodSeconds: '3' })], code: 'WrongType', path: 'spec.serviceQualities[0].periodSeconds' },
     { name: 'permanent that is not a boolean', qualities: [exec({ permanent: 'yes' })], code: 'WrongType', path: 'spec.serviceQualities[0].permanent' },
@@ -111,7 +126,7 @@ describe('parseServiceQualities', () => {
     {
       name: 'a priority that is a float',
       qualities: [exec({ serviceQualityAction: [{ state: true, updatePriority: 1.5 }] })],
-      code: 'InvalidValue',
+      code: 'WrongType',
       path: 'spec.serviceQualities[0].serviceQualityAction[0].updatePriority',
     },
   ];
@@ -195,6 +210,12 @@ describe('parseServiceQualities', () => {
       qualities: [exec({ serviceQualityAction: [{ state: true, opState: 'None' }] })],
       code: 'UnknownField',
       path: 'spec.serviceQualities[0].serviceQualityAction[0].opState',
+    },
+    {
+      name: 'a misspelt handler field (the CRD has no such field: the API server drops it)',
+      qualities: [exec({ exec: undefined, tcpSocket: { port: 8080, timeout: 3 } })],
+      code: 'UnknownField',
+      path: 'spec.serviceQualities[0].tcpSocket.timeout',
     },
     {
       name: 'grpc probes (stock OpenKruise rejects them)',
@@ -285,6 +306,7 @@ describe('parseServiceQualities', () => {
     const containers = Array.from({ length: 10_000 }, (_, i) => ({ name: `c${i}`, ports: [{ name: `p${i}`, containerPort: 1000 + (i % 50_000) }] }));
     const qualities = Array.from({ length: 10_000 }, (_, i) => ({
       name: `q${i}`,
+      permanent: false,
       containerName: i % 2 === 0 ? `c${i}` : undefined, // odd ones: missing containerName, listing containers
       tcpSocket: { port: `p${i}` },
       serviceQualityAction: [{ state: true, containers: [{ name: `c${i}`, image: 'x' }] }],

@@ -5,8 +5,8 @@
 // hand-picked cases) and committed; this test never runs Go.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePriorityTemplate, renderField, renderTemplateBytes } from '../../../decider/rules/template.js';
-import { toBytes } from '../../../decider/rules/template/go-bytes.js';
+import { parsePriorityTemplate, renderField, renderTemplateBytes } from '../../../rules/template.js';
+import { toBytes } from '../../../rules/template/go-bytes.js';
 import { versions } from '../../testbed/versions.js';
 import { readGolden } from './okg-golden.js';
 

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   checkTemplate, goAtoiToInt32, MAX_RENDERED_BYTES, parsePriorityTemplate, probeTemplateExecution, renderField, renderTemplate, renderTemplateBytes,
-} from '../../../decider/rules/template.js';
-import { parseFloat64 } from '../../../decider/rules/template/go-atof.js';
-import { parseBool } from '../../../decider/rules/template/go-atoi.js';
-import { formatFloat } from '../../../decider/rules/template/go-ftoa.js';
+} from '../../../rules/template.js';
+import { parseFloat64 } from '../../../rules/template/go-atof.js';
+import { parseBool } from '../../../rules/template/go-atoi.js';
+import { formatFloat } from '../../../rules/template/go-ftoa.js';
 
 describe('priorities: strconv.Atoi then int32, as OKG', () => {
   it('accepts any number of leading zeros and a sign (a 50-character result gives 7)', () => {

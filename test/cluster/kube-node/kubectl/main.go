@@ -3,8 +3,6 @@
 package main
 
 import (
-	"os"
-
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	"k8s.io/component-base/cli"
 	"k8s.io/kubectl/pkg/cmd"

@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Clock } from '../../../../common/clock.js';
 import { MAX_OUTPUT_BYTES } from '../../../../common/probe-result.js';
 import { ProbeRunError } from '../../../../common/probe/probe-run-error.js';
-import { KubeExecRuntime, type KubeExecDeps, type WebSocketInterface } from '../../../../decider/ingest/kube-exec-runtime.js';
+import { KubeExecRuntime, type WebSocketInterface } from '../../../../decider/ingest/kube-exec-runtime.js';
+import type { KubeApi } from '../../../../decider/kube/kube-client.js';
 import { FakeClock } from '../../probe/fake-clock.js';
 
 class FakeSocket extends EventEmitter {
@@ -41,15 +42,26 @@ const target = { namespace: 'games', podName: 'mc-0', podUid: 'u1', containerNam
 const kc = new KubeConfig();
 kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
 
-type Pod = Awaited<ReturnType<NonNullable<KubeExecDeps['readPod']>>>;
+type Pod = V1Pod;
 const runningPod: Pod = {
   metadata: { name: 'mc-0', namespace: 'games', uid: 'u1' },
   spec: { containers: [{ name: 'game' }] },
   status: { containerStatuses: [{ name: 'game', image: '', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] },
 };
 
+/** The API server as the refusal diagnosis reads it: GET of the target pod, 404 when `pod` is null. */
+function podApi(pod: Pod | null): KubeApi {
+  return {
+    request: async (method, path) => {
+      assert.deepEqual([method, path], ['GET', `/api/v1/namespaces/${target.namespace}/pods/${target.podName}`]);
+      return pod ? { status: 200, body: pod } : { status: 404, body: { kind: 'Status', reason: 'NotFound' } };
+    },
+    watch: () => Promise.reject(new Error('not used')),
+  };
+}
+
 function run(t: ReturnType<typeof transport>, timeoutMs = 1_000, signal = new AbortController().signal, pod: Pod | null = runningPod, clock: Clock = new FakeClock()) {
-  return new KubeExecRuntime(kc, { ws: t, readPod: async () => pod ?? undefined, clock }).execSync(target, ['/bin/check', '--gate'], { timeoutMs, signal });
+  return new KubeExecRuntime(kc, podApi(pod), { ws: t, clock }).execSync(target, ['/bin/check', '--gate'], { timeoutMs, signal });
 }
 
 async function kind(p: Promise<unknown>): Promise<string> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { podContainerState, PodContainerStates } from '../../../../decider/ingest/pod-container-states.js';
-import type { PodView } from '../../../../decider/rules/plan.js';
+import type { PodView } from '../../../../rules/plan.js';
 
 function pod(uid: string, statuses: { name: string; running: boolean }[]): PodView {
   return {

@@ -33,6 +33,51 @@ export const protobufFileName = "cri/runtime/v1/api.proto";
  * any CRI runtime; fields we do not declare are skipped on decode.
  */
 
+export enum NamespaceMode {
+  POD = 0,
+  CONTAINER = 1,
+  NODE = 2,
+  TARGET = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function namespaceModeFromJSON(object: any): NamespaceMode {
+  switch (object) {
+    case 0:
+    case "POD":
+      return NamespaceMode.POD;
+    case 1:
+    case "CONTAINER":
+      return NamespaceMode.CONTAINER;
+    case 2:
+    case "NODE":
+      return NamespaceMode.NODE;
+    case 3:
+    case "TARGET":
+      return NamespaceMode.TARGET;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NamespaceMode.UNRECOGNIZED;
+  }
+}
+
+export function namespaceModeToJSON(object: NamespaceMode): string {
+  switch (object) {
+    case NamespaceMode.POD:
+      return "POD";
+    case NamespaceMode.CONTAINER:
+      return "CONTAINER";
+    case NamespaceMode.NODE:
+      return "NODE";
+    case NamespaceMode.TARGET:
+      return "TARGET";
+    case NamespaceMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum PodSandboxState {
   SANDBOX_READY = 0,
   SANDBOX_NOTREADY = 1,
@@ -135,8 +180,19 @@ export interface PodSandboxMetadata {
   attempt: number;
 }
 
+export interface NamespaceOption {
+  network: NamespaceMode;
+  pid: NamespaceMode;
+  ipc: NamespaceMode;
+}
+
+export interface LinuxSandboxSecurityContext {
+  namespaceOptions: NamespaceOption | undefined;
+}
+
 export interface LinuxPodSandboxConfig {
   cgroupParent: string;
+  securityContext: LinuxSandboxSecurityContext | undefined;
   sysctls: { [key: string]: string };
 }
 
@@ -271,6 +327,8 @@ export interface ListPodSandboxResponse {
 
 export interface ImageSpec {
   image: string;
+  /** The image as the pod spec names it: CRI-O refuses CreateContainer without it. */
+  userSpecifiedImage: string;
 }
 
 export interface KeyValue {
@@ -297,6 +355,7 @@ export interface ContainerConfig {
   labels: { [key: string]: string };
   annotations: { [key: string]: string };
   logPath: string;
+  linux: LinuxContainerConfig | undefined;
 }
 
 export interface ContainerConfig_LabelsEntry {
@@ -307,6 +366,14 @@ export interface ContainerConfig_LabelsEntry {
 export interface ContainerConfig_AnnotationsEntry {
   key: string;
   value: string;
+}
+
+export interface LinuxContainerSecurityContext {
+  namespaceOptions: NamespaceOption | undefined;
+}
+
+export interface LinuxContainerConfig {
+  securityContext: LinuxContainerSecurityContext | undefined;
 }
 
 export interface CreateContainerRequest {
@@ -858,14 +925,193 @@ export const PodSandboxMetadata: MessageFns<PodSandboxMetadata> = {
   },
 };
 
+function createBaseNamespaceOption(): NamespaceOption {
+  return { network: 0, pid: 0, ipc: 0 };
+}
+
+export const NamespaceOption: MessageFns<NamespaceOption> = {
+  encode(message: NamespaceOption, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.network !== 0) {
+      writer.uint32(8).int32(message.network);
+    }
+    if (message.pid !== 0) {
+      writer.uint32(16).int32(message.pid);
+    }
+    if (message.ipc !== 0) {
+      writer.uint32(24).int32(message.ipc);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NamespaceOption {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNamespaceOption();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.network = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pid = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ipc = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NamespaceOption {
+    return {
+      network: isSet(object.network) ? namespaceModeFromJSON(object.network) : 0,
+      pid: isSet(object.pid) ? namespaceModeFromJSON(object.pid) : 0,
+      ipc: isSet(object.ipc) ? namespaceModeFromJSON(object.ipc) : 0,
+    };
+  },
+
+  toJSON(message: NamespaceOption): unknown {
+    const obj: any = {};
+    if (message.network !== 0) {
+      obj.network = namespaceModeToJSON(message.network);
+    }
+    if (message.pid !== 0) {
+      obj.pid = namespaceModeToJSON(message.pid);
+    }
+    if (message.ipc !== 0) {
+      obj.ipc = namespaceModeToJSON(message.ipc);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NamespaceOption>, I>>(base?: I): NamespaceOption {
+    return NamespaceOption.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NamespaceOption>, I>>(object: I): NamespaceOption {
+    const message = createBaseNamespaceOption();
+    message.network = object.network ?? 0;
+    message.pid = object.pid ?? 0;
+    message.ipc = object.ipc ?? 0;
+    return message;
+  },
+};
+
+function createBaseLinuxSandboxSecurityContext(): LinuxSandboxSecurityContext {
+  return { namespaceOptions: undefined };
+}
+
+export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext> = {
+  encode(message: LinuxSandboxSecurityContext, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceOptions !== undefined) {
+      NamespaceOption.encode(message.namespaceOptions, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LinuxSandboxSecurityContext {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLinuxSandboxSecurityContext();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceOptions = NamespaceOption.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LinuxSandboxSecurityContext {
+    return {
+      namespaceOptions: isSet(object.namespaceOptions)
+        ? NamespaceOption.fromJSON(object.namespaceOptions)
+        : isSet(object.namespace_options)
+        ? NamespaceOption.fromJSON(object.namespace_options)
+        : undefined,
+    };
+  },
+
+  toJSON(message: LinuxSandboxSecurityContext): unknown {
+    const obj: any = {};
+    if (message.namespaceOptions !== undefined) {
+      obj.namespaceOptions = NamespaceOption.toJSON(message.namespaceOptions);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LinuxSandboxSecurityContext>, I>>(base?: I): LinuxSandboxSecurityContext {
+    return LinuxSandboxSecurityContext.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LinuxSandboxSecurityContext>, I>>(object: I): LinuxSandboxSecurityContext {
+    const message = createBaseLinuxSandboxSecurityContext();
+    message.namespaceOptions = (object.namespaceOptions !== undefined && object.namespaceOptions !== null)
+      ? NamespaceOption.fromPartial(object.namespaceOptions)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseLinuxPodSandboxConfig(): LinuxPodSandboxConfig {
-  return { cgroupParent: "", sysctls: {} };
+  return { cgroupParent: "", securityContext: undefined, sysctls: {} };
 }
 
 export const LinuxPodSandboxConfig: MessageFns<LinuxPodSandboxConfig> = {
   encode(message: LinuxPodSandboxConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.cgroupParent !== "") {
       writer.uint32(10).string(message.cgroupParent);
+    }
+    if (message.securityContext !== undefined) {
+      LinuxSandboxSecurityContext.encode(message.securityContext, writer.uint32(18).fork()).join();
     }
     globalThis.Object.entries(message.sysctls).forEach(([key, value]: [string, string]) => {
       LinuxPodSandboxConfig_SysctlsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
@@ -892,6 +1138,14 @@ export const LinuxPodSandboxConfig: MessageFns<LinuxPodSandboxConfig> = {
             }
 
             message.cgroupParent = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.securityContext = LinuxSandboxSecurityContext.decode(reader, reader.uint32());
             continue;
           }
           case 3: {
@@ -924,6 +1178,11 @@ export const LinuxPodSandboxConfig: MessageFns<LinuxPodSandboxConfig> = {
         : isSet(object.cgroup_parent)
         ? globalThis.String(object.cgroup_parent)
         : "",
+      securityContext: isSet(object.securityContext)
+        ? LinuxSandboxSecurityContext.fromJSON(object.securityContext)
+        : isSet(object.security_context)
+        ? LinuxSandboxSecurityContext.fromJSON(object.security_context)
+        : undefined,
       sysctls: isObject(object.sysctls)
         ? (globalThis.Object.entries(object.sysctls) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -946,6 +1205,9 @@ export const LinuxPodSandboxConfig: MessageFns<LinuxPodSandboxConfig> = {
     if (message.cgroupParent !== "") {
       obj.cgroupParent = message.cgroupParent;
     }
+    if (message.securityContext !== undefined) {
+      obj.securityContext = LinuxSandboxSecurityContext.toJSON(message.securityContext);
+    }
     if (message.sysctls) {
       const entries = globalThis.Object.entries(message.sysctls) as [string, string][];
       if (entries.length > 0) {
@@ -964,6 +1226,9 @@ export const LinuxPodSandboxConfig: MessageFns<LinuxPodSandboxConfig> = {
   fromPartial<I extends Exact<DeepPartial<LinuxPodSandboxConfig>, I>>(object: I): LinuxPodSandboxConfig {
     const message = createBaseLinuxPodSandboxConfig();
     message.cgroupParent = object.cgroupParent ?? "";
+    message.securityContext = (object.securityContext !== undefined && object.securityContext !== null)
+      ? LinuxSandboxSecurityContext.fromPartial(object.securityContext)
+      : undefined;
     message.sysctls = (globalThis.Object.entries(object.sysctls ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -3502,13 +3767,16 @@ export const ListPodSandboxResponse: MessageFns<ListPodSandboxResponse> = {
 };
 
 function createBaseImageSpec(): ImageSpec {
-  return { image: "" };
+  return { image: "", userSpecifiedImage: "" };
 }
 
 export const ImageSpec: MessageFns<ImageSpec> = {
   encode(message: ImageSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.image !== "") {
       writer.uint32(10).string(message.image);
+    }
+    if (message.userSpecifiedImage !== "") {
+      writer.uint32(146).string(message.userSpecifiedImage);
     }
     return writer;
   },
@@ -3534,6 +3802,14 @@ export const ImageSpec: MessageFns<ImageSpec> = {
             message.image = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.userSpecifiedImage = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3547,13 +3823,23 @@ export const ImageSpec: MessageFns<ImageSpec> = {
   },
 
   fromJSON(object: any): ImageSpec {
-    return { image: isSet(object.image) ? globalThis.String(object.image) : "" };
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      userSpecifiedImage: isSet(object.userSpecifiedImage)
+        ? globalThis.String(object.userSpecifiedImage)
+        : isSet(object.user_specified_image)
+        ? globalThis.String(object.user_specified_image)
+        : "",
+    };
   },
 
   toJSON(message: ImageSpec): unknown {
     const obj: any = {};
     if (message.image !== "") {
       obj.image = message.image;
+    }
+    if (message.userSpecifiedImage !== "") {
+      obj.userSpecifiedImage = message.userSpecifiedImage;
     }
     return obj;
   },
@@ -3564,6 +3850,7 @@ export const ImageSpec: MessageFns<ImageSpec> = {
   fromPartial<I extends Exact<DeepPartial<ImageSpec>, I>>(object: I): ImageSpec {
     const message = createBaseImageSpec();
     message.image = object.image ?? "";
+    message.userSpecifiedImage = object.userSpecifiedImage ?? "";
     return message;
   },
 };
@@ -3749,6 +4036,7 @@ function createBaseContainerConfig(): ContainerConfig {
     labels: {},
     annotations: {},
     logPath: "",
+    linux: undefined,
   };
 }
 
@@ -3780,6 +4068,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     });
     if (message.logPath !== "") {
       writer.uint32(90).string(message.logPath);
+    }
+    if (message.linux !== undefined) {
+      LinuxContainerConfig.encode(message.linux, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -3875,6 +4166,14 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.logPath = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.linux = LinuxContainerConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3932,6 +4231,7 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         : isSet(object.log_path)
         ? globalThis.String(object.log_path)
         : "",
+      linux: isSet(object.linux) ? LinuxContainerConfig.fromJSON(object.linux) : undefined,
     };
   },
 
@@ -3976,6 +4276,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     if (message.logPath !== "") {
       obj.logPath = message.logPath;
     }
+    if (message.linux !== undefined) {
+      obj.linux = LinuxContainerConfig.toJSON(message.linux);
+    }
     return obj;
   },
 
@@ -4013,6 +4316,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
       {},
     );
     message.logPath = object.logPath ?? "";
+    message.linux = (object.linux !== undefined && object.linux !== null)
+      ? LinuxContainerConfig.fromPartial(object.linux)
+      : undefined;
     return message;
   },
 };
@@ -4187,6 +4493,158 @@ export const ContainerConfig_AnnotationsEntry: MessageFns<ContainerConfig_Annota
     const message = createBaseContainerConfig_AnnotationsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseLinuxContainerSecurityContext(): LinuxContainerSecurityContext {
+  return { namespaceOptions: undefined };
+}
+
+export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityContext> = {
+  encode(message: LinuxContainerSecurityContext, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceOptions !== undefined) {
+      NamespaceOption.encode(message.namespaceOptions, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LinuxContainerSecurityContext {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLinuxContainerSecurityContext();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespaceOptions = NamespaceOption.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LinuxContainerSecurityContext {
+    return {
+      namespaceOptions: isSet(object.namespaceOptions)
+        ? NamespaceOption.fromJSON(object.namespaceOptions)
+        : isSet(object.namespace_options)
+        ? NamespaceOption.fromJSON(object.namespace_options)
+        : undefined,
+    };
+  },
+
+  toJSON(message: LinuxContainerSecurityContext): unknown {
+    const obj: any = {};
+    if (message.namespaceOptions !== undefined) {
+      obj.namespaceOptions = NamespaceOption.toJSON(message.namespaceOptions);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LinuxContainerSecurityContext>, I>>(base?: I): LinuxContainerSecurityContext {
+    return LinuxContainerSecurityContext.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LinuxContainerSecurityContext>, I>>(
+    object: I,
+  ): LinuxContainerSecurityContext {
+    const message = createBaseLinuxContainerSecurityContext();
+    message.namespaceOptions = (object.namespaceOptions !== undefined && object.namespaceOptions !== null)
+      ? NamespaceOption.fromPartial(object.namespaceOptions)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLinuxContainerConfig(): LinuxContainerConfig {
+  return { securityContext: undefined };
+}
+
+export const LinuxContainerConfig: MessageFns<LinuxContainerConfig> = {
+  encode(message: LinuxContainerConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.securityContext !== undefined) {
+      LinuxContainerSecurityContext.encode(message.securityContext, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LinuxContainerConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLinuxContainerConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.securityContext = LinuxContainerSecurityContext.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LinuxContainerConfig {
+    return {
+      securityContext: isSet(object.securityContext)
+        ? LinuxContainerSecurityContext.fromJSON(object.securityContext)
+        : isSet(object.security_context)
+        ? LinuxContainerSecurityContext.fromJSON(object.security_context)
+        : undefined,
+    };
+  },
+
+  toJSON(message: LinuxContainerConfig): unknown {
+    const obj: any = {};
+    if (message.securityContext !== undefined) {
+      obj.securityContext = LinuxContainerSecurityContext.toJSON(message.securityContext);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LinuxContainerConfig>, I>>(base?: I): LinuxContainerConfig {
+    return LinuxContainerConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LinuxContainerConfig>, I>>(object: I): LinuxContainerConfig {
+    const message = createBaseLinuxContainerConfig();
+    message.securityContext = (object.securityContext !== undefined && object.securityContext !== null)
+      ? LinuxContainerSecurityContext.fromPartial(object.securityContext)
+      : undefined;
     return message;
   },
 };

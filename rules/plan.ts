@@ -1,8 +1,8 @@
 // PURE: a GameServerSet's parsed qualities + one Pod (plain JSON) → the probes the pod's node must run.
 // Named ports are resolved here, from the probed container's ports, as the kubelet does, so agents
 // receive numbers only.
-import type { ProbeHandler, ProbeHandlerSpec, ServiceQuality } from '../../common/service-quality.js';
-import type { ProbeTarget } from '../../common/probe/types.js';
+import type { ProbeHandler, ProbeHandlerSpec, ServiceQuality } from '../common/service-quality.js';
+import type { ProbeTarget } from '../common/probe/types.js';
 import type { PodCondition } from './types.js';
 
 /** One probe assignment: the probe engine's own target type (a type-only, I/O-free module). */
@@ -38,7 +38,7 @@ export interface PodView {
   };
 }
 
-/** Same shape as decider/rules/schema.ts's Problem, for problems only a concrete pod reveals. */
+/** Same shape as rules/schema.ts's Problem, for problems only a concrete pod reveals. */
 export interface PlanProblem {
   readonly severity: 'error' | 'warning';
   readonly code: 'ContainerNotFound' | 'UnresolvedPort';

@@ -1,33 +1,25 @@
-// PURE: a quality's serviceQualityAction list: each action's fields, and the actions that can never
-// match or are always overwritten by later ones (warnings: OKG runs them, to no effect).
-import { MAX_RESULT_BYTES } from '../../common/probe-result.js';
-import type { GameServerContainer, IntOrString, ProbeHandlerSpec, ServiceQualityAction } from '../../common/service-quality.js';
+// PURE: a quality's serviceQualityAction list, its shape already checked against OKG's CRD: each action's
+// values, and the actions that can never match or are always overwritten by later ones (warnings: OKG
+// runs them, to no effect).
+import { MAX_RESULT_BYTES } from '../common/probe-result.js';
+import type { GameServerContainer, IntOrString, ProbeHandlerSpec, ServiceQualityAction } from '../common/service-quality.js';
 import { isLabelValue, MAX_LABEL_VALUE, qualifiedNameError } from './kube-names.js';
-import { checkTemplateField, isObj, MAX_QUOTED_CHARS, present, quote, typeName, type Ctx } from './schema-context.js';
+import { checkTemplateField, mapKeyPath, present, quote, type Ctx, type Obj } from './schema-context.js';
 import { goAtoiToInt32, isTemplate } from './template.js';
 
 const encoder = new TextEncoder();
 const utf8Length = (s: string): number => encoder.encode(s).length;
-const ACTION_FIELDS = new Set(['state', 'result', 'opsState', 'updatePriority', 'deletionPriority', 'networkDisabled', 'containers', 'labels', 'annotations']);
 
-function parseStringMap(ctx: Ctx, path: string, raw: unknown, isLabels: boolean, result: string | undefined): Record<string, string> | undefined {
-  if (!isObj(raw)) {
-    ctx.p.add('error', 'WrongType', path, `must be a map of strings, got ${typeName(raw)}`);
-    return undefined;
-  }
+function parseStringMap(ctx: Ctx, path: string, raw: Record<string, string>, isLabels: boolean, result: string | undefined): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   let ok = true;
   for (const [k, v] of Object.entries(raw)) {
-    const kp = `${path}[${JSON.stringify(k.length > MAX_QUOTED_CHARS ? k.slice(0, MAX_QUOTED_CHARS) : k)}]`;
+    if (v === null) continue; // pruned by the API server, as checkShape treats it
+    const kp = mapKeyPath(path, k);
     const keyErr = qualifiedNameError(k);
     if (keyErr) {
       ctx.p.add('error', 'InvalidLabelKey', kp, `${quote(k)} is not a valid ${isLabels ? 'label' : 'annotation'} key: ${keyErr}`);
       ok = false;
-    }
-    if (typeof v !== 'string') {
-      ctx.p.add('error', 'WrongType', kp, `value must be a string, got ${typeName(v)}`);
-      ok = false;
-      continue;
     }
     if (!checkTemplateField(ctx, kp, v, result)) ok = false;
     else if (isLabels && !isTemplate(v) && !isLabelValue(v)) {
@@ -39,14 +31,10 @@ function parseStringMap(ctx: Ctx, path: string, raw: unknown, isLabels: boolean,
   return ok ? out : undefined;
 }
 
-function parsePriority(ctx: Ctx, path: string, raw: unknown, result: string | undefined): IntOrString | undefined {
+function parsePriority(ctx: Ctx, path: string, raw: number | string, result: string | undefined): IntOrString | undefined {
   if (typeof raw === 'number') {
-    if (Number.isInteger(raw) && raw >= -(2 ** 31) && raw < 2 ** 31) return raw;
+    if (raw >= -(2 ** 31) && raw < 2 ** 31) return raw;
     ctx.p.add('error', 'InvalidValue', path, `priority ${quote(raw)} must be a 32-bit integer`);
-    return undefined;
-  }
-  if (typeof raw !== 'string') {
-    ctx.p.add('error', 'WrongType', path, `priority must be an integer or a string, got ${typeName(raw)}`);
     return undefined;
   }
   if (isTemplate(raw)) return checkTemplateField(ctx, path, raw, result) ? raw : undefined;
@@ -56,79 +44,56 @@ function parsePriority(ctx: Ctx, path: string, raw: unknown, result: string | un
   return raw;
 }
 
-function parseContainers(ctx: Ctx, path: string, raw: unknown): GameServerContainer[] | undefined {
-  if (!Array.isArray(raw)) {
-    ctx.p.add('error', 'WrongType', path, `containers must be a list, got ${typeName(raw)}`);
-    return undefined;
-  }
+function parseContainers(ctx: Ctx, path: string, raw: readonly { readonly name: string; readonly image?: string | null }[]): GameServerContainer[] | undefined {
   const out: GameServerContainer[] = [];
   let ok = true;
   raw.forEach((c, i) => {
-    if (!isObj(c) || typeof c['name'] !== 'string' || c['name'] === '' || (c['image'] !== undefined && typeof c['image'] !== 'string')) {
-      ctx.p.add('error', 'WrongType', `${path}[${i}]`, 'a container must be {name: string, image?: string}');
+    if (c.name === '') {
+      ctx.p.add('error', 'InvalidValue', `${path}[${i}].name`, 'a container name must not be empty');
       ok = false;
       return;
     }
-    if (ctx.containers.length > 0 && !ctx.byName.has(c['name'])) {
-      ctx.p.add('error', 'UnknownContainer', `${path}[${i}].name`, `the pod template has no container named ${quote(c['name'])}`);
+    if (ctx.containers.length > 0 && !ctx.byName.has(c.name)) {
+      ctx.p.add('error', 'UnknownContainer', `${path}[${i}].name`, `the pod template has no container named ${quote(c.name)}`);
       ok = false;
     }
-    out.push({ name: c['name'], ...(typeof c['image'] === 'string' && c['image'] !== '' ? { image: c['image'] } : {}) });
+    out.push({ name: c.name, ...(typeof c.image === 'string' && c.image !== '' ? { image: c.image } : {}) });
   });
   return ok ? out : undefined;
 }
 
-export function parseAction(ctx: Ctx, path: string, raw: unknown): ServiceQualityAction | undefined {
-  if (!isObj(raw)) {
-    ctx.p.add('error', 'WrongType', path, `an action must be an object, got ${typeName(raw)}`);
-    return undefined;
-  }
+/** One action whose shape OKG's CRD accepts (checkShape): its values' own rules. */
+export function parseAction(ctx: Ctx, path: string, raw: Obj): ServiceQualityAction | undefined {
   const errorsBefore = ctx.p.errors;
-  for (const k of Object.keys(raw)) {
-    if (!ACTION_FIELDS.has(k)) ctx.p.add('warning', 'UnknownField', `${path}.${k}`, `unknown field ${quote(k)} (OKG ignores it)`);
-  }
-  let state = false;
-  if (!present(raw, 'state')) ctx.p.add('warning', 'MissingField', `${path}.state`, 'state is missing; OKG reads it as false');
-  else if (typeof raw['state'] !== 'boolean') ctx.p.add('error', 'WrongType', `${path}.state`, `state must be true or false, got ${quote(raw['state'])}`);
-  else state = raw['state'];
-
-  let result: string | undefined;
-  if (present(raw, 'result')) {
-    if (typeof raw['result'] !== 'string') ctx.p.add('error', 'WrongType', `${path}.result`, `result must be a string, got ${typeName(raw['result'])}`);
-    else {
-      result = raw['result'];
-      if (/[|\n]/.test(result)) {
-        ctx.p.add('warning', 'NeverMatches', `${path}.result`, 'never matches: "|" and newlines are removed from every probe result before comparing');
-      } else if (utf8Length(result) > MAX_RESULT_BYTES) {
-        ctx.p.add('warning', 'NeverMatches', `${path}.result`, `never matches: probe results are capped at ${MAX_RESULT_BYTES} bytes`);
-      }
+  const state = raw['state'] as boolean;
+  const result = (raw['result'] as string | null | undefined) ?? undefined;
+  if (result !== undefined) {
+    if (/[|\n]/.test(result)) {
+      ctx.p.add('warning', 'NeverMatches', `${path}.result`, 'never matches: "|" and newlines are removed from every probe result before comparing');
+    } else if (utf8Length(result) > MAX_RESULT_BYTES) {
+      ctx.p.add('warning', 'NeverMatches', `${path}.result`, `never matches: probe results are capped at ${MAX_RESULT_BYTES} bytes`);
     }
   }
   const action: { -readonly [K in keyof ServiceQualityAction]: ServiceQualityAction[K] } = { state };
   if (result) action.result = result;
-  if (present(raw, 'opsState')) {
-    const ops = raw['opsState'];
-    if (typeof ops !== 'string') ctx.p.add('error', 'WrongType', `${path}.opsState`, `opsState must be a string, got ${typeName(ops)}`);
-    // opsState is free text in OKG (its manual uses custom states such as GateMaintaining): no warning.
-    else if (checkTemplateField(ctx, `${path}.opsState`, ops, result) && ops !== '') action.opsState = ops;
-  }
+  const ops = raw['opsState'] as string | null | undefined;
+  // opsState is free text in OKG (its manual uses custom states such as GateMaintaining): no warning.
+  if (typeof ops === 'string' && checkTemplateField(ctx, `${path}.opsState`, ops, result) && ops !== '') action.opsState = ops;
   for (const field of ['updatePriority', 'deletionPriority'] as const) {
-    if (present(raw, field)) {
-      const v = parsePriority(ctx, `${path}.${field}`, raw[field], result);
-      if (v !== undefined) action[field] = v;
+    const v = raw[field] as number | string | null | undefined;
+    if (v !== undefined && v !== null) {
+      const parsed = parsePriority(ctx, `${path}.${field}`, v, result);
+      if (parsed !== undefined) action[field] = parsed;
     }
   }
-  if (present(raw, 'networkDisabled')) {
-    if (typeof raw['networkDisabled'] !== 'boolean') ctx.p.add('error', 'WrongType', `${path}.networkDisabled`, `networkDisabled must be true or false, got ${quote(raw['networkDisabled'])}`);
-    else action.networkDisabled = raw['networkDisabled'];
-  }
+  if (typeof raw['networkDisabled'] === 'boolean') action.networkDisabled = raw['networkDisabled'];
   if (present(raw, 'containers')) {
-    const c = parseContainers(ctx, `${path}.containers`, raw['containers']);
+    const c = parseContainers(ctx, `${path}.containers`, raw['containers'] as { name: string; image?: string | null }[]);
     if (c && c.length > 0) action.containers = c;
   }
   for (const field of ['labels', 'annotations'] as const) {
     if (present(raw, field)) {
-      const m = parseStringMap(ctx, `${path}.${field}`, raw[field], field === 'labels', result);
+      const m = parseStringMap(ctx, `${path}.${field}`, raw[field] as Record<string, string>, field === 'labels', result);
       if (m && Object.keys(m).length > 0) action[field] = m;
     }
   }

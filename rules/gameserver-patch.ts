@@ -1,7 +1,7 @@
 // PURE: the GameServer fields OKG's actions may set, as a working copy (WorkingSpec), and the minimal JSON
 // merge patch from the GameServer to that copy: only what changed, arrays (containers) replaced, label and
 // annotation maps merged key by key, so nothing another writer set is touched (docs/design.md §3, §4).
-import type { GameServerContainer, IntOrString } from '../../common/service-quality.js';
+import type { GameServerContainer, IntOrString } from '../common/service-quality.js';
 import type { GameServerPatch, GameServerView } from './types.js';
 
 /** The mutable copy of the GameServer fields actions may set. */

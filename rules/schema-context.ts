@@ -65,33 +65,38 @@ export function quote(v: unknown): string {
   return JSON.stringify(cut);
 }
 
+/** A map entry's path, `labels["app"]`, its key cut to MAX_QUOTED_CHARS. */
+export function mapKeyPath(path: string, key: string): string {
+  return `${path}[${JSON.stringify(key.length > MAX_QUOTED_CHARS ? key.slice(0, MAX_QUOTED_CHARS) : key)}]`;
+}
+
 export function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
 export class Problems {
   readonly list: Problem[] = [];
-  #omitted = 0;
-  #omittedErrors = 0;
+  private omitted = 0;
+  private omittedErrors = 0;
   errors = 0;
 
   add(severity: Problem['severity'], code: ProblemCode, path: string, message: string): void {
     if (severity === 'error') this.errors++;
     if (this.list.length >= MAX_PROBLEMS_PER_OBJECT) {
-      this.#omitted++;
-      if (severity === 'error') this.#omittedErrors++;
+      this.omitted++;
+      if (severity === 'error') this.omittedErrors++;
       return;
     }
     this.list.push({ severity, code, path, message });
   }
 
   finish(): Problem[] {
-    if (this.#omitted > 0) {
+    if (this.omitted > 0) {
       this.list.push({
-        severity: this.#omittedErrors > 0 ? 'error' : 'warning',
+        severity: this.omittedErrors > 0 ? 'error' : 'warning',
         code: 'TooManyProblems',
         path: 'spec.serviceQualities',
-        message: `${this.#omitted} more problems (${this.#omittedErrors} errors) not shown`,
+        message: `${this.omitted} more problems (${this.omittedErrors} errors) not shown`,
       });
     }
     return this.list;

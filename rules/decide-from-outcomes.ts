@@ -1,7 +1,7 @@
 // PURE: the one path from probe outcomes to a decision, shared by the decider's pipeline, `okg-sq eval`
 // and `okg-sq local`: each quality's latest outcome becomes its pod condition (unchanged when status and
 // message are), the conditions are merged, and OKG's evaluation runs over them (docs/design.md §2, §3).
-import type { ServiceQuality } from '../../common/service-quality.js';
+import type { ServiceQuality } from '../common/service-quality.js';
 import { decide, type Decision } from './evaluate.js';
 import { conditionType, mergePodConditions, podConditionFor, type ConditionOutcome } from './pod-conditions.js';
 import type { GameServerView, PodCondition } from './types.js';

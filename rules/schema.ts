@@ -1,12 +1,17 @@
 // PURE: a GameServerSet's `spec.serviceQualities` (OKG's schema, unchanged) → validated ServiceQuality
-// values with OKG's defaults, plus every problem found, each with a field path and a stable code.
+// values with OKG's defaults, plus every problem found, each with a field path and a stable code. Each
+// quality's shape is checked first against OKG's own CRD schema (crd-shape.ts, okg-crd-schema.gen.ts);
+// only a quality of the right shape gets okg-sq's own checks (names, containers, ports, handlers,
+// templates, actions), which may then rely on its types.
 // Never throws; linear in the input; the number of problems reported per object is capped.
-import type { ServiceQuality, ServiceQualityAction } from '../../common/service-quality.js';
-import { withOkgDefaults } from '../../common/thresholds.js';
+import type { ServiceQuality, ServiceQualityAction } from '../common/service-quality.js';
+import { withOkgDefaults } from '../common/thresholds.js';
 import { qualifiedNameError } from './kube-names.js';
 import { conditionType } from './pod-conditions.js';
 import { findImpossibleResults, findShadowed, parseAction } from './schema-actions.js';
-import { isObj, newCtx, present, Problems, quote, typeName, type Ctx, type Obj, type Problem, type TemplateContainer } from './schema-context.js';
+import { checkShape } from './crd-shape.js';
+import { SERVICE_QUALITIES_SCHEMA } from './okg-crd-schema.gen.js';
+import { isObj, newCtx, Problems, quote, typeName, type Ctx, type Obj, type Problem, type TemplateContainer } from './schema-context.js';
 import { parseHandler } from './schema-handler.js';
 
 export { MAX_PROBLEMS_PER_OBJECT, PROBLEM_CODES, type Problem, type ProblemCode, type TemplateContainer } from './schema-context.js';
@@ -36,42 +41,18 @@ export function podTemplateContainers(gss: unknown): TemplateContainer[] {
   return out;
 }
 
-const QUALITY_FIELDS = new Set([
-  'name', 'containerName', 'permanent', 'serviceQualityAction',
-  'exec', 'httpGet', 'tcpSocket', 'grpc',
-  'initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold', 'terminationGracePeriodSeconds',
-]);
 const TIMING_FIELDS = ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const;
 /** Pod condition types kruise's PodProbeMarker webhook refuses as probe names. */
 const KRUISE_RESERVED_NAMES = new Set(['PodScheduled', 'Initialized', 'Ready', 'ContainersReady', 'KruisePodReady', 'InPlaceUpdateReady']);
+/** One quality's shape, from OpenKruiseGame's CRD. */
+const QUALITY_SCHEMA = SERVICE_QUALITIES_SCHEMA.items!;
 
-function parseTimingField(ctx: Ctx, path: string, sq: Obj, field: (typeof TIMING_FIELDS)[number]): number | undefined {
-  if (!present(sq, field)) return undefined;
-  const v = sq[field];
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    ctx.p.add('error', 'WrongType', `${path}.${field}`, `${field} must be an integer, got ${quote(v)}`);
-    return undefined;
-  }
-  if (v < 0) {
-    ctx.p.add('error', 'NegativeValue', `${path}.${field}`, `${field} must not be negative, got ${v}`);
-    return undefined;
-  }
-  return v;
-}
-
-function parseQuality(ctx: Ctx, path: string, raw: unknown, seen: Set<string>): ServiceQuality | undefined {
-  if (!isObj(raw)) {
-    ctx.p.add('error', 'WrongType', path, `a service quality must be an object, got ${typeName(raw)}`);
-    return undefined;
-  }
+/** One quality whose shape OKG's CRD accepts: types hold, required fields are there (checkShape). */
+function parseQuality(ctx: Ctx, path: string, sq: Obj, seen: Set<string>): ServiceQuality | undefined {
   const errorsBefore = ctx.p.errors;
-  for (const k of Object.keys(raw)) {
-    if (!QUALITY_FIELDS.has(k)) ctx.p.add('warning', 'UnknownField', `${path}.${k}`, `unknown field ${quote(k)} (OKG ignores it)`);
-  }
-
-  const name = raw['name'];
-  if (typeof name !== 'string' || name === '') {
-    ctx.p.add('error', name === undefined ? 'MissingField' : 'WrongType', `${path}.name`, 'name must be a non-empty string');
+  const name = sq['name'] as string;
+  if (name === '') {
+    ctx.p.add('error', 'MissingField', `${path}.name`, 'name must not be empty');
   } else {
     const err = qualifiedNameError(conditionType(name));
     if (err) ctx.p.add('error', 'InvalidName', `${path}.name`, `${quote(name)} makes the pod condition type ${quote(conditionType(name))}, which is not a valid label key: ${err}`);
@@ -82,15 +63,12 @@ function parseQuality(ctx: Ctx, path: string, raw: unknown, seen: Set<string>): 
 
   let containerName = '';
   let container: TemplateContainer | undefined = ctx.containers[0];
-  if (present(raw, 'containerName') && raw['containerName'] !== '') {
-    const cn = raw['containerName'];
-    if (typeof cn !== 'string') ctx.p.add('error', 'WrongType', `${path}.containerName`, `containerName must be a string, got ${typeName(cn)}`);
-    else {
-      containerName = cn;
-      container = ctx.byName.get(cn)?.container;
-      if (!container && ctx.containers.length > 0) {
-        ctx.p.add('error', 'UnknownContainer', `${path}.containerName`, `the pod template has no container named ${quote(cn)} (it has ${ctx.namesShown})`);
-      }
+  const cn = (sq['containerName'] as string | undefined) ?? '';
+  if (cn !== '') {
+    containerName = cn;
+    container = ctx.byName.get(cn)?.container;
+    if (!container && ctx.containers.length > 0) {
+      ctx.p.add('error', 'UnknownContainer', `${path}.containerName`, `the pod template has no container named ${quote(cn)} (it has ${ctx.namesShown})`);
     }
   } else if (ctx.containers.length > 1) {
     ctx.p.add('error', 'MissingContainerName', `${path}.containerName`, `containerName is required: the pod template has ${ctx.containers.length} containers (${ctx.namesShown})`);
@@ -98,30 +76,24 @@ function parseQuality(ctx: Ctx, path: string, raw: unknown, seen: Set<string>): 
     ctx.p.add('warning', 'KruiseRejects', `${path}.containerName`, 'stock OpenKruise rejects this set: its PodProbeMarker webhook requires containerName (okg-sq uses the first container)');
   }
 
-  const handler = parseHandler(ctx, path, raw, container);
+  const handler = parseHandler(ctx, path, sq, container);
   const timing: Partial<Record<(typeof TIMING_FIELDS)[number], number | undefined>> = {};
-  for (const f of TIMING_FIELDS) timing[f] = parseTimingField(ctx, path, raw, f);
-
-  let permanent = false;
-  if (present(raw, 'permanent')) {
-    if (typeof raw['permanent'] !== 'boolean') ctx.p.add('error', 'WrongType', `${path}.permanent`, `permanent must be true or false, got ${quote(raw['permanent'])}`);
-    else permanent = raw['permanent'];
+  for (const f of TIMING_FIELDS) {
+    const v = sq[f] as number | null | undefined;
+    if (typeof v === 'number' && v < 0) ctx.p.add('error', 'NegativeValue', `${path}.${f}`, `${f} must not be negative, got ${v}`);
+    else timing[f] = v ?? undefined;
   }
+  const permanent = sq['permanent'] === true;
 
   const actions: ServiceQualityAction[] = [];
   const ap = `${path}.serviceQualityAction`;
-  if (present(raw, 'serviceQualityAction')) {
-    const rawActions = raw['serviceQualityAction'];
-    if (!Array.isArray(rawActions)) ctx.p.add('error', 'WrongType', ap, `serviceQualityAction must be a list, got ${typeName(rawActions)}`);
-    else {
-      const parsed = rawActions.map((a, j) => parseAction(ctx, `${ap}[${j}]`, a));
-      findShadowed(ctx, ap, parsed);
-      if (handler) findImpossibleResults(ctx, ap, handler, parsed);
-      for (const a of parsed) if (a) actions.push(a);
-    }
-  }
+  const rawActions = (sq['serviceQualityAction'] as Obj[] | null | undefined) ?? [];
+  const parsed = rawActions.map((a, j) => parseAction(ctx, `${ap}[${j}]`, a));
+  findShadowed(ctx, ap, parsed);
+  if (handler) findImpossibleResults(ctx, ap, handler, parsed);
+  for (const a of parsed) if (a) actions.push(a);
 
-  if (ctx.p.errors > errorsBefore || handler === undefined || typeof name !== 'string') return undefined;
+  if (ctx.p.errors > errorsBefore || handler === undefined) return undefined;
   return Object.freeze({ name, containerName, handler, timing: withOkgDefaults(timing), permanent, actions });
 }
 
@@ -142,13 +114,16 @@ export function parseServiceQualities(gss: unknown): { qualities: ServiceQuality
     const raw = spec['serviceQualities'];
     if (raw === undefined || raw === null) return { qualities, problems: p.finish() };
     if (!Array.isArray(raw)) {
-      p.add('error', 'WrongType', 'spec.serviceQualities', `serviceQualities must be a list, got ${typeName(raw)}`);
+      checkShape(p, SERVICE_QUALITIES_SCHEMA, raw, 'spec.serviceQualities', 'serviceQualities');
       return { qualities, problems: p.finish() };
     }
     const ctx = newCtx(p, podTemplateContainers(gss));
     const seen = new Set<string>();
-    raw.forEach((sq, i) => {
-      const q = parseQuality(ctx, `spec.serviceQualities[${i}]`, sq, seen);
+    raw.forEach((sq: unknown, i) => {
+      // The CRD's schema first (what the API server would refuse), then okg-sq's own checks on a quality of the right shape.
+      const path = `spec.serviceQualities[${i}]`;
+      if (!checkShape(p, QUALITY_SCHEMA, sq, path, `serviceQualities[${i}]`)) return;
+      const q = parseQuality(ctx, path, sq as Obj, seen);
       if (q) qualities.push(q);
     });
   } catch (err) {

@@ -1,5 +1,5 @@
 // PURE: a quality's published outcome as the pod condition OKG reads (`game.kruise.io/<name>`).
-import { CONDITION_TYPE_PREFIX, OKGSQ_CONDITION_REASON } from '../../common/okg-defaults.js';
+import { CONDITION_TYPE_PREFIX, OKGSQ_CONDITION_REASON } from '../common/okg-defaults.js';
 import { kubeTime } from './kube-time.js';
 import type { PodCondition } from './types.js';
 

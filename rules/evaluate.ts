@@ -7,8 +7,8 @@
 // are an action's annotations when they would take the GameServer past Kubernetes' annotation size limit,
 // an opsState or priority that is empty or not a valid label value (OKG copies them into pod labels), and
 // a template that fails to render (its field is left alone with a warning; OKG writes the template's text).
-import { stripOkgSeparators } from '../../common/probe-result.js';
-import type { GameServerContainer, IntOrString, ServiceQuality, ServiceQualityAction } from '../../common/service-quality.js';
+import { stripOkgSeparators } from '../common/probe-result.js';
+import type { GameServerContainer, IntOrString, ServiceQuality, ServiceQualityAction } from '../common/service-quality.js';
 import { kubeTime, kubeTimeMs } from './kube-time.js';
 import { isLabelValue } from './kube-names.js';
 import { conditionType } from './pod-conditions.js';

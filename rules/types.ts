@@ -1,6 +1,6 @@
 // The shapes the pure evaluation core reads and returns. Kubernetes JSON shapes (as the API server
 // and `kubectl get -o yaml` show them), trimmed to the fields okg-sq reads or writes.
-import type { IntOrString, GameServerContainer } from '../../common/service-quality.js';
+import type { IntOrString, GameServerContainer } from '../common/service-quality.js';
 
 /** A Kubernetes timestamp as serialised by metav1.Time: RFC 3339, whole seconds, UTC. */
 export type KubeTime = string;
