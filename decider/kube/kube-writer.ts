@@ -66,11 +66,19 @@ export class KubeWriter implements StepWriter {
 
   /** Re-reads both objects a GameServer's writes are computed from: its pod and itself (same name). */
   async refresh(step: WriteStep, signal: AbortSignal): Promise<void> {
-    for (const resource of ['pods/status', 'gameservers'] as const) {
-      const path = stepPath(resource, step.namespace, step.name).replace(/\/status$/, '');
-      const res = await this.api.request('GET', path, { timeoutMs: WRITE_TIMEOUT_MS, signal });
-      if (res.status === 200) this.sink.observe(resource, res.body);
-      else if (res.status === 404) this.sink.forget(resource, step.namespace, step.name);
-    }
+    for (const resource of ['pods/status', 'gameservers'] as const) await this.reread(resource, step, signal);
+  }
+
+  read(step: WriteStep, signal: AbortSignal): Promise<unknown> {
+    return this.reread(step.resource, step, signal);
+  }
+
+  /** GETs the object `resource` of the step's name into the cache (or out of it when gone); returns it. */
+  private async reread(resource: WriteResource, step: WriteStep, signal: AbortSignal): Promise<unknown> {
+    const path = stepPath(resource, step.namespace, step.name).replace(/\/status$/, '');
+    const res = await this.api.request('GET', path, { timeoutMs: WRITE_TIMEOUT_MS, signal });
+    if (res.status === 200) this.sink.observe(resource, res.body);
+    else if (res.status === 404) this.sink.forget(resource, step.namespace, step.name);
+    return res.status === 200 ? res.body : null;
   }
 }

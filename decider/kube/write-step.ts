@@ -1,6 +1,7 @@
 // One GameServer's writes, step by step: what a step is, how the API server's answer to it is read (done,
 // gone, conflict, retry) and how a retried step waits (the server's Retry-After, else common/backoff.ts).
 // The write batcher decides which GameServer is written when; this module writes one step of it.
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { Backoff } from '../../common/backoff.js';
 import type { Clock } from '../../common/clock.js';
@@ -30,6 +31,14 @@ export interface WriteStep {
    * object moves on to the version that write produced.
    */
   readonly precondition: { readonly uid: string; readonly resourceVersion?: string; readonly pinned?: boolean };
+  /**
+   * The part of the object the body was computed from (the status list, for a status step), when that is
+   * all it depends on. A conflict that left this part as it was (another writer changed something else,
+   * e.g. an operator's opsState edit between our spec and status writes) re-sends the step on the fresh
+   * version. Recomputing instead would fire again an action whose spec write already landed, over the
+   * operator's edit (docs/design.md §13).
+   */
+  readonly dependsOn?: { readonly path: readonly string[]; readonly value: unknown };
 }
 
 /** Everything one GameServer needs written now, in order; `done` runs once all steps succeeded. */
@@ -56,6 +65,8 @@ export interface StepWriter {
    * (or drops them from it when gone), so the job is recomputed from fresh state, never retried blind.
    */
   refresh(step: WriteStep, signal: AbortSignal): Promise<void>;
+  /** Reads the object the step writes, as the API server has it now (null when gone or unreadable). */
+  read(step: WriteStep, signal: AbortSignal): Promise<unknown>;
 }
 
 export interface StepMetrics {
@@ -158,12 +169,34 @@ export async function runSteps(ctx: StepContext, steps: readonly WriteStep[], si
   // Our own writes move an object's resourceVersion on: later steps on it follow (object → version).
   const written: OwnWrites = new Map();
   for (const planned of steps) {
-    const step = followOwnWrite(planned, written);
-    const [result, answer] = await runStep(ctx, step, signal);
+    let step = followOwnWrite(planned, written);
+    let [result, answer] = await runStep(ctx, step, signal);
+    for (let rebases = 0; result === 'conflict' && rebases < ctx.retry.maxConflicts; rebases++) {
+      const rebased = await rebase(ctx, step, signal);
+      if (!rebased) break;
+      step = rebased;
+      [result, answer] = await runStep(ctx, step, signal);
+    }
     if (result !== 'ok') return { result, step };
     rememberWritten(step, answer, written);
   }
   return { result: 'ok' };
+}
+
+/**
+ * After a conflict: `step` pinned to the object's fresh version when the part it depends on is unchanged
+ * (same object, same uid); undefined when the job must be recomputed instead.
+ */
+async function rebase(ctx: StepContext, step: WriteStep, signal: AbortSignal): Promise<WriteStep | undefined> {
+  if (!step.dependsOn || signal.aborted) return undefined;
+  const fresh = (await ctx.writer.read(step, signal).catch(() => null)) as { metadata?: { uid?: unknown; resourceVersion?: unknown } } | null;
+  const meta = fresh?.metadata;
+  if (meta?.uid !== step.precondition.uid || typeof meta.resourceVersion !== 'string') return undefined;
+  let part: unknown = fresh;
+  for (const key of step.dependsOn.path) part = (part as Record<string, unknown> | null | undefined)?.[key];
+  if (!isDeepStrictEqual(part ?? undefined, step.dependsOn.value ?? undefined)) return undefined;
+  ctx.log.debug({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name }, 'write conflict on a part it does not depend on, re-sent');
+  return { ...step, precondition: { uid: step.precondition.uid, resourceVersion: meta.resourceVersion, pinned: true } };
 }
 
 /** `step` with its version in every attempt from now on (a retry never lands blind), when it has one. */

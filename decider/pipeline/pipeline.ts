@@ -194,9 +194,10 @@ export class Pipeline implements OutcomeSink {
     }
     if (decision.statusChanged) {
       // A merge patch replaces lists: the whole list is sent. The status subresource ignores a uid in the
-      // body: the version (the one computed from, or the one our spec write made) is what binds it. Beside
-      // OKG's controller, which may write the status in between, that costs a 409 and a re-read; the
-      // recomputation then usually finds OKG wrote exactly this, and writes nothing.
+      // body: the version (the one computed from, or the one our spec write made) is what binds it. A 409
+      // from a change elsewhere in the object (an operator's opsState edit) re-sends it on the new version;
+      // one from OKG's controller writing the list costs a recomputation, which usually finds the list
+      // already right and writes nothing.
       steps.push({
         resource: 'gameservers/status',
         namespace,
@@ -204,6 +205,7 @@ export class Pipeline implements OutcomeSink {
         contentType: 'application/merge-patch+json',
         body: { status: { serviceQualitiesConditions: decision.serviceQualitiesConditions } },
         precondition: { ...computedFrom(gs.metadata), pinned: true },
+        dependsOn: { path: ['status', 'serviceQualitiesConditions'], value: gs.status?.serviceQualitiesConditions },
       });
     }
     if (steps.length === 0) return null;

@@ -149,6 +149,7 @@ test('a wave: every action write lands at the write floor first, then ONE Event 
       return { status: 200, body: {} };
     },
     refresh: async () => undefined,
+    read: async () => null,
   };
   let batcher: WriteBatcher | undefined;
   const { api, rec } = setup({ clock, limiter, pendingWrites: () => batcher!.pendingWrites });

@@ -33,6 +33,13 @@ class FakeWriter implements StepWriter {
   async refresh(step: WriteStep): Promise<void> {
     this.refreshed.push(step);
   }
+  /** What `read` answers: the object as the API server has it now (the test sets it). */
+  current: unknown = null;
+  readonly reads: WriteStep[] = [];
+  async read(step: WriteStep): Promise<unknown> {
+    this.reads.push(step);
+    return this.current;
+  }
 }
 
 class Counting implements BatcherMetrics {
@@ -286,6 +293,49 @@ test('a step after our own write of the same object takes the resourceVersion th
   other.batcher.enqueue(objectKey('ns', 'gs-0'));
   await other.clock.advance(20);
   assert.deepEqual(other.writer.calls.find((c) => c.step.resource === 'gameservers/status')!.step.precondition, { uid: 'gs-gs-0', resourceVersion: '10', pinned: true });
+});
+
+/** threeSteps, its status step depending on the status list `[{ name: 'q', result: 'old' }]` only. */
+function statusDependsOnList(key: string): WriteJob {
+  const [podStep, specStep, statusStep] = threeSteps(key).steps as [WriteStep, WriteStep, WriteStep];
+  return { steps: [podStep, specStep, { ...statusStep, dependsOn: { path: ['status', 'list'], value: [{ name: 'q', result: 'old' }] } }] };
+}
+
+test("a status step refused because another writer changed only the spec (an operator's edit) is re-sent on the fresh version, not recomputed", async () => {
+  let done = 0;
+  const { clock, writer, batcher, computed } = setup({
+    compute: (key) => ({ ...statusDependsOnList(key), done: () => done++ }),
+    respond: (step) =>
+      step.resource === 'gameservers/status' && step.precondition.resourceVersion === '10' ? { status: 409, body: {} } : { status: 200, body: {} },
+  });
+  writer.current = { metadata: { uid: 'gs-gs-0', resourceVersion: '12' }, spec: { opsState: 'Allocated' }, status: { list: [{ result: 'old', name: 'q' }] } };
+  batcher.enqueue(objectKey('ns', 'gs-0'));
+  await clock.advance(20);
+  assert.equal(computed.length, 1, 'not recomputed: that would fire the action again over the edit');
+  assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status', 'gameservers', 'gameservers/status', 'gameservers/status']);
+  assert.deepEqual(writer.calls[3]!.step.precondition, { uid: 'gs-gs-0', resourceVersion: '12', pinned: true });
+  assert.deepEqual(writer.calls[3]!.step.body, writer.calls[2]!.step.body, 'the same status, on the new version');
+  assert.equal(done, 1, 'the decision is reported once');
+  assert.deepEqual(writer.refreshed, []);
+});
+
+test('a status step refused because the part it depends on changed (or the object was replaced) is recomputed', async () => {
+  for (const current of [
+    { metadata: { uid: 'gs-gs-0', resourceVersion: '12' }, status: { list: [{ name: 'q', result: 'new' }] } },
+    { metadata: { uid: 'someone-else', resourceVersion: '12' }, status: { list: [{ name: 'q', result: 'old' }] } },
+    null,
+  ]) {
+    const { clock, writer, batcher, computed } = setup({
+      compute: statusDependsOnList,
+      respond: (step, call) => (step.resource === 'gameservers/status' && call === 3 ? { status: 409, body: {} } : { status: 200, body: {} }),
+    });
+    writer.current = current;
+    batcher.enqueue(objectKey('ns', 'gs-0'));
+    await clock.advance(20);
+    assert.equal(writer.reads.length, 1);
+    assert.deepEqual(writer.refreshed.map((s) => s.resource), ['gameservers/status'], JSON.stringify(current));
+    assert.equal(computed.length, 2, `recomputed from fresh state: ${JSON.stringify(current)}`);
+  }
 });
 
 test('nothing to write → no write at all', async () => {
