@@ -33,10 +33,12 @@ export interface WriteStep {
   readonly precondition: { readonly uid: string; readonly resourceVersion?: string; readonly pinned?: boolean };
   /**
    * The part of the object the body was computed from (the status list, for a status step), when that is
-   * all it depends on. A conflict that left this part as it was (another writer changed something else,
-   * e.g. an operator's opsState edit between our spec and status writes) re-sends the step on the fresh
-   * version. Recomputing instead would fire again an action whose spec write already landed, over the
-   * operator's edit (docs/design.md §13).
+   * all it depends on and the body sets it whole (a merge patch of a list). A conflict that left this part
+   * as it was (another writer changed something else, e.g. an operator's opsState edit between our spec
+   * and status writes) re-sends the step on the fresh version: recomputing instead would fire again an
+   * action whose spec write already landed, over the operator's edit. A conflict that finds the part as the
+   * body sets it (our earlier attempt landed, its answer lost) ends the step as done, so the decision is
+   * still reported (docs/design.md §13).
    */
   readonly dependsOn?: { readonly path: readonly string[]; readonly value: unknown };
 }
@@ -172,9 +174,13 @@ export async function runSteps(ctx: StepContext, steps: readonly WriteStep[], si
     let step = followOwnWrite(planned, written);
     let [result, answer] = await runStep(ctx, step, signal);
     for (let rebases = 0; result === 'conflict' && rebases < ctx.retry.maxConflicts; rebases++) {
-      const rebased = await rebase(ctx, step, signal);
-      if (!rebased) break;
-      step = rebased;
+      const next = await afterConflict(ctx, step, signal);
+      if (!next) break;
+      if (next.landed) {
+        [result, answer] = ['ok', next.landed];
+        break;
+      }
+      step = next.rebased;
       [result, answer] = await runStep(ctx, step, signal);
     }
     if (result !== 'ok') return { result, step };
@@ -184,19 +190,33 @@ export async function runSteps(ctx: StepContext, steps: readonly WriteStep[], si
 }
 
 /**
- * After a conflict: `step` pinned to the object's fresh version when the part it depends on is unchanged
- * (same object, same uid); undefined when the job must be recomputed instead.
+ * After a conflict on a step that names what it depends on, from a fresh read of the same object (same uid):
+ * - that part already holds what the step writes: an earlier attempt of ours landed and its answer was lost
+ *   (or another writer wrote exactly this): the step is done, and the decision it completes is reported;
+ * - that part is as computed from: `step` pinned to the fresh version;
+ * - otherwise (or the read failed, or the object was replaced): undefined, the job is recomputed.
  */
-async function rebase(ctx: StepContext, step: WriteStep, signal: AbortSignal): Promise<WriteStep | undefined> {
+async function afterConflict(ctx: StepContext, step: WriteStep, signal: AbortSignal): Promise<{ landed: StepAnswer } | { landed?: undefined; rebased: WriteStep } | undefined> {
   if (!step.dependsOn || signal.aborted) return undefined;
   const fresh = (await ctx.writer.read(step, signal).catch(() => null)) as { metadata?: { uid?: unknown; resourceVersion?: unknown } } | null;
   const meta = fresh?.metadata;
   if (meta?.uid !== step.precondition.uid || typeof meta.resourceVersion !== 'string') return undefined;
-  let part: unknown = fresh;
-  for (const key of step.dependsOn.path) part = (part as Record<string, unknown> | null | undefined)?.[key];
-  if (!isDeepStrictEqual(part ?? undefined, step.dependsOn.value ?? undefined)) return undefined;
-  ctx.log.debug({ [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name }, 'write conflict on a part it does not depend on, re-sent');
-  return { ...step, precondition: { uid: step.precondition.uid, resourceVersion: meta.resourceVersion, pinned: true } };
+  const part = valueAt(fresh, step.dependsOn.path);
+  const fields = { [LOG.resource]: step.resource, [LOG.namespace]: step.namespace, [LOG.gameServer]: step.name };
+  if (isDeepStrictEqual(part, valueAt(step.body, step.dependsOn.path))) {
+    ctx.log.debug(fields, 'write conflict, the write had landed');
+    return { landed: { status: 200, body: fresh } };
+  }
+  if (!isDeepStrictEqual(part, step.dependsOn.value ?? undefined)) return undefined;
+  ctx.log.debug(fields, 'write conflict on a part it does not depend on, re-sent');
+  return { rebased: { ...step, precondition: { uid: step.precondition.uid, resourceVersion: meta.resourceVersion, pinned: true } } };
+}
+
+/** The value at `path` in a JSON object (undefined where absent or null). */
+function valueAt(obj: unknown, path: readonly string[]): unknown {
+  let v = obj;
+  for (const key of path) v = (v as Record<string, unknown> | null | undefined)?.[key];
+  return v ?? undefined;
 }
 
 /** `step` with its version in every attempt from now on (a retry never lands blind), when it has one. */

@@ -222,10 +222,12 @@ test('a write whose answer is lost after it landed: the retry names the version 
   const { names, uids } = await group('la', 4);
   const from = proxy.requests.length;
   const lost = new Set<string>();
-  // The first spec patch of each GameServer reaches the apiserver and lands; its answer never comes back.
+  // The first spec patch and the first status patch of each GameServer reach the apiserver and land; their
+  // answers never come back. The status write is the one that completes the action: its Event still counts.
   proxy.setRule((r) => {
-    if (r.method !== 'PATCH' || r.resource !== 'gameservers' || !names.includes(r.name) || lost.has(r.name)) return undefined;
-    lost.add(r.name);
+    const key = `${r.resource} ${r.name}`;
+    if (r.method !== 'PATCH' || !['gameservers', 'gameservers/status'].includes(r.resource) || !names.includes(r.name) || lost.has(key)) return undefined;
+    lost.add(key);
     return { kind: 'lose-answer' };
   });
   try {
@@ -235,11 +237,16 @@ test('a write whose answer is lost after it landed: the retry names the version 
   } finally {
     proxy.setRule(undefined);
   }
+  // The GameServer shows the action once the lost status write landed; its retry comes after a backoff.
+  const refused = (n: string, resource: string): boolean => proxy.writes((r) => r.name === n && r.resource === resource && r.status === 409, from).length > 0;
+  await waitFor(() => names.every((n) => refused(n, 'gameservers') && refused(n, 'gameservers/status')), { timeoutMs: 15_000, what: 'a refused (409) retry of every lost spec and status write' });
   for (const n of names) {
-    const spec = proxy.writes((r) => r.name === n && isSpec(r), from);
-    assert.ok(spec[0]?.answerLost && ok(spec[0]), `${n}: the first spec patch landed and its answer was lost`);
-    assert.deepEqual(spec.slice(1).filter(ok).map((r) => r.body), [], `${n}: no spec patch landed after the one whose answer was lost`);
-    assert.ok(spec.slice(1).some((r) => r.status === 409), `${n}: the retry named the version and was refused (${spec.map((r) => r.status).join(',')})`);
+    for (const resource of ['gameservers', 'gameservers/status']) {
+      const writes = proxy.writes((r) => r.name === n && r.resource === resource, from);
+      assert.ok(writes[0]?.answerLost && ok(writes[0]), `${n}: the first ${resource} patch landed and its answer was lost`);
+      assert.deepEqual(writes.slice(1).filter(ok).map((r) => r.body), [], `${n}: no ${resource} patch landed after the one whose answer was lost`);
+      assert.ok(writes.slice(1).some((r) => r.status === 409), `${n}: the ${resource} retry named the version and was refused (${writes.map((r) => r.status).join(',')})`);
+    }
   }
   await assertExactlyOnce(names, from, 'la-down');
 });

@@ -295,10 +295,16 @@ test('a step after our own write of the same object takes the resourceVersion th
   assert.deepEqual(other.writer.calls.find((c) => c.step.resource === 'gameservers/status')!.step.precondition, { uid: 'gs-gs-0', resourceVersion: '10', pinned: true });
 });
 
-/** threeSteps, its status step depending on the status list `[{ name: 'q', result: 'old' }]` only. */
+/** threeSteps, its status step setting the status list to `new`, computed from the list `old` only. */
 function statusDependsOnList(key: string): WriteJob {
   const [podStep, specStep, statusStep] = threeSteps(key).steps as [WriteStep, WriteStep, WriteStep];
-  return { steps: [podStep, specStep, { ...statusStep, dependsOn: { path: ['status', 'list'], value: [{ name: 'q', result: 'old' }] } }] };
+  return {
+    steps: [
+      podStep,
+      specStep,
+      { ...statusStep, body: { status: { list: [{ name: 'q', result: 'new' }] } }, dependsOn: { path: ['status', 'list'], value: [{ name: 'q', result: 'old' }] } },
+    ],
+  };
 }
 
 test("a status step refused because another writer changed only the spec (an operator's edit) is re-sent on the fresh version, not recomputed", async () => {
@@ -319,9 +325,23 @@ test("a status step refused because another writer changed only the spec (an ope
   assert.deepEqual(writer.refreshed, []);
 });
 
+test('a status step refused after its earlier attempt landed (the answer lost) is done: the decision is reported, nothing recomputed', async () => {
+  let done = 0;
+  const { clock, writer, batcher, computed } = setup({
+    compute: (key) => ({ ...statusDependsOnList(key), done: () => done++ }),
+    respond: (step, call) => (step.resource === 'gameservers/status' && call === 3 ? { status: 409, body: {} } : { status: 200, body: {} }),
+  });
+  writer.current = { metadata: { uid: 'gs-gs-0', resourceVersion: '12' }, status: { list: [{ result: 'new', name: 'q' }] } };
+  batcher.enqueue(objectKey('ns', 'gs-0'));
+  await clock.advance(20);
+  assert.deepEqual(writer.calls.map((c) => c.step.resource), ['pods/status', 'gameservers', 'gameservers/status'], 'not sent again');
+  assert.equal(computed.length, 1);
+  assert.equal(done, 1, 'the action it completed is reported (its Event, its counter)');
+});
+
 test('a status step refused because the part it depends on changed (or the object was replaced) is recomputed', async () => {
   for (const current of [
-    { metadata: { uid: 'gs-gs-0', resourceVersion: '12' }, status: { list: [{ name: 'q', result: 'new' }] } },
+    { metadata: { uid: 'gs-gs-0', resourceVersion: '12' }, status: { list: [{ name: 'q', result: 'other' }] } },
     { metadata: { uid: 'someone-else', resourceVersion: '12' }, status: { list: [{ name: 'q', result: 'old' }] } },
     null,
   ]) {
